@@ -1,0 +1,43 @@
+# shipshape: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: env node registry cluster cluster-down test test-unit lint bench demo clean
+
+env:            ## install what is missing, start the host Docker daemon, make .venv
+	@bash scripts/env.sh
+
+node: env       ## the cluster node's own Docker daemon (its image store)
+	@bash scripts/node-daemon.sh up
+
+registry: env   ## Debian's distribution registry on 127.0.0.1:5000
+	@bash scripts/registry.sh up
+
+cluster: env    ## build (once, cached) and start the local Kubernetes; wait for the node to be Ready
+	@bash scripts/cluster-up.sh
+
+cluster-down:   ## stop exactly what `make cluster` started
+	@bash scripts/cluster-down.sh
+
+lint: env       ## ruff and mypy
+	$(VENV)/bin/ruff check agent tests bench
+	$(VENV)/bin/ruff format --check agent tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/agentskills validate skills/* >/dev/null
+
+test: env cluster registry lint  ## the whole suite: unit, real Docker, real Kubernetes
+	SHIPSHAPE_REQUIRE_ALL=1 $(VENV)/bin/pytest -q
+
+test-unit: env
+	$(VENV)/bin/pytest -q -m unit
+
+bench: env cluster registry  ## benchmarks, printed as a table
+	$(PY) -m bench
+
+demo: env cluster  ## the sample app broken in the local cluster, then recovered by `shipshape chat`
+	@bash scripts/demo.sh
+
+clean: cluster-down
+	rm -rf .venv .tools .cluster

@@ -1,0 +1,1 @@
+"""shipshape: keeps containers and local Kubernetes deployments healthy."""

@@ -1,0 +1,1 @@
+"""What shipshape remembers: builds, failures, fixes and their outcomes, incidents with their trajectories."""

@@ -1,0 +1,95 @@
+"""The tool registry: the single list of typed tools that the brains, the CLI, Slack and MCP all use.
+
+A tool is a plain function `run(ctx, args) -> dict` with a pydantic input model (which gives the JSON
+schema the model sees) and a flag saying whether it writes. Tool modules register themselves with
+`@tool(...)`; `load_all()` imports them. Tools reach real systems only through `ctx` (engines).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from agent.tools.context import ToolContext
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+ToolFunc = Callable[[ToolContext, Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One capability the agent can call."""
+
+    name: str
+    description: str
+    input_model: type[BaseModel]
+    writes: bool
+    run: ToolFunc
+
+    def schema(self) -> dict[str, Any]:
+        """The tool definition in the Anthropic Messages format (name, description, input_schema)."""
+        schema = self.input_model.model_json_schema()
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        return {"name": self.name, "description": self.description, "input_schema": schema}
+
+    def call(self, ctx: ToolContext, raw_input: dict[str, Any]) -> dict[str, Any]:
+        """Validate `raw_input` against the input model and run the tool."""
+        args = self.input_model.model_validate(raw_input or {})
+        return self.run(ctx, args)
+
+
+REGISTRY: dict[str, Tool] = {}
+
+# Modules that define tools; each registers its tools on import.
+TOOL_MODULES = (
+    "agent.tools.build",
+    "agent.tools.prisma",
+    "agent.tools.verify",
+    "agent.tools.cluster",
+    "agent.tools.diagnose",
+    "agent.tools.repair",
+    "agent.tools.analyze",
+    "agent.tools.knowledge",
+)
+
+
+def tool(name: str, description: str, input_model: type[ArgsT], *, writes: bool) -> Callable[
+    [Callable[[ToolContext, ArgsT], dict[str, Any]]], Callable[[ToolContext, ArgsT], dict[str, Any]]
+]:
+    """Register the decorated function as the tool `name`."""
+
+    def register(func: Callable[[ToolContext, ArgsT], dict[str, Any]]) -> Callable[
+        [ToolContext, ArgsT], dict[str, Any]
+    ]:
+        if name in REGISTRY and REGISTRY[name].run is not func:
+            raise RuntimeError(f"tool {name!r} registered twice")
+        REGISTRY[name] = Tool(name, description.strip(), input_model, writes, func)
+        return func
+
+    return register
+
+
+def load_all() -> dict[str, Tool]:
+    """Import every tool module and return the registry."""
+    for module in TOOL_MODULES:
+        importlib.import_module(module)
+    return REGISTRY
+
+
+def get(name: str) -> Tool:
+    load_all()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown tool {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+def definitions() -> list[dict[str, Any]]:
+    """Every tool's definition, sorted by name so that the prompt prefix stays cacheable."""
+    return [REGISTRY[n].schema() for n in sorted(load_all())]

@@ -1,0 +1,82 @@
+"""What a tool gets to work with: the project, memory, a reporter, and the engines (made on first use)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agent.config import Project
+
+if TYPE_CHECKING:
+    from agent.engines.docker import DockerEngine
+    from agent.engines.files import FileEditor
+    from agent.engines.helm import HelmEngine
+    from agent.engines.kube import KubeEngine
+    from agent.memory.store import Store
+
+
+class Reporter(Protocol):
+    """Where tools send progress: build log lines, load progress, notes. The CLI shows them with rich."""
+
+    def log(self, source: str, line: str) -> None: ...
+
+    def progress(self, task: str, done: float, total: float | None) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+class NullReporter:
+    """A reporter that drops everything (tests, MCP, --json)."""
+
+    def log(self, source: str, line: str) -> None:
+        pass
+
+    def progress(self, task: str, done: float, total: float | None) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+
+@dataclass
+class ToolContext:
+    """Shared by every tool call of one run. Engines are created lazily so a read of memory needs no daemon."""
+
+    project: Project
+    store: Store
+    reporter: Reporter = field(default_factory=NullReporter)
+    dry_run: bool = False
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _lazy(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    @property
+    def docker(self) -> DockerEngine:
+        """The build host's Docker daemon."""
+        from agent.engines.docker import DockerEngine
+
+        return self._lazy("docker", DockerEngine.from_env)  # type: ignore[no-any-return]
+
+    @property
+    def kube(self) -> KubeEngine:
+        """The cluster's API server."""
+        from agent.engines.kube import KubeEngine
+
+        return self._lazy("kube", lambda: KubeEngine.from_project(self.project))  # type: ignore[no-any-return]
+
+    @property
+    def helm(self) -> HelmEngine:
+        from agent.engines.helm import HelmEngine
+
+        return self._lazy("helm", lambda: HelmEngine.from_project(self.project))  # type: ignore[no-any-return]
+
+    @property
+    def files(self) -> FileEditor:
+        """Atomic, backed-up, undoable edits confined to the project's files."""
+        from agent.engines.files import FileEditor
+
+        return self._lazy("files", lambda: FileEditor(self.project.root, self.store))  # type: ignore[no-any-return]
