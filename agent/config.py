@@ -48,6 +48,8 @@ class ImageConfig(_Strict):
     build_args: dict[str, str] = Field(default_factory=dict)
     budget_bytes: int = BACKEND_BUDGET
     prisma_schema: Path | None = None
+    # The Prisma binary target the image's final stage needs; None: derived from the Dockerfile's final FROM.
+    prisma_target: str | None = None
     repository: str = ""
     deployment: str | None = None
     container: str | None = None
