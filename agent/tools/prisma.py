@@ -1,1 +1,136 @@
-"""Tools: prisma."""
+"""Tools: check_prisma_targets (read) and fix_prisma_targets (write): binaryTargets vs each image's runtime.
+
+The target for an image is, in order: `prisma_target` in shipshape.toml, the target that the image's
+Dockerfile (its `target` stage, else the final one) runs on, else linux-musl-openssl-3.0.x.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.config import ImageConfig
+from agent.errors import ShipshapeError
+from agent.prisma.check import MUSL_TARGET, PrismaCheck, check_prisma, fix_prisma, runtime_target
+from agent.prisma.version import find_package_root
+from agent.tools import tool
+from agent.tools.context import ToolContext
+
+_RANK = {"failed": 0, "missing-target": 1, "would-fix": 2, "fixed": 3, "ok": 4, "not-applicable": 5}
+
+
+class PrismaTargetsInput(BaseModel):
+    image: str | None = Field(
+        None, description="image name from shipshape.toml; default: every image that has a prisma_schema"
+    )
+    target: str | None = Field(
+        None,
+        description="Prisma binary target, e.g. linux-musl-openssl-3.0.x; default: from the Dockerfile",
+    )
+
+
+def image_target(image: ImageConfig, override: str | None = None) -> tuple[str, str]:
+    """(target, where it came from) for an image: explicit, shipshape.toml, its Dockerfile, or the default."""
+    if override:
+        return override, "the request"
+    if image.prisma_target:
+        return image.prisma_target, "prisma_target in shipshape.toml"
+    dockerfile = image.dockerfile_path
+    if dockerfile.is_file():
+        found = runtime_target(dockerfile.read_text(encoding="utf-8", errors="replace"), image.target)
+        if found:
+            stage = f"stage {image.target}" if image.target else "final stage"
+            return found, f"the {stage} of {image.dockerfile}"
+    return MUSL_TARGET, "the default (the Dockerfile does not say which libc its runtime has)"
+
+
+def _images(ctx: ToolContext, name: str | None) -> list[ImageConfig]:
+    if name:
+        image = ctx.project.image(name)
+        if image.prisma_schema is None:
+            raise ShipshapeError(
+                f"image {name!r} has no prisma_schema in shipshape.toml", code="prisma-schema"
+            )
+        return [image]
+    return [i for i in ctx.project.images if i.prisma_schema is not None]
+
+
+def _package_root(ctx: ToolContext, schema: Path) -> Path | None:
+    """The app directory (with package.json) above the schema, not leaving the project."""
+    return find_package_root(schema, ctx.project.root)
+
+
+def _describe(image: ImageConfig, check: PrismaCheck, source: str) -> dict[str, Any]:
+    return {
+        "image": image.name,
+        "schema": str(check.schema),
+        "status": check.status,
+        "target": check.target,
+        "target_source": source,
+        "version": check.version,
+        "version_source": check.version_source,
+        "generator": check.generator,
+        "engine_type": check.engine_type,
+        "reason": check.reason,
+        "binary_targets": check.binary_targets,
+        "engine_files": check.engine_files,
+    }
+
+
+def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    if not results:
+        return {
+            "status": "not-applicable",
+            "reason": "no image in shipshape.toml has a prisma_schema",
+            "images": [],
+        }
+    worst = min(results, key=lambda r: _RANK[r["status"]])
+    return {"status": worst["status"], "reason": worst["reason"], "images": results}
+
+
+@tool(
+    "check_prisma_targets",
+    """Check that each image's Prisma schema generates the query engine its runtime needs (binaryTargets),
+    aware of the Prisma version, generator and engine type. Use it when a pod fails with
+    PrismaClientInitializationError / 'could not locate the Query Engine', or before building. Reads only.""",
+    PrismaTargetsInput,
+    writes=False,
+)
+def check_prisma_targets(ctx: ToolContext, args: PrismaTargetsInput) -> dict[str, Any]:
+    results = []
+    for image in _images(ctx, args.image):
+        assert image.prisma_schema is not None
+        target, source = image_target(image, args.target)
+        check = check_prisma(image.prisma_schema, target, _package_root(ctx, image.prisma_schema))
+        results.append(_describe(image, check, source))
+    return _summary(results)
+
+
+@tool(
+    "fix_prisma_targets",
+    """Add the missing Prisma binary target to schema.prisma (keeps "native" and the file's formatting,
+    writes schema.prisma.backup first, undo with 'shipshape undo'). Changes nothing when the target is
+    there or no target is needed (Prisma 7, engineType client). Then run 'prisma generate' / rebuild.""",
+    PrismaTargetsInput,
+    writes=True,
+)
+def fix_prisma_targets(ctx: ToolContext, args: PrismaTargetsInput) -> dict[str, Any]:
+    results = []
+    for image in _images(ctx, args.image):
+        assert image.prisma_schema is not None
+        target, source = image_target(image, args.target)
+        fix = fix_prisma(
+            image.prisma_schema,
+            ctx.files,
+            target,
+            _package_root(ctx, image.prisma_schema),
+            dry_run=ctx.dry_run,
+        )
+        entry = _describe(image, fix.check, source)
+        entry.update(status=fix.status, diff=fix.diff, backup=str(fix.backup) if fix.backup else None)
+        if fix.diff:
+            ctx.reporter.note(f"{image.name}: {fix.check.reason}\n{fix.diff}")
+        results.append(entry)
+    return _summary(results)
