@@ -1,0 +1,409 @@
+"""Why is this pod not healthy? Pure functions over a pod's status, its events and its last log lines.
+
+Input is the pod as the API server serialises it (camelCase keys, as `kubectl get pod -o json` prints it),
+its events as dicts (`type`, `reason`, `message`), its last log lines, and a callable telling whether an
+image exists on the build host (True / False / None when that cannot be known). No I/O happens here, so the
+same code classifies live pods and recorded cases (tests/fixtures/pod_cases).
+
+`diagnose()` returns None for a healthy or normally progressing pod, else a PodDiagnosis whose `reason` is
+Kubernetes' own word (ImagePullBackOff, CrashLoopBackOff, OOMKilled, Unschedulable, ...) and whose `category`
+is one of CATEGORIES: the root cause shipshape acts on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CATEGORIES = (
+    "image-not-on-node",
+    "image-not-found",
+    "registry-unreachable",
+    "registry-auth",
+    "image-never-pull",
+    "latest-tag-pull-always",
+    "crash-loop",
+    "oom-killed",
+    "config-missing",
+    "unschedulable",
+    "probe-failing",
+    "unknown",
+)
+
+ImageExists = Callable[[str], bool | None]
+
+PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "ErrImagePullBackOff"}
+# Waiting reasons that are a normal step of starting a container, not a failure.
+PROGRESSING_WAITING = {"ContainerCreating", "PodInitializing", ""}
+# Waiting reasons that are failures with no finer category here; the reason itself is reported.
+OTHER_FAILED_WAITING = {
+    "CreateContainerError", "RunContainerError", "PreStartHookError", "PostStartHookError",
+    "PreCreateHookError", "InvalidImageName", "ImageInspectError", "ContainerCannotRun",
+}
+
+_NOT_FOUND = re.compile(
+    r"manifest unknown|manifest for \S+ not found|not found: manifest|repository does not exist|"
+    r"name unknown|: not found|NotFound|404 Not Found",
+    re.I,
+)
+_AUTH = re.compile(
+    r"unauthorized|authentication required|no basic auth credentials|401 Unauthorized|403 Forbidden|"
+    r"denied: requested access|incorrect username or password|pull access denied",
+    re.I,
+)
+_NETWORK = re.compile(
+    r"no such host|dial tcp|connection refused|i/o timeout|TLS handshake timeout|network is unreachable|"
+    r"Temporary failure in name resolution|server misbehaving|context deadline exceeded|EOF$",
+    re.I,
+)
+_CONFIG_MISSING = re.compile(
+    r'(configmap|secret)s? "?[\w.-]+"? not found|couldn\'t find key|configmap references non-existent|'
+    r"secret references non-existent",
+    re.I,
+)
+
+# Log lines that name a known root cause inside a crashing or unready container.
+LOG_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("prisma-engine", re.compile(
+        r"PrismaClientInitializationError|could not locate the Query Engine|libquery_engine|"
+        r"binaryTargets|Unable to require\(.*query_engine", re.I)),
+    ("openssl-missing", re.compile(r"libssl\.so\.[\d.]+: (cannot open|No such file)|Error loading shared "
+                                   r"library libssl", re.I)),
+    ("platform-mismatch", re.compile(r"exec format error", re.I)),
+    ("out-of-memory", re.compile(r"JavaScript heap out of memory|MemoryError|Cannot allocate memory", re.I)),
+    ("port-in-use", re.compile(r"EADDRINUSE|address already in use", re.I)),
+    ("dependency-unreachable", re.compile(r"ECONNREFUSED|Connection refused|getaddrinfo ENOTFOUND", re.I)),
+    ("missing-module", re.compile(r"Cannot find module|ModuleNotFoundError|No module named", re.I)),
+)
+
+
+@dataclass
+class PodDiagnosis:
+    """What is wrong with one pod: Kubernetes' reason, shipshape's category, the evidence, the next step."""
+
+    reason: str
+    category: str
+    evidence: str
+    next_step: str
+    container: str = ""
+    image: str = ""
+    log_signals: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def image_tag(image: str) -> str:
+    """The tag of an image reference ('' when it names none; digests count as a tag)."""
+    if "@" in image:
+        return image.split("@", 1)[1]
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else ""
+
+
+def registry_host(image: str) -> str:
+    """The registry host an image reference names explicitly ('' for Docker Hub's short names)."""
+    first, sep, _ = image.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return ""
+
+
+def log_signals(lines: Iterable[str]) -> list[str]:
+    """The known root causes named in these log lines, in LOG_SIGNALS order."""
+    text = "\n".join(lines)
+    return [name for name, pattern in LOG_SIGNALS if pattern.search(text)]
+
+
+def is_ready(pod: dict[str, Any]) -> bool:
+    """The pod's Ready condition is True."""
+    for cond in (pod.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return cond.get("status") == "True"
+    return False
+
+
+def _events_text(events: list[dict[str, Any]], reasons: set[str] | None = None) -> list[dict[str, Any]]:
+    picked = [e for e in events if reasons is None or e.get("reason") in reasons]
+    return sorted(picked, key=_event_time)
+
+
+def _event_time(event: dict[str, Any]) -> str:
+    return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
+
+
+def _last_warning(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    warnings = [e for e in _events_text(events) if e.get("type") == "Warning"]
+    return warnings[-1] if warnings else None
+
+
+def _container_specs(pod: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    spec = pod.get("spec") or {}
+    return {c.get("name", ""): c for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])}
+
+
+def _pull_policy(spec: dict[str, Any], image: str) -> str:
+    if spec.get("imagePullPolicy"):
+        return str(spec["imagePullPolicy"])
+    if not spec:
+        return ""  # a recorded status without the pod's spec: the policy is not known
+    # Kubernetes' default: Always for :latest or no tag, IfNotPresent otherwise.
+    return "Always" if image_tag(image) in ("", "latest") else "IfNotPresent"
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _with_logs(diag: PodDiagnosis, logs: list[str]) -> PodDiagnosis:
+    diag.log_signals = log_signals(logs)
+    if "prisma-engine" in diag.log_signals:
+        line = next((ln for ln in logs if LOG_SIGNALS[0][1].search(ln)), "")
+        diag.evidence = _one_line(f"{diag.evidence}; log: {line.strip()}")
+        diag.next_step = ("the Prisma query engine for the image's platform is missing: add the target to "
+                          "binaryTargets in schema.prisma, run prisma generate, rebuild and load the image; "
+                          + diag.next_step)
+    elif logs and diag.category in ("crash-loop", "probe-failing", "oom-killed", "unknown"):
+        tail = next((ln for ln in reversed(logs) if ln.strip()), "")
+        if tail and "log:" not in diag.evidence:
+            diag.evidence = _one_line(f"{diag.evidence}; last log line: {tail.strip()}")
+    return diag
+
+
+def _pull_failure(
+    reason: str, message: str, container: str, image: str, spec: dict[str, Any],
+    events: list[dict[str, Any]], image_exists: ImageExists,
+) -> PodDiagnosis:
+    failed = [e for e in _events_text(events, {"Failed"})
+              if str(e.get("message", "")).lower().startswith("failed to pull")]
+    detail = _one_line(str(failed[-1].get("message", "")) if failed else message)
+    evidence = detail or f"{reason} for {image}"
+    text = f"{message}\n" + "\n".join(str(e.get("message", "")) for e in failed)
+    policy = _pull_policy(spec, image)
+    on_host = image_exists(image)
+
+    def made(category: str, step: str) -> PodDiagnosis:
+        return PodDiagnosis(reason, category, evidence, step, container, image)
+
+    if policy == "Always" and image_tag(image) in ("", "latest"):
+        hint = "" if on_host is not False else " (it is not on the build host either: build it first)"
+        return made("latest-tag-pull-always",
+                    f"{image} uses the latest tag, so Kubernetes pulls it on every start (imagePullPolicy "
+                    f"Always) and a loaded image is never used: give it a versioned tag and set "
+                    f"imagePullPolicy: IfNotPresent{hint}")
+    if on_host:
+        return made("image-not-on-node",
+                    f"{image} exists on the build host but not on the cluster's node: load it into the node "
+                    f"(shipshape build loads it), then restart the deployment")
+    if _NOT_FOUND.search(text):
+        return made("image-not-found",
+                    f"no registry has {image} and the build host does not either: check the image name and "
+                    f"tag, or build it")
+    if _AUTH.search(text):
+        return made("registry-auth",
+                    f"the registry refused to serve {image} without credentials: add an imagePullSecret or "
+                    f"log in to the registry on the node")
+    if _NETWORK.search(text):
+        if on_host is False and not registry_host(image):
+            return made("image-not-found",
+                        f"{image} is on neither the build host nor the node, and the registry cannot be "
+                        f"reached: build it and load it into the node (or fix the image name)")
+        return made("registry-unreachable",
+                    f"the node cannot reach the registry for {image}: check DNS and network, or build the "
+                    f"image locally and load it into the node")
+    if on_host is False:
+        return made("image-not-found",
+                    f"{image} cannot be pulled and the build host does not have it: build it, or fix the name")
+    return made("unknown", f"the pull of {image} failed: read the pod's events (kubectl describe pod)")
+
+
+def _terminated(term: dict[str, Any]) -> str:
+    if term.get("reason"):
+        return str(term["reason"])
+    if term.get("signal"):
+        return f"Signal:{term['signal']}"
+    return f"ExitCode:{term.get('exitCode', 0)}"
+
+
+def _crash(reason: str, cname: str, image: str, term: dict[str, Any], restarts: int) -> PodDiagnosis:
+    code = term.get("exitCode")
+    if term.get("reason") == "OOMKilled":
+        return PodDiagnosis(
+            "OOMKilled", "oom-killed",
+            _one_line(f"container {cname} was OOMKilled (exit code {code}, restarts {restarts})"),
+            "the container needs more memory than its limit: raise resources.limits.memory or lower the "
+            "application's memory use", cname, image)
+    message = _one_line(str(term.get("message") or ""))
+    evidence = f"container {cname} exited with {_terminated(term)}" + (f": {message}" if message else "")
+    if restarts:
+        evidence += f" (restarts {restarts})"
+    return PodDiagnosis(reason, "crash-loop", evidence,
+                        f"read the logs of {cname} (pod_logs) to see why it exits, fix the command or the "
+                        f"image, rebuild", cname, image)
+
+
+def _container_diagnosis(
+    pod: dict[str, Any], status: dict[str, Any], spec: dict[str, Any], events: list[dict[str, Any]],
+    image_exists: ImageExists,
+) -> PodDiagnosis | None:
+    cname = str(status.get("name", ""))
+    image = str(spec.get("image") or status.get("image") or "")
+    state = status.get("state") or {}
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    restarts = int(status.get("restartCount") or 0)
+    waiting = state.get("waiting")
+    if waiting is not None:
+        reason = str(waiting.get("reason") or "")
+        message = str(waiting.get("message") or "")
+        if reason in PULL_REASONS:
+            return _pull_failure(reason, message, cname, image, spec, events, image_exists)
+        if reason == "ErrImageNeverPull":
+            on_host = image_exists(image)
+            where = "it is on the build host: load it" if on_host else "build it and load it"
+            return PodDiagnosis(reason, "image-never-pull", _one_line(message or f"{image} is not on the node"),
+                                f"imagePullPolicy is Never and the node does not have {image}: {where} into "
+                                f"the node, then restart the deployment", cname, image)
+        if reason == "CrashLoopBackOff":
+            return _crash(reason, cname, image, last or {"message": message}, restarts)
+        if reason == "CreateContainerConfigError":
+            missing = _CONFIG_MISSING.search(message)
+            return PodDiagnosis(
+                reason, "config-missing" if missing or not message else "unknown",
+                _one_line(message or reason),
+                "create the ConfigMap or Secret the pod refers to (or fix the reference), then the pod "
+                "starts by itself", cname, image)
+        if reason in OTHER_FAILED_WAITING:
+            return PodDiagnosis(reason, "unknown", _one_line(f"{reason}: {message}" if message else reason),
+                                "read the pod's events and the container's configuration", cname, image)
+        if reason in PROGRESSING_WAITING:
+            return None
+        return None
+    term = state.get("terminated")
+    if term is not None:
+        if term.get("reason") == "OOMKilled" or int(term.get("exitCode") or 0) != 0:
+            return _crash(_terminated(term), cname, image, term, restarts)
+        return None
+    if state.get("running") is not None and not status.get("ready"):
+        probe = [e for e in _events_text(events, {"Unhealthy"})
+                 if re.search(r"(readiness|liveness|startup) probe", str(e.get("message", "")), re.I)]
+        if probe:
+            return PodDiagnosis("Unhealthy", "probe-failing", _one_line(str(probe[-1].get("message", ""))),
+                                f"the container {cname} runs but its probe fails: check the probe's path and "
+                                f"port against what the application serves, and the application's logs",
+                                cname, image)
+        if last and (last.get("reason") == "OOMKilled" or int(last.get("exitCode") or 0) != 0) and restarts:
+            return _crash(_terminated(last), cname, image, last, restarts)
+    return None
+
+
+def _scheduling(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnosis | None:
+    status = pod.get("status") or {}
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("reason") == "Unschedulable":
+            return PodDiagnosis("Unschedulable", "unschedulable",
+                                _one_line(str(cond.get("message") or "Unschedulable")),
+                                "no node fits the pod: check its nodeSelector, affinity, tolerations and "
+                                "resource requests against the node (kubectl describe node)")
+    failed = _events_text(events, {"FailedScheduling"})
+    if failed:
+        return PodDiagnosis("FailedScheduling", "unschedulable", _one_line(str(failed[-1].get("message", ""))),
+                            "no node fits the pod: check its nodeSelector, affinity, tolerations and resource "
+                            "requests against the node (kubectl describe node)")
+    return None
+
+
+def _from_events(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnosis | None:
+    mount = [e for e in _events_text(events, {"FailedMount"}) if _CONFIG_MISSING.search(str(e.get("message")))]
+    if mount:
+        return PodDiagnosis("FailedMount", "config-missing", _one_line(str(mount[-1].get("message", ""))),
+                            "create the ConfigMap or Secret the pod mounts (or fix the reference)")
+    warning = _last_warning(events)
+    if warning is not None:
+        reason = str(warning.get("reason") or "Warning")
+        return PodDiagnosis(reason, "unknown", _one_line(f"{reason}: {warning.get('message', '')}"),
+                            "read the pod's events (kubectl describe pod) for what the kubelet reports")
+    return None
+
+
+def diagnose(
+    pod: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
+    logs: list[str] | None = None,
+    image_exists: ImageExists | None = None,
+) -> PodDiagnosis | None:
+    """The diagnosis of one pod, or None when it is healthy or still starting normally.
+
+    `events` are the pod's events, `logs` the last lines of its failing container (for crash loops and
+    failing probes), `image_exists(ref)` whether the build host has an image (None: unknown).
+    """
+    events = list(events or [])
+    logs = list(logs or [])
+    exists: ImageExists = image_exists or (lambda _ref: None)
+    meta = pod.get("metadata") or {}
+    status = pod.get("status") or {}
+    if meta.get("deletionTimestamp"):
+        return None  # terminating pods of an old ReplicaSet are not failures
+    phase = str(status.get("phase") or "")
+    if phase == "Succeeded":
+        return None
+    if status.get("reason") == "Evicted" or status.get("reason") == "NodeLost":
+        return PodDiagnosis(str(status["reason"]), "unknown",
+                            _one_line(str(status.get("message") or status["reason"])),
+                            "the node evicted the pod: check the node's conditions (disk, memory pressure); "
+                            "the ReplicaSet starts a replacement")
+    specs = _container_specs(pod)
+    statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    for cstatus in statuses:
+        spec = specs.get(str(cstatus.get("name", "")), {})
+        found = _container_diagnosis(pod, cstatus, spec, events, exists)
+        if found is not None:
+            return _with_logs(found, logs)
+    if phase == "Pending" or not statuses:
+        sched = _scheduling(pod, events)
+        if sched is not None:
+            return sched
+    if phase == "Running" and not is_ready(pod):
+        probe = [e for e in _events_text(events, {"Unhealthy"})
+                 if re.search(r"(readiness|liveness|startup) probe", str(e.get("message", "")), re.I)]
+        if probe:
+            diag = PodDiagnosis("Unhealthy", "probe-failing", _one_line(str(probe[-1].get("message", ""))),
+                                "the container runs but its probe fails: check the probe's path and port "
+                                "against what the application serves, and the application's logs")
+            return _with_logs(diag, logs)
+    if phase in ("Pending", "Failed", "Unknown"):
+        waiting_ok = all(
+            ((c.get("state") or {}).get("waiting") or {}).get("reason", "") in PROGRESSING_WAITING
+            for c in statuses
+        )
+        found = _from_events(pod, events)
+        if found is not None and (waiting_ok or phase != "Pending"):
+            return found
+        for cond in status.get("conditions") or []:
+            if cond.get("status") in ("False", "Unknown") and cond.get("message") and not statuses:
+                return PodDiagnosis(phase, "unknown", _one_line(str(cond["message"])),
+                                    "read the pod's events (kubectl describe pod)")
+        if phase == "Failed":
+            return PodDiagnosis(str(status.get("reason") or "Failed"), "unknown",
+                                _one_line(str(status.get("message") or "the pod failed")),
+                                "read the pod's events and logs")
+    return None
+
+
+def pod_summary(pod: dict[str, Any]) -> dict[str, Any]:
+    """Name, phase, readiness, restarts and first image of a pod, for tables and JSON."""
+    meta = pod.get("metadata") or {}
+    status = pod.get("status") or {}
+    statuses = status.get("containerStatuses") or []
+    containers = (pod.get("spec") or {}).get("containers") or []
+    return {
+        "namespace": meta.get("namespace", ""),
+        "name": meta.get("name", ""),
+        "phase": status.get("phase", ""),
+        "ready": is_ready(pod),
+        "restarts": sum(int(c.get("restartCount") or 0) for c in statuses),
+        "image": containers[0].get("image", "") if containers else "",
+        "pod_ip": status.get("podIP") or "",
+    }
