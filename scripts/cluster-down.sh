@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make cluster-down`: stop exactly what `make cluster` started, by the PIDs in .cluster/pids/: the kubelet,
+# the control plane and etcd, then the pod containers and the node Docker daemon, then the registry; unmount
+# the kubelet's root directory. Leaves no process, container or mount behind. Idempotent.
+# The state (.cluster/etcd, pki, kubeconfig) is kept so that the next `make cluster` is a warm start;
+# `--purge` removes it too (the next start makes a new, empty cluster).
+set -euo pipefail
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+CLUSTER="$REPO/.cluster"
+PIDS="$CLUSTER/pids"
+KUBELET_ROOT="$CLUSTER/kubelet"
+NODE_SOCK="$CLUSTER/node-docker.sock"
+
+# stop NAME MATCH: SIGTERM the process in NAME's PID file if it still runs MATCH, SIGKILL after 15 s.
+stop() {
+  local f="$PIDS/$1.pid" pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do [ -d "/proc/$pid" ] || break; sleep 0.25; done
+    if [ -d "/proc/$pid" ]; then
+      echo "cluster-down: $1 ($pid) ignored SIGTERM for 15 s; sending SIGKILL" >&2
+      kill -9 "$pid" 2>/dev/null || true
+      sleep 0.2
+    fi
+    echo "cluster-down: stopped $1 ($pid)"
+  fi
+  rm -f "$f"
+}
+
+# The kubelet first, so that it cannot restart the pods being removed.
+stop kubelet kubelet
+if [ -S "$NODE_SOCK" ] && docker -H "unix://$NODE_SOCK" version >/dev/null 2>&1; then
+  ids=$(docker -H "unix://$NODE_SOCK" ps -aq --filter label=io.kubernetes.docker.type || true)
+  if [ -n "$ids" ]; then
+    # shellcheck disable=SC2086
+    docker -H "unix://$NODE_SOCK" rm -f $ids >/dev/null
+    echo "cluster-down: removed $(echo "$ids" | wc -w) pod container(s) from the node daemon"
+  fi
+fi
+stop kube-scheduler kube-scheduler
+stop kube-controller-manager kube-controller-manager
+stop kube-apiserver kube-apiserver
+stop etcd etcd
+
+# The kubelet bind-mounts its root on itself and mounts each pod's secrets (tmpfs) below it.
+if [ -d "$KUBELET_ROOT" ] && grep -q " $KUBELET_ROOT" /proc/self/mountinfo; then
+  umount -R "$KUBELET_ROOT" 2>/dev/null || umount -R -l "$KUBELET_ROOT"
+  echo "cluster-down: unmounted $KUBELET_ROOT"
+fi
+
+bash "$REPO/scripts/node-daemon.sh" down
+bash "$REPO/scripts/registry.sh" down
+
+if [ "${1:-}" = "--purge" ]; then
+  rm -rf "$CLUSTER/etcd" "$CLUSTER/pki" "$CLUSTER/kubeconfig" "$CLUSTER/kubelet.kubeconfig" "$KUBELET_ROOT"
+  echo "cluster-down: cluster state removed (etcd data, keys, kubeconfig, kubelet root)"
+fi
+echo "cluster-down: done"
