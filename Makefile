@@ -25,7 +25,7 @@ lint: env       ## ruff and mypy
 	$(VENV)/bin/ruff check agent tests bench
 	$(VENV)/bin/ruff format --check agent tests bench
 	$(VENV)/bin/mypy
-	$(VENV)/bin/agentskills validate skills/* >/dev/null
+	for d in skills/*/; do $(VENV)/bin/agentskills validate $$d >/dev/null || exit 1; done
 
 test: env cluster registry lint  ## the whole suite: unit, real Docker, real Kubernetes
 	SHIPSHAPE_REQUIRE_ALL=1 $(VENV)/bin/pytest -q

@@ -135,9 +135,7 @@ def find_config(start: Path | None = None) -> Path:
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
             return candidate
-    raise ConfigError(
-        f"no {CONFIG_NAME} in {here} or above it", "run 'shipshape init' in the project's directory"
-    )
+    raise ConfigError(f"no {CONFIG_NAME} in {here} or above it", "run 'shipshape init' in the project's directory")
 
 
 def load_project(path: Path | None = None) -> Project:
@@ -173,8 +171,7 @@ def project_from_dict(raw: dict, root: Path) -> Project:
         budget = entry.pop("budget", None)
         try:
             entry["budget_bytes"] = (
-                parse_size(budget) if budget is not None else
-                (FRONTEND_BUDGET if frontend_like else BACKEND_BUDGET)
+                parse_size(budget) if budget is not None else (FRONTEND_BUDGET if frontend_like else BACKEND_BUDGET)
             )
         except ConfigError as exc:
             raise ConfigError(f"image {name!r}: budget {exc.message}", exc.hint) from None
@@ -188,7 +185,7 @@ def project_from_dict(raw: dict, root: Path) -> Project:
         cluster["kubeconfig"] = (root / str(cluster["kubeconfig"])).resolve()
     node_host = cluster.get("node_docker_host")
     if node_host and node_host.startswith("unix://") and not node_host.startswith("unix:///"):
-        cluster["node_docker_host"] = "unix://" + str((root / node_host[len("unix://"):]).resolve())
+        cluster["node_docker_host"] = "unix://" + str((root / node_host[len("unix://") :]).resolve())
     if os.environ.get("SHIPSHAPE_NODE_DOCKER_HOST"):
         cluster["node_docker_host"] = os.environ["SHIPSHAPE_NODE_DOCKER_HOST"]
     if os.environ.get("SHIPSHAPE_LOADER"):
@@ -199,13 +196,15 @@ def project_from_dict(raw: dict, root: Path) -> Project:
         helm["chart"] = (root / str(helm.get("chart", "chart"))).resolve()
         helm["values_files"] = [(root / str(v)).resolve() for v in helm.get("values_files", [])]
     try:
-        return Project(
-            root=root,
-            name=str(meta.get("name", root.name)),
-            images=images,
-            cluster=cluster,
-            helm=helm,
-            policy=raw.get("policy", {}) or {},
+        return Project.model_validate(
+            dict(
+                root=root,
+                name=str(meta.get("name", root.name)),
+                images=images,
+                cluster=cluster,
+                helm=helm,
+                policy=raw.get("policy", {}) or {},
+            )
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -1,9 +1,150 @@
-"""CLI commands: chat (placeholder until its issue lands)."""
+"""`shipshape chat`: say what you see; the agent investigates, acts, verifies and remembers."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command()(chat)
+
+
+def chat(
+    report: str = typer.Argument(None, help='What you see, e.g. "pods show ImagePullBackOff". Omit to chat.'),
+    brain: str = typer.Option("auto", help="auto (Claude when ANTHROPIC_API_KEY is set), claude or rulebook."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Approve every writing call without asking."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan writes without doing them."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+    max_steps: int = typer.Option(20, help="At most this many brain steps."),
+    project_dir: Path = typer.Option(None, "--project", "-C", help="Directory with shipshape.toml."),
+) -> None:
+    """Describe a problem; shipshape fixes it with its tools and verifies the outcome."""
+    from agent.chat import make_agent
+    from agent.cli.common import console, emit_json, load, make_context
+    from agent.errors import ShipshapeError
+    from agent.loop import Limits
+
+    if brain not in ("auto", "claude", "rulebook"):
+        raise ShipshapeError(f"unknown brain {brain!r}", "use auto, claude or rulebook")
+    out = console(json_out)
+    project = load(project_dir)
+    ctx = make_context(project, json_out, dry_run=dry_run)
+    interactive = sys.stdin.isatty() and not json_out
+    approver = _TerminalApprover(out) if interactive and not yes else None
+    reports = [report] if report else None
+    if reports is None:
+        if not sys.stdin.isatty():
+            reports = [line.strip() for line in sys.stdin if line.strip()]
+        else:
+            out.print("[bold]shipshape[/bold]: say what you see (empty line to quit)")
+    ok_all = True
+    while True:
+        if reports is not None:
+            if not reports:
+                break
+            text = reports.pop(0)
+        else:
+            text = typer.prompt(">", default="", show_default=False).strip()
+            if not text:
+                break
+        agent = make_agent(
+            ctx,
+            brain,  # type: ignore[arg-type]
+            assume_yes=yes,
+            approver=approver,
+            listener=_Live(out),
+            limits=Limits(max_steps=max_steps),
+        )
+        result = agent.run(text)
+        ok_all = ok_all and result.ok
+        if json_out:
+            emit_json(result.as_json())
+        else:
+            _summary(out, result)
+    if not ok_all:
+        print("shipshape: the outcome was not verified (see the checks above)", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+class _Live:
+    """Shows each step as it happens."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> None:
+        from agent.chat import summarise_input
+
+        if kind == "thought":
+            self.out.print(f"[cyan]{data['brain']}[/cyan]: {data['text']}", markup=True, highlight=False)
+        elif kind == "call":
+            self.out.print(f"  [bold]→ {data['tool']}[/bold]({summarise_input(data['input'])})", highlight=False)
+        elif kind == "result":
+            mark = "[green]✓[/green]" if data["ok"] else "[red]✗[/red]"
+            self.out.print(f"    {mark} {data['tool']} in {data['seconds']:.1f} s{_gist(data['result'])}")
+        elif kind in ("error", "denied"):
+            self.out.print(f"    [red]✗ {data['tool']}[/red]: {data['error']}", highlight=False)
+        elif kind == "planned":
+            self.out.print(f"  [yellow]plan (dry run)[/yellow] {data['tool']}({summarise_input(data['input'])})")
+        elif kind == "fallback":
+            self.out.print(f"[yellow]{data['text']}[/yellow]")
+
+
+def _gist(result: dict[str, Any]) -> str:
+    """A few words on a result: the fields people look for first."""
+    bits = []
+    for key in ("error", "status", "root_cause", "ready", "url"):
+        if result.get(key) not in (None, "", [], {}):
+            bits.append(f"{key}={result[key]}")
+    if isinstance(result.get("pods"), list):
+        failing = [p for p in result["pods"] if not p.get("ready")]
+        bits.append(f"{len(result['pods'])} pods, {len(failing)} not ready")
+        bits.extend(f"{p.get('name')}: {p.get('reason')}/{p.get('category')}" for p in failing[:3])
+    if isinstance(result.get("images"), list):
+        bits.extend(
+            f"{i.get('name')} {i.get('tag', '')}{' (cache hit)' if i.get('cache_hit') else ''}"
+            f"{' loaded' if i.get('loaded') else ''}"
+            for i in result["images"][:4]
+        )
+    return (": " + "; ".join(str(b) for b in bits))[:300] if bits else ""
+
+
+def _summary(out: Any, result: Any) -> None:
+    from rich.panel import Panel
+
+    checks = result.verification.get("checks", [])
+    lines = [result.answer, ""]
+    lines += [f"{'✓' if c['ok'] else '✗'} {c['check']}: {c['detail']}" for c in checks]
+    title = "recovered and verified" if result.ok else "not verified"
+    out.print(
+        Panel(
+            "\n".join(lines),
+            title=f"shipshape: {title} (incident #{result.incident_id}, "
+            f"{result.brain}, {result.model_calls} model calls)",
+            border_style="green" if result.ok else "red",
+        )
+    )
+
+
+class _TerminalApprover:
+    """Yes / Yes for this session / No (with a reason that goes back to the brain)."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def ask(self, tool: str, args: dict[str, Any], why: str) -> Any:
+        from agent.chat import summarise_input
+        from agent.safety import Approval
+
+        self.out.print(f"[yellow]approve[/yellow] {tool}({summarise_input(args)})? {why}")
+        answer = typer.prompt("  [y]es / [s]ession / [n]o", default="y").strip().lower()
+        if answer.startswith("s"):
+            return Approval("session")
+        if answer.startswith("y"):
+            return Approval("yes")
+        reason = typer.prompt("  why not (goes back to the agent)", default="", show_default=False)
+        return Approval("no", reason)

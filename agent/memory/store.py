@@ -35,62 +35,120 @@ def default_path() -> Path:
 
 @MIGRATIONS()
 def m001_initial(db: Database) -> None:
-    db["builds"].create(
+    db.table("builds").create(
         {
-            "id": int, "image": str, "repository": str, "tag": str, "content_hash": str, "image_id": str,
-            "size_bytes": int, "budget_bytes": int, "within_budget": int, "build_seconds": float,
-            "load_seconds": float, "cache_hit": int, "loaded": int, "loader": str, "outcome": str,
-            "error": str, "log_path": str, "created_at": str,
+            "id": int,
+            "image": str,
+            "repository": str,
+            "tag": str,
+            "content_hash": str,
+            "image_id": str,
+            "size_bytes": int,
+            "budget_bytes": int,
+            "within_budget": int,
+            "build_seconds": float,
+            "load_seconds": float,
+            "cache_hit": int,
+            "loaded": int,
+            "loader": str,
+            "outcome": str,
+            "error": str,
+            "log_path": str,
+            "created_at": str,
         },
         pk="id",
     )
-    db["builds"].create_index(["image", "created_at"])
-    db["builds"].create_index(["content_hash"])
-    db["signatures"].create(
+    db.table("builds").create_index(["image", "created_at"])
+    db.table("builds").create_index(["content_hash"])
+    db.table("signatures").create(
         {
-            "signature": str, "category": str, "known": int, "count": int, "first_seen": str,
-            "last_seen": str, "example": str,
+            "signature": str,
+            "category": str,
+            "known": int,
+            "count": int,
+            "first_seen": str,
+            "last_seen": str,
+            "example": str,
         },
         pk="signature",
     )
-    db["failures"].create(
+    db.table("failures").create(
         {
-            "id": int, "signature": str, "category": str, "image": str, "step": str, "exit_code": int,
-            "line": int, "excerpt": str, "source": str, "build_id": int, "created_at": str,
+            "id": int,
+            "signature": str,
+            "category": str,
+            "image": str,
+            "step": str,
+            "exit_code": int,
+            "line": int,
+            "excerpt": str,
+            "source": str,
+            "build_id": int,
+            "created_at": str,
         },
         pk="id",
         foreign_keys=[("signature", "signatures", "signature")],
     )
-    db["failures"].create_index(["signature"])
-    db["failures"].enable_fts(["category", "excerpt", "signature", "image"], create_triggers=True)
-    db["fix_attempts"].create(
+    db.table("failures").create_index(["signature"])
+    db.table("failures").enable_fts(["category", "excerpt", "signature", "image"], create_triggers=True)
+    db.table("fix_attempts").create(
         {
-            "id": int, "signature": str, "fix_id": str, "image": str, "description": str, "outcome": str,
-            "build_id": int, "created_at": str, "resolved_at": str,
+            "id": int,
+            "signature": str,
+            "fix_id": str,
+            "image": str,
+            "description": str,
+            "outcome": str,
+            "build_id": int,
+            "created_at": str,
+            "resolved_at": str,
         },
         pk="id",
     )
-    db["fix_attempts"].create_index(["signature", "fix_id"])
-    db["incidents"].create(
+    db.table("fix_attempts").create_index(["signature", "fix_id"])
+    db.table("incidents").create(
         {
-            "id": int, "report": str, "report_signature": str, "brain": str, "ok": int, "answer": str,
-            "model_calls": int, "input_tokens": int, "output_tokens": int, "started_at": str,
-            "ended_at": str, "status": str,
+            "id": int,
+            "report": str,
+            "report_signature": str,
+            "brain": str,
+            "ok": int,
+            "answer": str,
+            "model_calls": int,
+            "input_tokens": int,
+            "output_tokens": int,
+            "started_at": str,
+            "ended_at": str,
+            "status": str,
         },
         pk="id",
     )
-    db["steps"].create(
+    db.table("steps").create(
         {
-            "id": int, "incident_id": int, "n": int, "tool": str, "input": str, "ok": int,
-            "outcome": str, "seconds": float, "result": str, "reason": str, "created_at": str,
+            "id": int,
+            "incident_id": int,
+            "n": int,
+            "tool": str,
+            "input": str,
+            "ok": int,
+            "outcome": str,
+            "seconds": float,
+            "result": str,
+            "reason": str,
+            "created_at": str,
         },
         pk="id",
         foreign_keys=[("incident_id", "incidents", "id")],
     )
-    db["steps"].create_index(["incident_id", "n"])
-    db["edits"].create(
+    db.table("steps").create_index(["incident_id", "n"])
+    db.table("edits").create(
         {
-            "id": int, "path": str, "backup_path": str, "reason": str, "diff": str, "created_at": str,
+            "id": int,
+            "path": str,
+            "backup_path": str,
+            "reason": str,
+            "diff": str,
+            "created_at": str,
             "undone": int,
         },
         pk="id",
@@ -161,8 +219,14 @@ class Store:
         return self.insert(
             "incidents",
             {
-                "report": report, "report_signature": report_signature, "brain": brain, "ok": 0,
-                "model_calls": 0, "input_tokens": 0, "output_tokens": 0, "started_at": now(),
+                "report": report,
+                "report_signature": report_signature,
+                "brain": brain,
+                "ok": 0,
+                "model_calls": 0,
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "started_at": now(),
                 "status": "running",
             },
         )

@@ -56,17 +56,20 @@ TOOL_MODULES = (
     "agent.tools.repair",
     "agent.tools.analyze",
     "agent.tools.knowledge",
+    "agent.tools.deploy",
 )
 
 
-def tool(name: str, description: str, input_model: type[ArgsT], *, writes: bool) -> Callable[
+def tool(
+    name: str, description: str, input_model: type[ArgsT], *, writes: bool
+) -> Callable[
     [Callable[[ToolContext, ArgsT], dict[str, Any]]], Callable[[ToolContext, ArgsT], dict[str, Any]]
 ]:
     """Register the decorated function as the tool `name`."""
 
-    def register(func: Callable[[ToolContext, ArgsT], dict[str, Any]]) -> Callable[
-        [ToolContext, ArgsT], dict[str, Any]
-    ]:
+    def register(
+        func: Callable[[ToolContext, ArgsT], dict[str, Any]],
+    ) -> Callable[[ToolContext, ArgsT], dict[str, Any]]:
         if name in REGISTRY and REGISTRY[name].run is not func:
             raise RuntimeError(f"tool {name!r} registered twice")
         REGISTRY[name] = Tool(name, description.strip(), input_model, writes, func)

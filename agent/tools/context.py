@@ -59,24 +59,24 @@ class ToolContext:
         """The build host's Docker daemon."""
         from agent.engines.docker import DockerEngine
 
-        return self._lazy("docker", DockerEngine.from_env)  # type: ignore[no-any-return]
+        return self._lazy("docker", DockerEngine.from_env)
 
     @property
     def kube(self) -> KubeEngine:
         """The cluster's API server."""
         from agent.engines.kube import KubeEngine
 
-        return self._lazy("kube", lambda: KubeEngine.from_project(self.project))  # type: ignore[no-any-return]
+        return self._lazy("kube", lambda: KubeEngine.from_project(self.project))
 
     @property
     def helm(self) -> HelmEngine:
         from agent.engines.helm import HelmEngine
 
-        return self._lazy("helm", lambda: HelmEngine.from_project(self.project))  # type: ignore[no-any-return]
+        return self._lazy("helm", lambda: HelmEngine.from_project(self.project))
 
     @property
     def files(self) -> FileEditor:
         """Atomic, backed-up, undoable edits confined to the project's files."""
         from agent.engines.files import FileEditor
 
-        return self._lazy("files", lambda: FileEditor(self.project.root, self.store))  # type: ignore[no-any-return]
+        return self._lazy("files", lambda: FileEditor(self.project.root, self.store))

@@ -1,0 +1,423 @@
+"""RulebookBrain: the offline planner. The recovery decision tree of the mission, driven by what the tools
+actually report (cluster_status categories, build results, the Prisma check), not by the report's words alone;
+the words only pick where to start looking.
+
+It is stateless between steps: every `next()` derives the plan from the trajectory, so it can also take over a
+run that the model brain started (fallback) and continue from what has been observed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.brains.base import Observation, ToolCall, Trajectory, Turn
+from agent.config import Project
+
+IMAGE_CATEGORIES = {"image-not-on-node", "image-not-found", "image-never-pull", "latest-tag-pull-always"}
+UNFIXABLE = {
+    "crash-loop": "the container starts and exits; its logs show why",
+    "oom-killed": "the container exceeds its memory limit",
+    "config-missing": "a ConfigMap or Secret the pod needs does not exist",
+    "unschedulable": "no node satisfies the pod's scheduling constraints",
+    "registry-auth": "the registry refuses the credentials",
+}
+READ_ONLY = {
+    "cluster_status",
+    "pod_logs",
+    "wait_for_rollout",
+    "check_health",
+    "check_prisma_targets",
+    "verify_images",
+    "detect_build_failures",
+    "suggest_dockerfile_fixes",
+    "recall",
+    "analyze_image_layers",
+    "activate_skill",
+}
+MAX_BUILD_FIXES = 2
+# Failures the plan itself reads (a failed build is diagnosed, a failed wait is reported with its evidence).
+TOLERATED_FAILURES = {"build_and_load_images", "wait_for_rollout", "check_health", "verify_images"}
+
+
+@dataclass
+class Planned:
+    tool: str
+    input: dict[str, Any]
+    why: str
+
+
+@dataclass
+class Plan:
+    """Calls in order; `stop` ends the run with an explanation instead of further calls."""
+
+    calls: list[Planned] = field(default_factory=list)
+    stop: str = ""
+    summary: list[str] = field(default_factory=list)
+
+    def add(self, tool: str, why: str, **args: Any) -> None:
+        self.calls.append(Planned(tool, args, why))
+
+
+def _workflow(report: str) -> str:
+    text = report.lower()
+    if re.search(r"\b(build|docker build|dockerfile)\b", text) and re.search(
+        r"fail|error|etimedout|econnreset|timeout|font|broken|cannot|can't", text
+    ):
+        return "build"
+    if re.search(r"slow|takes? (too )?long|startup|start-up|cold start", text):
+        return "slow"
+    return "cluster"
+
+
+class RulebookBrain:
+    """The deterministic planner: no network, no model calls."""
+
+    name = "rulebook"
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.model_calls = 0
+        self._counter = 0
+
+    # -- the Brain protocol -------------------------------------------------------------------------
+
+    def next(self, trajectory: Trajectory, tools: list[dict[str, Any]] | None) -> Turn:
+        workflow = _workflow(trajectory.report)
+        plan = {"build": self._build_plan, "slow": self._slow_plan}.get(workflow, self._cluster_plan)(
+            trajectory
+        )
+        done, failure = self._match(plan, trajectory)
+        if failure is not None:
+            return self._answer(
+                trajectory, plan, f"{failure.call.name} failed: {failure.error or _short(failure)}"
+            )
+        if any(o.result and o.result.get("dry_run") for o in trajectory.observations()):
+            rest = [p.tool for p in plan.calls[done:]]
+            return self._answer(trajectory, plan, "dry run: nothing was changed", planned=rest)
+        if plan.stop and done >= len(plan.calls):
+            return self._answer(trajectory, plan, plan.stop)
+        if done >= len(plan.calls):
+            return self._answer(trajectory, plan, "")
+        if tools is None:
+            return self._answer(trajectory, plan, "the step limit was reached")
+        batch = [plan.calls[done]]
+        if batch[0].tool in READ_ONLY:
+            for item in plan.calls[done + 1 :]:
+                if item.tool not in READ_ONLY:
+                    break
+                batch.append(item)
+        calls = []
+        for item in batch:
+            self._counter += 1
+            calls.append(ToolCall(f"rule-{self._counter}", item.tool, item.input, item.why))
+        return Turn(text=batch[0].why, calls=calls)
+
+    # -- matching the plan against what happened ----------------------------------------------------
+
+    @staticmethod
+    def _match(plan: Plan, traj: Trajectory) -> tuple[int, Observation | None]:
+        """How many planned calls already ran (in order), and the first of them that failed for good."""
+        observed = traj.observations()
+        i = 0
+        for k, item in enumerate(plan.calls):
+            j = next(
+                (
+                    x
+                    for x in range(i, len(observed))
+                    if observed[x].call.name == item.tool and observed[x].call.input == item.input
+                ),
+                None,
+            )
+            if j is None:
+                return k, None
+            if not observed[j].ok and item.tool not in TOLERATED_FAILURES:
+                return k, observed[j]
+            i = j + 1
+        return len(plan.calls), None
+
+    # -- workflows ----------------------------------------------------------------------------------
+
+    def _cluster_plan(self, traj: Trajectory) -> Plan:
+        plan = Plan()
+        namespace = self.project.cluster.namespace
+        plan.add("cluster_status", "Look at the pods and rollouts first.", namespace=namespace)
+        status = traj.results_of("cluster_status")
+        if not status:
+            return plan
+        first = status[0]
+        if not first.ok or first.result is None:
+            plan.stop = f"the cluster could not be read: {first.error}"
+            return plan
+        pods = [p for p in first.result.get("pods", []) if not p.get("ready") and p.get("category")]
+        by_image = {i.deployment: i for i in self.project.images if i.deployment}
+        prisma_images = {i.name for i in self.project.images if i.prisma_schema}
+        image_fix: dict[str, dict[str, Any]] = {}
+        prisma_fix: dict[str, dict[str, Any]] = {}
+        for pod in pods:
+            image = by_image.get(pod.get("deployment") or "")
+            plan.summary.append(
+                f"pod {pod.get('name')}: {pod.get('reason')} ({pod.get('category')}): {pod.get('evidence', '')}"
+            )
+            if image is None:
+                continue
+            signals = pod.get("log_signals") or []
+            if pod.get("category") in IMAGE_CATEGORIES:
+                image_fix.setdefault(image.name, pod)
+            elif "prisma-engine" in signals or (
+                image.name in prisma_images and "prisma" in traj.report.lower()
+            ):
+                prisma_fix.setdefault(image.name, pod)
+        if not image_fix and not prisma_fix:
+            blocked = [p for p in pods if p.get("category") in UNFIXABLE or p.get("category") == "unknown"]
+            if blocked:
+                pod = blocked[0]
+                plan.add(
+                    "pod_logs",
+                    "Read the failing pod's logs for the evidence.",
+                    namespace=namespace,
+                    pod=pod["name"],
+                    tail_lines=40,
+                )
+                why = UNFIXABLE.get(pod.get("category", ""), "the cause is not one shipshape can repair")
+                plan.stop = (
+                    f"{pod.get('deployment') or pod.get('name')} is in {pod.get('reason')}: {why}. "
+                    f"Next step: {pod.get('next_step', 'read the logs')}. Nothing was changed."
+                )
+            elif pods:
+                plan.stop = "pods are not ready, but for no reason shipshape can act on yet"
+            else:
+                plan.stop = "every pod in the namespace is ready; nothing to recover"
+            return plan
+        for name, pod in prisma_fix.items():
+            plan.add(
+                "pod_logs",
+                "Confirm the Prisma error in the logs.",
+                namespace=namespace,
+                deployment=pod.get("deployment"),
+                tail_lines=40,
+            )
+            plan.add("check_prisma_targets", "Is the engine's binary target in schema.prisma?", image=name)
+            check = _result(traj, "check_prisma_targets", {"image": name})
+            if check is None:
+                return plan
+            if _prisma_status(check) == "missing-target":
+                plan.add("fix_prisma_targets", "Add the missing binary target (with a .backup).", image=name)
+        names = sorted(set(image_fix) | set(prisma_fix))
+        plan.add(
+            "build_and_load_images",
+            "Build the images the failing pods need and load them onto the node.",
+            only=names,
+        )
+        build = _result(traj, "build_and_load_images", {"only": names})
+        if build is None:
+            return plan
+        if not build.get("ok"):
+            plan.stop = "the build failed: " + _build_error(build)
+            return plan
+        built = {i["name"]: _ref(i) for i in build.get("images", [])}
+        deployments = []
+        for name in names:
+            image = self.project.image(name)
+            pod = image_fix.get(name) or prisma_fix[name]
+            deployments.append(image.deployment)
+            if pod.get("image") != built.get(name) or name in prisma_fix:
+                if self._helm_managed(first.result, image.deployment):
+                    plan.add("helm_upgrade", "Roll the release to the built tags.")
+                else:
+                    plan.add(
+                        "set_deployment_image",
+                        f"Point {image.deployment} at the built tag.",
+                        image=name,
+                        ref=built.get(name),
+                    )
+            else:
+                plan.add(
+                    "rollout_restart",
+                    f"Restart {image.deployment} so its pods start from the loaded image.",
+                    namespace=namespace,
+                    deployment=image.deployment,
+                )
+        plan.calls = _dedupe(plan.calls)
+        for deployment in deployments:
+            plan.add(
+                "wait_for_rollout",
+                f"Watch {deployment} until its new pods are Ready.",
+                namespace=namespace,
+                deployment=deployment,
+                timeout_seconds=120,
+            )
+        for name in names:
+            if self.project.image(name).health is not None:
+                plan.add("check_health", f"Check {name}'s health endpoint.", image=name)
+        return plan
+
+    def _helm_managed(self, status: dict[str, Any], deployment: str | None) -> bool:
+        """A Helm release is redeployed with helm_upgrade; plain manifests get their image set."""
+        if self.project.helm is None:
+            return False
+        for dep in status.get("deployments", []):
+            if dep.get("name") == deployment and "managed_by" in dep:
+                return str(dep.get("managed_by")).lower() == "helm"
+        return True
+
+    def _build_plan(self, traj: Trajectory) -> Plan:
+        plan = Plan()
+        mentioned = [i.name for i in self.project.images if i.name in traj.report.lower()]
+        only = mentioned or [i.name for i in self.project.images]
+        for attempt in range(MAX_BUILD_FIXES + 1):
+            why = "Build and see whether it fails." if attempt == 0 else "Rebuild with the fix."
+            plan.add("build_and_load_images", why, only=only)
+            builds = traj.results_of("build_and_load_images")
+            if len(builds) <= attempt:
+                return plan
+            build = builds[attempt].result or {}
+            if build.get("ok"):
+                plan.stop = "" if attempt else "the build succeeds now; nothing to fix"
+                return plan
+            failed = [i for i in build.get("images", []) if i.get("error") or i.get("ok") is False]
+            if not failed:
+                plan.stop = "the build failed: " + _build_error(build)
+                return plan
+            image = failed[0]
+            log_path = image.get("log_path")
+            if not log_path or attempt == MAX_BUILD_FIXES:
+                plan.stop = f"{image.get('name')} still fails: {image.get('error', 'see the build log')}"
+                return plan
+            plan.add(
+                "detect_build_failures",
+                "Find the root cause in the build log.",
+                log_path=log_path,
+                image=image.get("name"),
+            )
+            diagnosis = _result(
+                traj, "detect_build_failures", {"log_path": log_path, "image": image.get("name")}
+            )
+            if diagnosis is None:
+                return plan
+            plan.summary.append(f"{image.get('name')}: root cause {diagnosis.get('root_cause')}")
+            plan.add(
+                "suggest_dockerfile_fixes",
+                "Rank the fixes, the ones that worked before first.",
+                log_path=log_path,
+                image=image.get("name"),
+            )
+            suggestions = _result(
+                traj, "suggest_dockerfile_fixes", {"log_path": log_path, "image": image.get("name")}
+            )
+            if suggestions is None:
+                return plan
+            fix = next(
+                (f for f in suggestions.get("fixes", []) if f.get("automatic", f.get("applicable"))), None
+            )
+            if fix is None:
+                plan.stop = (
+                    f"{image.get('name')} fails with {diagnosis.get('root_cause')}; no safe automatic "
+                    f"edit exists. Suggestions: "
+                    + "; ".join(str(f.get("description")) for f in suggestions.get("fixes", [])[:3])
+                )
+                return plan
+            plan.add(
+                "apply_fix",
+                f"Apply the best-ranked fix: {fix.get('description')}",
+                fix_id=fix.get("fix_id") or fix.get("id"),
+                image=image.get("name"),
+                log_path=log_path,
+            )
+            if _result(traj, "apply_fix", plan.calls[-1].input) is None:
+                return plan
+        return plan
+
+    def _slow_plan(self, traj: Trajectory) -> Plan:
+        plan = Plan()
+        plan.add("verify_images", "Are the images cached on the node?")
+        check = _result(traj, "verify_images", {})
+        if check is None:
+            return plan
+        missing = sorted(i["name"] for i in check.get("images", []) if not i.get("on_node"))
+        if not missing:
+            plan.stop = "every image is already cached on the node; the slowness is elsewhere"
+            return plan
+        plan.summary.append("not cached on the node: " + ", ".join(missing))
+        plan.add(
+            "build_and_load_images",
+            "Load the missing images onto the node (no rebuild when unchanged).",
+            only=missing,
+        )
+        if _result(traj, "build_and_load_images", {"only": missing}) is None:
+            return plan
+        plan.add("verify_images", "Confirm they are on the node now.", only=missing)
+        return plan
+
+    # -- the answer ---------------------------------------------------------------------------------
+
+    def _answer(self, traj: Trajectory, plan: Plan, stop: str, planned: list[str] | None = None) -> Turn:
+        lines = []
+        if plan.summary:
+            lines.append("What was wrong:")
+            lines.extend(f"- {s}" for s in plan.summary)
+        acted = [o for o in traj.observations() if o.ok and o.call.name not in READ_ONLY]
+        if acted:
+            lines.append("What I did:")
+            lines.extend(f"- {o.call.name} {_brief(o.call.input)}" for o in acted)
+        checks = [
+            o
+            for o in traj.observations()
+            if o.call.name in ("wait_for_rollout", "check_health", "verify_images")
+        ]
+        if checks:
+            lines.append("How it was checked:")
+            lines.extend(
+                f"- {o.call.name} {_brief(o.call.input)}: {'ok' if o.ok else 'FAILED'}" for o in checks[-4:]
+            )
+        if planned:
+            lines.append("Planned next: " + ", ".join(planned))
+        if stop:
+            lines.append(f"Stopped: {stop}" if not stop.startswith("every") else stop)
+        for note in traj.notes:
+            lines.append(f"Note: {note}")
+        return Turn(text="\n".join(lines) or "Nothing to do.", final=True)
+
+
+def _result(traj: Trajectory, tool: str, args: dict[str, Any]) -> dict[str, Any] | None:
+    """The result of the last successful call of `tool` with exactly `args`."""
+    for obs in reversed(traj.observations()):
+        if obs.call.name == tool and obs.call.input == args:
+            return obs.result if obs.result is not None else {"ok": False, "error": obs.error}
+    return None
+
+
+def _prisma_status(check: dict[str, Any]) -> str:
+    results = check.get("results") or check.get("images") or [check]
+    statuses = {str(r.get("status")) for r in results}
+    return "missing-target" if "missing-target" in statuses else next(iter(statuses), "unknown")
+
+
+def _ref(image: dict[str, Any]) -> str:
+    tag = str(image.get("ref") or image.get("tag") or "")
+    return tag if ":" in tag else f"{image.get('repository', image.get('name'))}:{tag}"
+
+
+def _build_error(build: dict[str, Any]) -> str:
+    errors = [f"{i.get('name')}: {i.get('error')}" for i in build.get("images", []) if i.get("error")]
+    return "; ".join(errors) or str(build.get("error", "see the build log"))
+
+
+def _short(obs: Observation) -> str:
+    return obs.text[:200]
+
+
+def _brief(args: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in args.items() if v not in (None, [], {}))
+
+
+def _dedupe(calls: list[Planned]) -> list[Planned]:
+    seen: list[tuple[str, str]] = []
+    out = []
+    for c in calls:
+        key = (c.tool, repr(sorted(c.input.items())))
+        if key not in seen:
+            seen.append(key)
+            out.append(c)
+    return out

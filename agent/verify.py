@@ -1,0 +1,91 @@
+"""Verifying an incident's outcome independently of what the brain said.
+
+`ok` of a chat run comes from here: the last build succeeded (if the run built), the project's deployments are
+available with every replica updated and ready, and every health check answers as expected (if the run touched
+the cluster), the images are on the node (if the run checked that). A run that changed nothing and verified
+nothing is not ok: explaining a failure is not recovering from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.brains.base import Trajectory
+from agent.errors import ShipshapeError
+from agent.tools.context import ToolContext
+
+CLUSTER_TOOLS = {"rollout_restart", "wait_for_rollout", "helm_upgrade", "set_deployment_image"}
+ACTION_TOOLS = CLUSTER_TOOLS | {"build_and_load_images", "apply_fix", "fix_prisma_targets"}
+
+
+def _call(ctx: ToolContext, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    from agent import tools as registry
+
+    try:
+        return registry.get(name).call(ctx, args)
+    except ShipshapeError as exc:
+        return {"ok": False, "error": exc.one_line()}
+
+
+def verify_outcome(ctx: ToolContext, traj: Trajectory) -> dict[str, Any]:
+    """{"ok": bool, "checks": [{"check", "ok", "detail"}]} for what the run did."""
+    used = {o.call.name for o in traj.observations() if o.ok and not o.denied}
+    checks: list[dict[str, Any]] = []
+    if ctx.dry_run:
+        return {"ok": False, "checks": [{"check": "dry-run", "ok": False, "detail": "nothing was changed"}]}
+    if not used & ACTION_TOOLS:
+        return {"ok": False, "checks": [{"check": "action", "ok": False, "detail": "nothing was changed"}]}
+    build = traj.last("build_and_load_images")
+    if build is not None:
+        checks.append(
+            {"check": "build", "ok": build.ok, "detail": "last build " + ("ok" if build.ok else "failed")}
+        )
+    if used & CLUSTER_TOOLS or traj.last("cluster_status") is not None:
+        checks.extend(_cluster_checks(ctx))
+    if traj.last("verify_images") is not None and not used & CLUSTER_TOOLS:
+        result = _call(ctx, "verify_images", {})
+        checks.append(
+            {"check": "images on node", "ok": bool(result.get("ok")), "detail": _images_detail(result)}
+        )
+    return {"ok": bool(checks) and all(c["ok"] for c in checks), "checks": checks}
+
+
+def _images_detail(result: dict[str, Any]) -> str:
+    images = result.get("images") or []
+    return ", ".join(
+        f"{i.get('name')}: {'on node' if i.get('on_node') else 'missing'}" for i in images
+    ) or str(result.get("error", ""))
+
+
+def _cluster_checks(ctx: ToolContext) -> list[dict[str, Any]]:
+    checks: list[dict[str, Any]] = []
+    wanted = {i.deployment for i in ctx.project.images if i.deployment}
+    status = _call(ctx, "cluster_status", {"namespace": ctx.project.cluster.namespace})
+    if status.get("ok") is False and "deployments" not in status:
+        return [{"check": "cluster", "ok": False, "detail": status.get("error", "cluster_status failed")}]
+    for dep in status.get("deployments", []):
+        if dep.get("name") not in wanted:
+            continue
+        desired = int(dep.get("desired") or 0)
+        good = desired > 0 and all(int(dep.get(k) or 0) >= desired for k in ("ready", "updated", "available"))
+        checks.append(
+            {
+                "check": f"deployment {dep['name']}",
+                "ok": good,
+                "detail": f"{dep.get('ready')}/{desired} ready, {dep.get('updated')} updated",
+            }
+        )
+    for image in ctx.project.images:
+        if image.health is None or not image.deployment:
+            continue
+        health = _call(ctx, "check_health", {"image": image.name})
+        checks.append(
+            {
+                "check": f"health {image.name}",
+                "ok": bool(health.get("ok")),
+                "detail": f"HTTP {health.get('status')} from {health.get('url', '?')}"
+                if health.get("status")
+                else str(health.get("error", "no answer")),
+            }
+        )
+    return checks
