@@ -1,0 +1,343 @@
+"""ClaudeBrain: the next step decided by Claude through the Anthropic Messages API (the `anthropic` SDK).
+
+A manual tool-use loop (approvals live outside the brain, so the SDK's tool runner is not used): each call
+rebuilds the whole conversation from the trajectory, so the brain keeps no state the loop cannot see.
+
+- Message list: the report as the first user message; then, per step, the assistant turn exactly as the
+  API returned it (`Turn.raw`) and one user message whose content starts with a `tool_result` for every
+  `tool_use` of that turn (failed or denied calls carry `is_error: true`).
+- Prompt caching is a prefix match over tools -> system -> messages: tools are sorted by name and the last
+  one carries `cache_control`, the system prompt is one block with `cache_control`, and the last block of
+  the conversation carries the third breakpoint (the limit is four).
+- The last allowed step (`tools is None`) sends the same tools with `tool_choice: {"type": "none"}`: the
+  history holds tool_use blocks, and keeping the tools unchanged keeps the cached prefix.
+- Retries (429, 5xx, 529 overloaded, timeouts, dropped connections) are the SDK's own (`max_retries`,
+  honouring `retry-after` / `retry-after-ms`); what is still failing afterwards raises `BrainUnavailable`
+  with one line, and the loop continues with the RulebookBrain.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+from agent.brains.base import BrainUnavailable, Step, ToolCall, Trajectory, Turn
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+PAUSE_LIMIT = 3
+CACHE = {"type": "ephemeral"}
+LAST_STEP_NOTE = (
+    "No more tool calls are possible in this incident. Answer now: what was wrong, what was done, "
+    "and how the outcome was verified (or what is still unverified)."
+)
+STOP_NOTES = {
+    "max_tokens": "the answer was cut off at the max_tokens limit",
+    "stop_sequence": "the model stopped at a stop sequence",
+    "refusal": "the model declined to continue (refusal)",
+    "model_context_window_exceeded": "the conversation no longer fits the model's context window",
+    "pause_turn": "the API paused the turn {n} times in a row",
+}
+
+
+def claude_available() -> bool:
+    """True when the environment can reach a Messages API: a key, a token, or a stand-in's base URL."""
+    return any(os.environ.get(v) for v in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"))
+
+
+def default_model() -> str:
+    """The model id: SHIPSHAPE_MODEL, else DEFAULT_MODEL."""
+    return os.environ.get("SHIPSHAPE_MODEL") or DEFAULT_MODEL
+
+
+class ClaudeBrain:
+    """A Brain that asks Claude for the next tool calls. One instance serves one incident at a time."""
+
+    name = "claude"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_retries: int = 2,
+        timeout: float = 60,
+        max_tokens: int = 2048,
+        client: Any = None,
+    ) -> None:
+        self.model = model or default_model()
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.model_calls = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cache_read_tokens = 0
+        self.cache_creation_tokens = 0
+        # The last tool list offered: the final, tool-less step re-sends it with tool_choice none.
+        self._tools: list[dict[str, Any]] | None = None
+        self._missing_credentials = ""
+        if client is None:
+            import anthropic  # heavy: imported only when a Claude brain is actually built
+
+            base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+            key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
+            if key is None and base_url and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
+                key = "shipshape-no-key"  # a stand-in or an authenticating proxy needs no real key
+            client = anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=max_retries, timeout=timeout)
+            if not (client.api_key or client.auth_token or client.credentials):
+                self._missing_credentials = (
+                    "no Anthropic credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for a stand-in)"
+                )
+        self.client = client
+        self.base_url = str(getattr(client, "base_url", base_url or ""))
+
+    # --- the Brain protocol ---------------------------------------------------------------------------
+
+    def next(self, trajectory: Trajectory, tools: list[dict[str, Any]] | None) -> Turn:
+        """Ask Claude for the next step; raises BrainUnavailable when the API cannot answer."""
+        if self._missing_credentials:
+            raise BrainUnavailable(self._missing_credentials)
+        request = self.request(trajectory, tools)
+        last_step = tools is None
+        paused: list[dict[str, Any]] = []
+        input_tokens = output_tokens = 0
+        conversation = request["messages"]
+        for attempt in range(PAUSE_LIMIT + 1):
+            if paused:
+                # pause_turn: give the paused content back as-is and let the model continue it.
+                request["messages"] = [*conversation, {"role": "assistant", "content": paused}]
+            response = self._create(request)
+            used_in, used_out = self._count(response)
+            input_tokens += used_in
+            output_tokens += used_out
+            blocks = [self._block(b) for b in response.content]
+            if response.stop_reason == "pause_turn":
+                paused = paused + blocks
+                if attempt < PAUSE_LIMIT:
+                    continue
+                return self._final(paused, "pause_turn", input_tokens, output_tokens, paused_times=attempt + 1)
+            blocks = paused + blocks
+            if response.stop_reason == "tool_use" and not last_step:
+                calls = self._calls(blocks)
+                if calls:
+                    return Turn(
+                        text=_text(blocks),
+                        calls=calls,
+                        input_tokens=input_tokens,
+                        output_tokens=output_tokens,
+                        raw=blocks,
+                    )
+            return self._final(blocks, response.stop_reason, input_tokens, output_tokens, last_step=last_step)
+        raise AssertionError("unreachable: the pause loop always returns")
+
+    # --- building the request -------------------------------------------------------------------------
+
+    def request(self, trajectory: Trajectory, tools: list[dict[str, Any]] | None) -> dict[str, Any]:
+        """The keyword arguments of `messages.create` for this step (public so tests and bench can see it)."""
+        request: dict[str, Any] = {"model": self.model, "max_tokens": self.max_tokens}
+        if trajectory.system:
+            request["system"] = [{"type": "text", "text": trajectory.system, "cache_control": dict(CACHE)}]
+        messages = self.messages(trajectory, final=tools is None)
+        offered = _prepare_tools(tools) if tools is not None else None
+        if offered is not None:
+            self._tools = offered
+            request["tools"] = offered
+        elif self._tools or _has_tool_blocks(messages):
+            # The API wants tools defined when the history holds tool blocks; forbid calls instead.
+            request["tools"] = self._tools or _tools_from_history(messages)
+            request["tool_choice"] = {"type": "none"}
+        request["messages"] = messages
+        return request
+
+    def messages(self, trajectory: Trajectory, final: bool = False) -> list[dict[str, Any]]:
+        """The conversation so far, rebuilt from the trajectory, with the rolling cache breakpoint."""
+        first: list[dict[str, Any]] = [{"type": "text", "text": trajectory.report or "(no report)"}]
+        messages: list[dict[str, Any]] = [{"role": "user", "content": first}]
+        for step in trajectory.steps:
+            assistant = _assistant_content(step)
+            if not assistant:
+                continue
+            messages.append({"role": "assistant", "content": assistant})
+            # A turn without calls (a rare non-final text turn) still needs a user turn after it.
+            results = _tool_results(step, assistant) or [{"type": "text", "text": "Continue."}]
+            messages.append({"role": "user", "content": results})
+        if final:
+            messages[-1]["content"].append({"type": "text", "text": LAST_STEP_NOTE})
+        messages[-1]["content"][-1]["cache_control"] = dict(CACHE)
+        return messages
+
+    # --- talking to the API ---------------------------------------------------------------------------
+
+    def _create(self, request: dict[str, Any]) -> Any:
+        import anthropic
+
+        retries = f"after {self.max_retries} retries" if self.max_retries else "no retries"
+        try:
+            response = self.client.messages.create(**request)
+        except anthropic.AuthenticationError as e:
+            raise BrainUnavailable(
+                f"Claude API rejected the credentials (401: {_api_message(e)}): check ANTHROPIC_API_KEY"
+            ) from e
+        except anthropic.APIStatusError as e:
+            kind = getattr(e, "type", None) or _error_type(e)
+            raise BrainUnavailable(f"Claude API answered {e.status_code} {kind}: {_api_message(e)} ({retries})") from e
+        except anthropic.APITimeoutError as e:
+            raise BrainUnavailable(f"Claude API timed out after {self.timeout:g} s ({retries})") from e
+        except anthropic.APIConnectionError as e:
+            cause = e.__cause__ or e
+            raise BrainUnavailable(f"cannot reach the Claude API at {self.base_url}: {cause} ({retries})") from e
+        except anthropic.AnthropicError as e:
+            raise BrainUnavailable(f"Claude API call failed: {e}") from e
+        self.model_calls += 1
+        return response
+
+    def _count(self, response: Any) -> tuple[int, int]:
+        usage = getattr(response, "usage", None)
+        if usage is None:
+            return 0, 0
+        read = usage.cache_read_input_tokens or 0
+        created = usage.cache_creation_input_tokens or 0
+        self.cache_read_tokens += read
+        self.cache_creation_tokens += created
+        # The whole prompt counts towards the loop's token budget, cached or not.
+        total_in = (usage.input_tokens or 0) + read + created
+        self.input_tokens += total_in
+        self.output_tokens += usage.output_tokens or 0
+        return total_in, usage.output_tokens or 0
+
+    @staticmethod
+    def _block(block: Any) -> dict[str, Any]:
+        if isinstance(block, dict):
+            return dict(block)
+        data: dict[str, Any] = block.to_dict(mode="json", exclude_none=True)
+        return data
+
+    @staticmethod
+    def _calls(blocks: list[dict[str, Any]]) -> list[ToolCall]:
+        calls = []
+        why = ""
+        for b in blocks:
+            if b.get("type") == "text":
+                why = b.get("text", "").strip()
+            elif b.get("type") == "tool_use":
+                calls.append(ToolCall(id=b["id"], name=b["name"], input=dict(b.get("input") or {}), why=why))
+        return calls
+
+    def _final(
+        self,
+        blocks: list[dict[str, Any]],
+        stop_reason: str | None,
+        input_tokens: int,
+        output_tokens: int,
+        last_step: bool = False,
+        paused_times: int = 0,
+    ) -> Turn:
+        answer = _text(blocks)
+        reason = stop_reason or "unknown"
+        note = ""
+        if reason == "tool_use":
+            note = "the model asked for tools on the last allowed step; its calls were not run"
+        elif reason != "end_turn":
+            note = STOP_NOTES.get(reason, f"the API stopped for an unknown reason ({reason})")
+            note = note.format(n=paused_times)
+        if note:
+            answer = f"{answer}\n\n[stopped: {note}]" if answer else f"[stopped: {note}]"
+        return Turn(
+            text=answer,
+            final=True,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            raw=blocks,
+        )
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _prepare_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    prepared = [{k: v for k, v in t.items() if k != "cache_control"} for t in sorted(tools, key=lambda t: t["name"])]
+    if prepared:
+        prepared[-1]["cache_control"] = dict(CACHE)
+    return prepared
+
+
+def _assistant_content(step: Step) -> list[dict[str, Any]]:
+    raw = step.turn.raw
+    if isinstance(raw, list) and raw:
+        return [{k: v for k, v in copy.deepcopy(b).items() if k != "cache_control"} for b in raw]
+    # A turn some other brain produced: write it down the way the API would have returned it.
+    content: list[dict[str, Any]] = []
+    if step.turn.text:
+        content.append({"type": "text", "text": step.turn.text})
+    for call in step.turn.calls:
+        content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.input)})
+    return content
+
+
+def _tool_results(step: Step, assistant: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_id = {o.call.id: o for o in step.observations}
+    results = []
+    for block in assistant:
+        if block.get("type") != "tool_use":
+            continue
+        obs = by_id.get(block["id"])
+        if obs is None:
+            results.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": block["id"],
+                    "content": "not run: the agent stopped before this call",
+                    "is_error": True,
+                }
+            )
+            continue
+        failed = obs.denied or not obs.ok
+        content = obs.text or obs.error or ("denied" if obs.denied else "(no output)")
+        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": block["id"], "content": content}
+        if failed:
+            result["is_error"] = True
+        results.append(result)
+    return results
+
+
+def _has_tool_blocks(messages: list[dict[str, Any]]) -> bool:
+    return any(
+        b.get("type") in {"tool_use", "tool_result"}
+        for m in messages
+        if isinstance(m["content"], list)
+        for b in m["content"]
+    )
+
+
+def _tools_from_history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    names = sorted(
+        {b["name"] for m in messages if m["role"] == "assistant" for b in m["content"] if b.get("type") == "tool_use"}
+    )
+    return _prepare_tools(
+        [{"name": n, "description": n, "input_schema": {"type": "object"}} for n in names]
+        or [{"name": "no_tool", "description": "unused", "input_schema": {"type": "object"}}]
+    )
+
+
+def _text(blocks: list[dict[str, Any]]) -> str:
+    return "\n\n".join(b["text"].strip() for b in blocks if b.get("type") == "text" and b.get("text", "").strip())
+
+
+def _api_message(e: Any) -> str:
+    message = getattr(e, "api_message", None)
+    if message:
+        return str(message)
+    body = getattr(e, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(getattr(e, "message", e)).splitlines()[0]
+
+
+def _error_type(e: Any) -> str:
+    body = getattr(e, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("type", "error"))
+    return "error"
