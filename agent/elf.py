@@ -2,7 +2,8 @@
 
 Nothing is executed and nothing is trusted: every offset is bounds-checked, so truncated or hostile input
 gives `ValueError`, never an exception from deep inside `struct` or an endless loop. Used to tell whether a
-Prisma query engine found in an image can load there: musl vs glibc, libssl.so.3 vs libssl.so.1.1, x86_64 vs aarch64.
+Prisma query engine found in an image can load there: musl vs glibc, libssl.so.3 vs libssl.so.1.1, x86_64 vs
+aarch64.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Read and edit the generator blocks of a `schema.prisma` without disturbing anything else in the file.
 
-The text is tokenised once (strings with escapes, `//` and `///` comments, brackets, newlines), so braces
-or `binaryTargets` inside a string or a comment never confuse the parser. Edits are pure insertions at offsets
-the parser found: every byte of the original survives, in order, and nothing outside the edited generator moves.
-Offsets are indexes into the Python string (characters), lines are 1-based.
+The text is tokenised once (strings with escapes, `//` and `///` comments, brackets, newlines), so braces or
+`binaryTargets` inside a string or a comment never confuse the parser. Edits are pure insertions at offsets
+the parser found: every byte of the original survives, in order, and nothing outside the edited generator
+moves. Offsets are indexes into the Python string (characters), lines are 1-based.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ BINARY_TARGETS = "binaryTargets"
 
 
 class PrismaSchemaError(ShipshapeError):
-    """A schema.prisma that cannot be read: unclosed block or array, unterminated string, a field with no =."""
+    """A schema.prisma that cannot be read: an unclosed block or array, an unterminated string, ..."""
 
     def __init__(self, path: str, line: int, what: str, hint: str = "") -> None:
         super().__init__(
@@ -368,8 +368,8 @@ def add_binary_target(text: str, generator: str, target: str, path: str = "schem
     """`text` with `target` added to the binaryTargets of `generator`; unchanged when it is already there.
 
     Keeps `native` and every other byte: an existing array gets the target appended (inline, or on its own
-    line for a multi-line array); a generator without binaryTargets gets
-    `binaryTargets = ["native", "<target>"]` after its last field, with that field's indentation and the block's `=` alignment.
+    line for a multi-line array); a generator without binaryTargets gets `binaryTargets = ["native",
+    "<target>"]` after its last field, with that field's indentation and the block's `=` alignment.
     """
     gen = find_generator(parse_generators(text, path), generator, path)
     fld = gen.fields.get(BINARY_TARGETS)
