@@ -121,8 +121,9 @@ class Agent:
                 tokens[1] += turn.output_tokens
                 if turn.text:
                     self.listener("thought", {"text": turn.text, "brain": self.brain.name})
-                if turn.final or not turn.calls:
-                    answer = turn.text
+                if turn.final or not turn.calls or last:
+                    # On the last step calls are not run, even if a brain proposes them.
+                    answer = turn.text or "Stopped: the step limit was reached before an answer."
                     traj.steps.append(Step(turn))
                     break
                 step = Step(turn, self._act(incident, turn.calls))

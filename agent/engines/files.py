@@ -96,6 +96,7 @@ class FileEditor:
         if existed and old == new_text:
             return EditResult(target, False, "", None)
         diff = unified_diff(old, new_text, self._rel(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
         backup = target.with_name(target.name + BACKUP_SUFFIX)
         if existed and not backup.exists():
             atomic_write(backup, target.read_bytes())
@@ -103,7 +104,6 @@ class FileEditor:
             # A file the edit creates: the journal remembers that undo means "remove it".
             backup = target.with_name(target.name + BACKUP_SUFFIX + ".absent")
             atomic_write(backup, b"")
-        target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, new_text)
         if self.store is not None:
             self.store.record_edit(str(target), str(backup), reason, diff)
