@@ -82,12 +82,17 @@ up() {
   fi
   ensure_bridge
   rm -f "$SOCK"
-  # Own containerd namespaces, so that even a shared system containerd keeps the two daemons apart.
+  # The key path has no command-line flag in dockerd 20.10, only this daemon.json field.
+  printf '{"deprecated-key-path": "%s"}\n' "$DATA_ROOT/key.json" >"$CLUSTER/node-daemon.json"
+  # Own containerd namespaces, so that even a shared system containerd keeps the two daemons apart. Own
+  # trust key, because dockerd derives its engine ID from it: the default /etc/docker/key.json would give
+  # the node the host's ID, and tools that tell the daemons apart by ID would take them for one.
   nohup dockerd \
     --host "unix://$SOCK" \
     --data-root "$DATA_ROOT" \
     --exec-root "$EXEC_ROOT" \
     --pidfile "$PIDFILE" \
+    --config-file "$CLUSTER/node-daemon.json" \
     --containerd-namespace shipshape-node \
     --containerd-plugins-namespace shipshape-node-plugins \
     --bridge "$BRIDGE" \
