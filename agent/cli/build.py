@@ -1,9 +1,153 @@
-"""CLI commands: build (placeholder until its issue lands)."""
+"""CLI commands: build, verify, undo, init. Each mirrors a tool (build_and_load_images, verify_images) or a
+library function (FileEditor.undo, agent.detect.init_project) with the same options."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from agent.errors import ShipshapeError
+
+
+def _summary(doc: dict[str, Any], json_mode: bool) -> None:
+    from rich.table import Table
+
+    from agent.cli.common import console
+    from agent.units import human_size
+
+    table = Table(title="images", show_lines=False)
+    for col in ("image", "tag", "size / budget", "build", "load", "prisma", "result"):
+        table.add_column(col)
+    for img in doc["images"]:
+        size = img.get("size_bytes")
+        sized = f"{human_size(size)} / {human_size(img['budget_bytes'])}" if size is not None else "-"
+        build = "cache hit" if img.get("cache_hit") else (f"{img['build_seconds']:.1f} s" if size else "-")
+        if img.get("loaded"):
+            load = f"loaded {img['load_seconds']:.2f} s"
+        else:
+            load = "on node" if img.get("load_skipped") else "-"
+        prisma = (img.get("prisma") or {}).get("status", "-")
+        result = "ok" if img.get("ok", not img.get("problems")) else "FAILED"
+        table.add_row(img["name"], str(img.get("tag") or "-"), sized, build, load, prisma, result)
+    out = console(json_mode)
+    out.print(table)
+    for img in doc["images"]:
+        for problem in ([img["error"]] if img.get("error") else []) + list(img.get("problems") or []):
+            out.print(f"[red]{img['name']}[/red]: {problem}", highlight=False, soft_wrap=True)
+
+
+def _fail_line(doc: dict[str, Any]) -> str:
+    for img in doc["images"]:
+        if img.get("error"):
+            return str(img["error"])
+        if img.get("problems"):
+            return f"image {img['name']}: {img['problems'][0]}"
+    return "failed"
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+
+    @app.command()
+    def build(
+        only: list[str] = typer.Option(None, "--only", help="Build only this image (repeatable)."),
+        no_load: bool = typer.Option(False, "--no-load", help="Build and verify; do not load onto the node."),
+        force: bool = typer.Option(False, "--force", help="Rebuild even when nothing changed."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing."),
+        json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
+    ) -> None:
+        """Prisma check/fix, build with content tags, verify size and engine, load onto the node, record."""
+        from agent.cli.common import emit_json, load, make_context
+        from agent.tools.build import BuildInput, build_and_load_images
+
+        project = load(config)
+        project.select(only or None)  # an unknown name fails here, before anything happens
+        ctx = make_context(project, json_mode, dry_run=dry_run)
+        try:
+            doc = build_and_load_images(ctx, BuildInput(only=only or None, force=force, no_load=no_load))
+        finally:
+            close = getattr(ctx.reporter, "close", None)
+            if close:
+                close()
+        if json_mode:
+            emit_json(doc)
+        else:
+            _summary(doc, json_mode)
+        if not doc["ok"]:
+            typer.echo(f"shipshape: error: {_fail_line(doc)}", err=True)
+            raise typer.Exit(1)
+
+    @app.command()
+    def verify(
+        only: list[str] = typer.Option(None, "--only", help="Verify only this image (repeatable)."),
+        json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
+    ) -> None:
+        """Sizes against budgets, the Prisma engine inside each image, images present on the node by ID."""
+        from agent.cli.common import emit_json, load, make_context
+        from agent.tools.verify import VerifyInput, verify_images
+
+        project = load(config)
+        project.select(only or None)
+        ctx = make_context(project, json_mode)
+        doc = verify_images(ctx, VerifyInput(only=only or None))
+        if json_mode:
+            emit_json(doc)
+        else:
+            _summary(doc, json_mode)
+        if not doc["ok"]:
+            typer.echo(f"shipshape: error: {_fail_line(doc)}", err=True)
+            raise typer.Exit(1)
+
+    @app.command()
+    def undo(
+        path: Path = typer.Argument(None, help="The file whose backup to restore (default: the last edit)."),
+        last: bool = typer.Option(False, "--last", help="Undo the last recorded edit."),
+        json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
+    ) -> None:
+        """Restore the backup that a fix made (schema.prisma.backup, ...)."""
+        from agent.cli.common import console, emit_json, load, open_store
+        from agent.engines.files import FileEditor
+
+        if path is not None and last:
+            raise ShipshapeError("give a PATH or --last, not both")
+        project = load(config)
+        target = path.resolve() if path is not None else None
+        result = FileEditor(project.root, open_store()).undo(target)
+        if json_mode:
+            emit_json({"ok": True, "path": str(result.path), "diff": result.diff})
+        else:
+            out = console()
+            out.print(f"restored {result.path}", highlight=False)
+            if result.diff:
+                out.print(result.diff.rstrip("\n"), markup=False, highlight=False)
+
+    @app.command()
+    def init(
+        path: Path = typer.Argument(Path("."), help="The project's directory."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing shipshape.toml."),
+        json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    ) -> None:
+        """Detect Dockerfiles, Prisma schemas, charts and manifests; write shipshape.toml."""
+        from agent.cli.common import console, emit_json
+        from agent.detect import init_project
+
+        written, found = init_project(path, force=force)
+        images = [
+            {
+                "name": i.name,
+                "context": str(i.context),
+                "dockerfile": i.dockerfile,
+                "target": i.target,
+                "prisma_schema": str(i.prisma_schema) if i.prisma_schema else None,
+            }
+            for i in found.images
+        ]
+        if json_mode:
+            emit_json({"ok": True, "path": str(written), "images": images, "charts": [str(c) for c in found.charts]})
+        else:
+            console().print(f"wrote {written} ({len(images)} image(s))", highlight=False)

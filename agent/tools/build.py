@@ -1,1 +1,309 @@
-"""Tools: build."""
+"""Tool build_and_load_images: source -> verified, budget-checked, content-tagged images on the cluster's node.
+
+Per image, five steps: (1) Prisma check and fix (binaryTargets for the final stage's runtime, with a backup),
+(2) build with the classic builder unless an image for the inputs' content hash exists, (3) verify the size
+against the budget and the Prisma engine's ELF inside the image, (4) load onto the node (skipped when the node
+holds the same image ID), (5) record the build in memory. Everything is checked before anything changes:
+a missing Dockerfile or context, a malformed schema, an unknown image name or no daemon fail at once.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from agent.errors import ConfigError, ShipshapeError
+from agent.tools import tool
+from agent.tools.context import ToolContext
+from agent.tools.verify import budget_problem, engine_report, prisma_target_for
+
+if TYPE_CHECKING:
+    from agent.buildhash import BuildInputs, HashCache
+    from agent.config import ImageConfig
+    from agent.engines.docker import BuildOutcome
+    from agent.engines.loaders import Loader
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : ")
+
+
+class BuildInput(BaseModel):
+    only: list[str] | None = Field(default=None, description="Image names to build; all when omitted.")
+    force: bool = Field(default=False, description="Rebuild even when an image for the same inputs exists.")
+    no_load: bool = Field(default=False, description="Build and verify, but do not load onto the node.")
+
+
+@dataclass
+class ImageRun:
+    """The state of one image through the five steps; `doc()` is its part of the JSON answer."""
+
+    image: ImageConfig
+    tag: str | None = None
+    content_hash: str | None = None
+    image_id: str | None = None
+    size_bytes: int | None = None
+    cache_hit: bool = False
+    build_seconds: float = 0.0
+    loaded: bool = False
+    load_skipped: bool = False
+    load_seconds: float = 0.0
+    load_bytes: int = 0
+    prisma: dict[str, Any] | None = None
+    engine: dict[str, Any] | None = None
+    error: str | None = None
+    failed_step: str | None = None
+    stage: str = "check"
+    log_path: str | None = None
+    log_tail: list[str] = field(default_factory=list)
+
+    @property
+    def within_budget(self) -> bool | None:
+        return None if self.size_bytes is None else self.size_bytes <= self.image.budget_bytes
+
+    def outcome(self) -> str:
+        if self.error:
+            return {"build": "failed", "verify": "rejected", "load": "load-failed"}.get(self.stage, "failed")
+        return "cache-hit" if self.cache_hit else "built"
+
+    def doc(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "name": self.image.name,
+            "tag": self.tag,
+            "image_id": self.image_id,
+            "size_bytes": self.size_bytes,
+            "budget_bytes": self.image.budget_bytes,
+            "within_budget": self.within_budget,
+            "cache_hit": self.cache_hit,
+            "build_seconds": round(self.build_seconds, 3),
+            "loaded": self.loaded,
+            "load_skipped": self.load_skipped,
+            "load_seconds": round(self.load_seconds, 3),
+            "load_bytes": self.load_bytes,
+            "content_hash": self.content_hash,
+            "prisma": self.prisma,
+            "engine": self.engine,
+            "ok": self.error is None,
+            "error": self.error,
+            "stage": self.stage,
+            "failed_step": self.failed_step,
+            "log_path": self.log_path,
+        }
+        if self.error and self.log_tail:
+            doc["log_tail"] = self.log_tail[-15:]
+        return doc
+
+
+def preflight(images: list[ImageConfig]) -> None:
+    """Every input exists and every schema parses, before anything is built or edited."""
+    from agent.prisma.check import check_prisma
+
+    for image in images:
+        if not image.context.is_dir():
+            raise ConfigError(
+                f"image {image.name}: build context {image.context} is not a directory",
+                "fix 'context' in shipshape.toml",
+            )
+        if not image.dockerfile_path.is_file():
+            raise ConfigError(
+                f"image {image.name}: Dockerfile {image.dockerfile_path} does not exist",
+                "fix 'dockerfile' in shipshape.toml, or run 'shipshape init'",
+            )
+        if image.prisma_schema:
+            target = prisma_target_for(image)  # also checks that the target stage exists
+            check_prisma(image.prisma_schema, target)  # raises on an unreadable schema
+
+
+def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
+    """Check the schema's binaryTargets against the final stage's runtime; add a missing target."""
+    from agent.prisma.check import fix_prisma
+
+    image = run.image
+    if not image.prisma_schema:
+        return
+    target = prisma_target_for(image)
+    fix = fix_prisma(image.prisma_schema, ctx.files, target, dry_run=ctx.dry_run)
+    run.prisma = {
+        "status": fix.status,
+        "target": fix.check.target,
+        "backup": str(fix.backup) if fix.backup else None,
+        "diff": fix.diff,
+        "reason": fix.check.reason,
+        "version": fix.check.version,
+        "engine_type": fix.check.engine_type,
+        "engine_files": fix.check.engine_files,
+    }
+    if fix.diff:
+        ctx.reporter.note(f"{image.name}: {fix.check.reason}")
+        ctx.reporter.note(fix.diff.rstrip("\n"))
+    if fix.status == "failed":
+        run.stage, run.error = "prisma", f"image {image.name}: Prisma check failed: {fix.check.reason}"
+
+
+def log_file(ctx: ToolContext, image: ImageConfig, digest: str) -> Path:
+    """Where a build's whole log is kept for diagnosis: next to the memory database."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return Path(ctx.store.path).parent / "logs" / f"build-{image.name}-{digest[:12]}-{stamp}.log"
+
+
+def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool) -> None:
+    """Build the image unless an image for the same content hash exists (or `force`)."""
+    from agent.buildhash import context_tar
+
+    image = run.image
+    assert run.tag is not None
+    existing = ctx.docker.image(run.tag)
+    if existing and not force:
+        run.cache_hit, run.image_id, run.size_bytes = True, str(existing["Id"]), int(existing["Size"])
+        ctx.reporter.note(f"{image.name}: {run.tag} is up to date (cache hit)")
+        return
+    if ctx.dry_run:
+        ctx.reporter.note(f"{image.name}: would build {run.tag}")
+        return
+    log_path = log_file(ctx, image, inputs.digest)
+    run.log_path = str(log_path)
+    task = f"build {image.name}"
+
+    def on_line(line: str) -> None:
+        ctx.reporter.log(image.name, line)
+        step = _STEP.match(line)
+        if step:
+            ctx.reporter.progress(task, int(step.group(1)) - 1, int(step.group(2)))
+
+    with context_tar(inputs) as tar:
+        outcome: BuildOutcome = ctx.docker.build(
+            tar,
+            inputs.dockerfile_in_context,
+            run.tag,
+            target=image.target,
+            buildargs=image.build_args,
+            labels={"org.shipshape.image": image.name, "org.shipshape.content-hash": inputs.digest},
+            on_line=on_line,
+            log_path=log_path,
+            nocache=False,
+        )
+    ctx.reporter.progress(task, 1, 1)
+    run.build_seconds = outcome.seconds
+    if not outcome.ok:
+        run.stage, run.failed_step, run.log_tail = "build", outcome.failed_step, outcome.log_tail
+        where = f" at {outcome.failed_step}" if outcome.failed_step else ""
+        run.error = f"image {image.name}: build failed{where}: {outcome.error} (log: {log_path})"
+        return
+    run.image_id = outcome.image_id
+    run.size_bytes = ctx.docker.size(run.tag)
+
+
+def verify_step(ctx: ToolContext, run: ImageRun) -> None:
+    """Size against budget; the Prisma engine inside the image against the runtime target."""
+    image, tag = run.image, run.tag
+    if tag is None or run.size_bytes is None:
+        return
+    run.stage = "verify"
+    problem = budget_problem(image.name, run.size_bytes, image.budget_bytes, ctx.docker.history(tag))
+    if run.prisma and run.prisma.get("engine_files") and run.prisma.get("target"):
+        run.engine = engine_report(ctx.docker, tag, list(run.prisma["engine_files"]), str(run.prisma["target"]))
+        if not run.engine["ok"]:
+            problem = f"{problem}; " if problem else ""
+            problem += f"image {image.name}: {run.engine['reason']}"
+    if problem:
+        run.error = problem
+
+
+def load_step(ctx: ToolContext, run: ImageRun, loader: Loader) -> None:
+    """Put the image on the node; skipped when the node already holds the same image ID."""
+    if run.tag is None or run.image_id is None:
+        return
+    run.stage = "load"
+    task = f"load {run.image.name}"
+    try:
+        result = loader.load(run.tag, run.image_id, lambda done, total: ctx.reporter.progress(task, done, total))
+    except ShipshapeError as exc:
+        run.error = f"image {run.image.name}: {exc.one_line()}"
+        return
+    run.loaded, run.load_skipped = result.loaded, result.skipped
+    run.load_seconds, run.load_bytes = result.seconds, result.bytes
+    ctx.reporter.note(
+        f"{run.image.name}: {'loaded' if result.loaded else 'already on the node'} ({loader.name}, "
+        f"{result.seconds:.2f} s)"
+    )
+
+
+def record(ctx: ToolContext, run: ImageRun, loader_name: str | None) -> None:
+    ctx.store.record_build(
+        image=run.image.name,
+        repository=run.image.repository,
+        tag=run.tag,
+        content_hash=run.content_hash,
+        image_id=run.image_id,
+        size_bytes=run.size_bytes,
+        budget_bytes=run.image.budget_bytes,
+        within_budget=None if run.within_budget is None else int(run.within_budget),
+        build_seconds=run.build_seconds,
+        load_seconds=run.load_seconds,
+        cache_hit=int(run.cache_hit),
+        loaded=int(run.loaded),
+        loader=loader_name,
+        outcome=run.outcome(),
+        error=run.error,
+        log_path=run.log_path,
+    )
+
+
+def hash_cache(ctx: ToolContext) -> HashCache:
+    from agent.buildhash import HashCache
+
+    return HashCache(Path(ctx.store.path).parent / "hashcache.json")
+
+
+@tool(
+    "build_and_load_images",
+    """Build the project's images and put them on the cluster's node: fix a missing Prisma binaryTarget
+    (with a .backup), build each image with a content-hash tag (skipped when nothing changed; force=true
+    rebuilds), check its size against the budget and the Prisma engine inside it, load it onto the node
+    (skipped when the node already has the same image ID), and record the build. Use after a source change,
+    for ImagePullBackOff / ErrImageNeverPull on a tag the node lacks, or a missing Prisma engine.""",
+    BuildInput,
+    writes=True,
+)
+def build_and_load_images(ctx: ToolContext, args: BuildInput) -> dict[str, Any]:
+    from agent.buildhash import hash_inputs
+    from agent.engines.loaders import make_loader
+
+    images = ctx.project.select(args.only)
+    preflight(images)
+    ctx.docker.ping()
+    loader = None if args.no_load or ctx.dry_run else make_loader(ctx.project, ctx.docker)
+    cache = hash_cache(ctx)
+    runs = []
+    for image in images:
+        run = ImageRun(image)
+        runs.append(run)
+        prisma_step(ctx, run)
+        if run.error:
+            record(ctx, run, None)
+            continue
+        inputs = hash_inputs(
+            image.context, image.dockerfile_path, target=image.target, build_args=image.build_args, cache=cache
+        )
+        run.content_hash, run.tag = inputs.digest, inputs.tag(image.repository)
+        run.stage = "build"
+        build_step(ctx, run, inputs, args.force)
+        if not run.error:
+            verify_step(ctx, run)
+        if not run.error and loader is not None:
+            load_step(ctx, run, loader)
+        if not ctx.dry_run:
+            record(ctx, run, loader.name if loader else None)
+        if not run.error:
+            run.stage = "done"
+    cache.save()
+    docs = [run.doc() for run in runs]
+    return {
+        "ok": all(run.error is None for run in runs),
+        "dry_run": ctx.dry_run,
+        "loader": loader.name if loader else None,
+        "images": docs,
+    }
