@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `make demo`: the sample app deployed on the local cluster, broken the way the mission's first workflow
+# describes (the backend's new image built on the host but not loaded onto the node: ImagePullBackOff), then
+# recovered by `shipshape chat "pods show ImagePullBackOff" --yes` with the offline brain. Exits 0 only if the
+# pods are Ready and /health answers 200 afterwards, checked here independently of what shipshape says.
+#
+# It works on a copy of examples/todo (examples/.demo-todo, git-ignored) so the repository's sample stays as it is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$ROOT/.tools/bin:$PATH" KUBECONFIG="$ROOT/.cluster/kubeconfig"
+SHIP="$ROOT/.venv/bin/shipshape"
+DEMO="$ROOT/examples/.demo-todo"
+NS=todo
+say() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+json_tag() { "$ROOT/.venv/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(i["tag"] for i in d["images"] if i["name"]==sys.argv[2]))' "$@"; }
+repo_of() { "$ROOT/.venv/bin/python" -c 'import sys; t=sys.argv[1]; print(t.rsplit(":",1)[0] if ":" in t else "")' "$1"; }
+tag_of() { echo "${1##*:}"; }
+
+say "1. A copy of the sample app in $DEMO"
+rm -rf "$DEMO"
+cp -a "$ROOT/examples/todo" "$DEMO"
+kubectl get namespace "$NS" >/dev/null 2>&1 || kubectl create namespace "$NS" >/dev/null
+helm uninstall todo -n "$NS" --wait >/dev/null 2>&1 || true
+
+say "2. Build both images and load them onto the node (shipshape build)"
+(cd "$DEMO" && "$SHIP" build --json > "$DEMO/build.json")
+FRONT=$(json_tag "$DEMO/build.json" frontend); BACK=$(json_tag "$DEMO/build.json" backend)
+echo "frontend: $FRONT   backend: $BACK"
+
+say "3. Deploy with helm and wait until it is healthy"
+helm upgrade --install todo "$DEMO/chart" -n "$NS" \
+  --set frontend.image.repository="$(repo_of "$FRONT")" --set frontend.image.tag="$(tag_of "$FRONT")" \
+  --set backend.image.repository="$(repo_of "$BACK")" --set backend.image.tag="$(tag_of "$BACK")" \
+  --wait --timeout 120s >/dev/null
+kubectl -n "$NS" get pods -o wide
+
+say "4. Break it: a new backend version, built on the host only (--no-load), then deployed"
+echo "demo-$(date +%s)" > "$DEMO/backend/app/VERSION"
+(cd "$DEMO" && "$SHIP" build --only backend --no-load --json > "$DEMO/build2.json")
+NEWBACK=$(json_tag "$DEMO/build2.json" backend)
+echo "new backend image $NEWBACK is on the host, not on the node"
+helm upgrade todo "$DEMO/chart" -n "$NS" --reuse-values \
+  --set backend.image.repository="$(repo_of "$NEWBACK")" --set backend.image.tag="$(tag_of "$NEWBACK")" >/dev/null
+for _ in $(seq 1 60); do
+  if kubectl -n "$NS" get pods -l app.kubernetes.io/name=todo-backend \
+       -o jsonpath='{.items[*].status.containerStatuses[*].state.waiting.reason}' 2>/dev/null \
+       | grep -qE 'ImagePullBackOff|ErrImagePull'; then break; fi
+  sleep 1
+done
+kubectl -n "$NS" get pods
+
+say "5. shipshape chat \"pods show ImagePullBackOff\" --yes   (offline rulebook brain)"
+cd "$DEMO"
+set +e
+"$SHIP" chat "pods show ImagePullBackOff" --yes --brain rulebook
+CHAT_RC=$?
+set -e
+cd "$ROOT"
+
+say "6. Independent check: rollout complete and /health answers 200"
+ok=0
+kubectl -n "$NS" rollout status deployment/todo-backend --timeout=60s || ok=1
+kubectl -n "$NS" rollout status deployment/todo-frontend --timeout=60s || ok=1
+POD_IP=$(kubectl -n "$NS" get pods -l app.kubernetes.io/name=todo-backend \
+  --field-selector=status.phase=Running -o jsonpath='{.items[0].status.podIP}')
+CODE=$(curl -s -o /dev/null -w '%{http_code}' "http://$POD_IP:8000/health" || true)
+IMAGE=$(kubectl -n "$NS" get deploy todo-backend -o jsonpath='{.spec.template.spec.containers[0].image}')
+echo "backend runs $IMAGE; GET http://$POD_IP:8000/health -> $CODE; shipshape chat exit code $CHAT_RC"
+[ "$CODE" = "200" ] || ok=1
+[ "$CHAT_RC" = "0" ] || ok=1
+if [ $ok -eq 0 ]; then say "demo: recovered and verified"; else say "demo: NOT recovered"; fi
+exit $ok
