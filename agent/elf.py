@@ -216,3 +216,13 @@ def engine_fits_target(info: ElfInfo, target: str) -> tuple[bool, str]:
     if info.libc == "unknown":
         return True, f"no libc dependency recorded in the engine ({detail}); cannot rule out {target}"
     return True, f"the engine fits {target} ({detail})"
+
+
+def check_engine(data: bytes, target: str) -> tuple[bool, str, ElfInfo | None]:
+    """Read an engine file's bytes and say whether it can load on `target`; never raises for bad content."""
+    try:
+        info = read_elf(data)
+    except ValueError as exc:
+        return False, f"the engine file is unusable: {exc}", None
+    ok, why = engine_fits_target(info, target)
+    return ok, why, info

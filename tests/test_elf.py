@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.elf import engine_fits_target, read_elf
+from agent.elf import check_engine, engine_fits_target, read_elf
 
 pytestmark = pytest.mark.unit
 
@@ -51,7 +51,14 @@ def elves(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         "glibc_exec": build(tmp, "exec", "gcc", "-no-pie", main=True),
         "musl_static": build(tmp, "static", "musl-gcc", "-static", main=True),
         "musl_exec": build(tmp, "query-engine", "musl-gcc", main=True, needed=("libssl.so.3",)),
+        "alpine": build(tmp, "alpine.so", "musl-gcc", "-shared", "-fPIC", needed=("libcrypto.so.3",)),
     }
+    # Alpine's own packages name musl's libc by its full soname.
+    subprocess.run(
+        [_tool("patchelf"), "--replace-needed", "libc.so", "libc.musl-x86_64.so.1", str(files["alpine"])],
+        check=True,
+        capture_output=True,
+    )
     return {k: v.read_bytes() for k, v in files.items()}
 
 
@@ -96,6 +103,15 @@ def test_executables(elves: dict[str, bytes]) -> None:
     binary = read_elf(elves["musl_exec"])
     assert binary.libc == "musl" and binary.interpreter is not None and "ld-musl" in binary.interpreter
     assert binary.openssl == "3"
+
+
+def test_alpine_style_needed_and_check_engine(elves: dict[str, bytes]) -> None:
+    info = read_elf(elves["alpine"])
+    assert "libc.musl-x86_64.so.1" in info.needed and "libc.so" not in info.needed
+    assert (info.libc, info.openssl) == ("musl", "3")
+    assert check_engine(elves["alpine"], MUSL)[0] is True
+    ok, why, found = check_engine(b"version https://git-lfs.github.com/spec/v1\n", MUSL)
+    assert (ok, found) == (False, None) and "not an ELF file" in why
 
 
 @pytest.mark.parametrize("data", [b"", b"\x7fEL", b"MZ\x90\x00" * 20, b"#!/bin/sh\necho hi\n", bytes(64)])
