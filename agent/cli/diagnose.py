@@ -1,9 +1,83 @@
-"""CLI commands: diagnose (placeholder until its issue lands)."""
+"""`shipshape diagnose LOG|-`: which known failures a build log shows, its root cause, and what to do."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+
+    @app.command()
+    def diagnose(
+        log: str = typer.Argument(..., help="The build log file, or - to read standard input."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        image: str = typer.Option("", "--image", help="The image the log belongs to (recorded in memory)."),
+        record: bool = typer.Option(True, "--record/--no-record", help="Remember the failure in memory."),
+    ) -> None:
+        """Name the root cause of a failed docker build from its log, with ranked fixes.
+
+        Example: docker build . 2>&1 | shipshape diagnose - --json
+        """
+        import sys
+
+        from agent.diagnosis import diagnose_path, diagnose_stream
+
+        if log == "-":
+            result = diagnose_stream(sys.stdin.buffer)
+            source = "stdin"
+        else:
+            result = diagnose_path(Path(log))
+            source = str(Path(log).resolve())
+        doc = result.as_dict()
+        if record:
+            doc = _remember(result, doc, image or None, source)
+        if json_out:
+            from agent.cli.common import emit_json
+
+            emit_json(doc)
+            return
+        _show(doc)
+
+
+def _remember(result: Any, doc: dict[str, Any], image: str | None, source: str) -> dict[str, Any]:
+    """Record the failure and re-rank its fixes by what memory knows."""
+    from agent.cli.common import open_store
+    from agent.memory import learning
+
+    store = open_store()
+    try:
+        return learning.remember_diagnosis(store, result, image=image, source=source)
+    finally:
+        store.close()
+
+
+def _show(doc: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    from agent.cli.common import console
+
+    out = console()
+    root = doc["root_cause"]
+    colour = "yellow" if root == "unknown" else "red"
+    out.print(f"[bold]root cause:[/bold] [{colour}]{root}[/{colour}]")
+    if doc.get("failed_step"):
+        out.print(f"[bold]failed step:[/bold] {escape(doc['failed_step'])}")
+    if doc.get("exit_code") is not None:
+        out.print(f"[bold]exit code:[/bold] {doc['exit_code']}")
+    if doc.get("memory"):
+        mem = doc["memory"]
+        out.print(f"[bold]memory:[/bold] seen {mem['count']} time(s) since {mem['first_seen']}")
+    for n, finding in enumerate(doc["findings"][:8]):
+        mark = "=>" if n == 0 and root != "unknown" else "  "
+        out.print(f"{mark} line {finding['line']}: [cyan]{finding['category']}[/cyan]  {escape(finding['excerpt'])}")
+        if n == 0:
+            out.print(f"   {finding['explanation']}")
+            for rank, fix in enumerate(finding["fixes"], 1):
+                auto = " (apply_fix can do this)" if fix.get("auto") else ""
+                out.print(f"   {rank}. {escape('[' + fix['id'] + ']')} {escape(fix['description'])}{auto}")
+    if not doc["findings"]:
+        out.print("no known failure in this log (nothing matched, and no failed step was found)")

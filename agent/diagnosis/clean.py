@@ -1,0 +1,41 @@
+"""Turning one raw log line (bytes, maybe coloured, maybe a \\r progress line, maybe garbage) into text."""
+
+from __future__ import annotations
+
+import re
+
+# CSI sequences (colours, cursor moves), OSC titles, and the bare "[91m" left when a log lost its ESC bytes.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\[[0-9;]{1,12}m")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# BuildKit plain progress: "#12 3.456 text" (or "#12 text" for status lines).
+_BUILDKIT = re.compile(r"^#(\d+) (?:\d+\.\d+ )?")
+
+MAX_DECODE = 16 * 1024
+
+
+def decode(raw: bytes) -> str:
+    """Bytes to text: invalid UTF-8 becomes U+FFFD, very long lines (binary garbage) are cut."""
+    if len(raw) > MAX_DECODE:
+        raw = raw[:MAX_DECODE]
+    return raw.decode("utf-8", errors="replace")
+
+
+def segments(raw: bytes) -> list[str]:
+    """The visible pieces of a raw line: split at carriage returns (progress bars redraw with \\r)."""
+    text = decode(raw).rstrip("\r\n")
+    parts = text.split("\r") if "\r" in text else [text]
+    return [p for p in (strip(part) for part in parts) if p.strip()]
+
+
+def strip(text: str) -> str:
+    """Remove colour codes and control characters."""
+    text = _ANSI.sub("", text)
+    return _CONTROL.sub("", text).rstrip()
+
+
+def buildkit_step(text: str) -> tuple[str | None, str]:
+    """('12', rest) for a BuildKit progress line "#12 0.345 rest", else (None, text)."""
+    match = _BUILDKIT.match(text)
+    if match is None:
+        return None, text
+    return match.group(1), text[match.end() :]

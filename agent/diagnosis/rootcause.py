@@ -1,0 +1,185 @@
+"""Choosing the root cause: the earliest decisive error inside the step that failed, not the cascade after it.
+
+1. The failed step: the step named by the last failure marker ("The command ... returned a non-zero code",
+   BuildKit "#N ERROR" / "ERROR [stage x/y] ...", "executor failed running"), else the last step header.
+2. Candidates: the hits inside that step (and un-prefixed lines after it starts, where the daemon and BuildKit
+   print their summary). Without any step information: every hit.
+3. The winner: lowest tier (1 decisive, 2 specific, 3 weak/cascade), then the earliest line, then file order.
+4. Nothing matched: the exit code speaks (127 command not found, 126 not executable, 137 killed), or a
+   failing project script is a script-error; otherwise "unknown".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.diagnosis.patterns import Fix, Knowledge
+from agent.diagnosis.redact import redact
+from agent.diagnosis.scanner import Failure, Hit, ScanResult
+from agent.memory.signatures import signature
+
+MAX_FINDINGS = 20
+EXCERPT_LEN = 400
+SCRIPT_COMMAND = re.compile(
+    r"(?:^|&&|;|\|\|)\s*(?:exit\s+[1-9]|\./\S+|(?:ba)?sh\s+\S+|\S+\.sh\b|npm run\b|yarn\b"
+    r"|(?:bundle exec\s+)?rake\b|python3?\s+\S+\.py)"
+)
+EXIT_CODE_CATEGORY = {127: "command-not-found", 126: "permission-denied", 137: "out-of-memory"}
+
+
+@dataclass
+class Finding:
+    """One failure the log shows."""
+
+    category: str
+    pattern: str
+    signature: str
+    line: int
+    excerpt: str
+    explanation: str
+    fixes: list[Fix]
+    tier: int
+    step: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "pattern": self.pattern,
+            "signature": self.signature,
+            "line": self.line,
+            "excerpt": self.excerpt,
+            "explanation": self.explanation,
+            "fixes": [f.as_dict() for f in self.fixes],
+            "tier": self.tier,
+            "step": self.step,
+        }
+
+
+@dataclass
+class Diagnosis:
+    """The answer for one log."""
+
+    root_cause: str
+    failed_step: str | None
+    exit_code: int | None
+    findings: list[Finding] = field(default_factory=list)
+    lines: int = 0
+    bytes: int = 0
+
+    @property
+    def root(self) -> Finding | None:
+        return self.findings[0] if self.findings and self.root_cause != "unknown" else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "root_cause": self.root_cause,
+            "failed_step": self.failed_step,
+            "exit_code": self.exit_code,
+            "findings": [f.as_dict() for f in self.findings],
+            "lines": self.lines,
+            "bytes": self.bytes,
+        }
+
+
+def _finding(hit: Hit, header: str | None) -> Finding:
+    excerpt = redact(hit.text.strip())[:EXCERPT_LEN]
+    return Finding(
+        category=hit.pattern.category,
+        pattern=hit.pattern.id,
+        signature=signature(hit.pattern.id, redact(hit.text)),
+        line=hit.line,
+        excerpt=excerpt,
+        explanation=hit.pattern.explanation,
+        fixes=list(hit.pattern.fixes),
+        tier=hit.pattern.tier,
+        step=header,
+    )
+
+
+def _failed(scan: ScanResult) -> tuple[str | None, Failure | None]:
+    if scan.failures:
+        last = scan.failures[-1]
+        # BuildKit repeats the failure in its summary; the first marker naming a step is the real one.
+        named = [f for f in scan.failures if f.step is not None]
+        chosen = named[-1] if named else last
+        return chosen.step, chosen
+    if scan.headers:
+        return next(reversed(scan.headers)), None
+    return None, None
+
+
+def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
+    """Turn what the scanner kept into a Diagnosis."""
+    step, failure = _failed(scan)
+    header = scan.headers[step][1] if step is not None and step in scan.headers else None
+    exit_code = failure.exit_code if failure else None
+    if exit_code is None:
+        exit_code = next((f.exit_code for f in reversed(scan.failures) if f.exit_code is not None), None)
+    everything = scan.all_hits()
+    if step is not None and step in scan.headers:
+        start = scan.headers[step][0]
+        candidates = [h for h in everything if h.step == step or (h.step is None and h.line >= start)]
+    elif step is not None:
+        candidates = [h for h in everything if h.step in (step, None)]
+    else:
+        candidates = everything
+    order = {p.id: i for i, p in enumerate(knowledge.patterns)}
+    ranked = sorted(candidates, key=lambda h: (h.pattern.tier, h.line, order[h.pattern.id]))
+    failed_step = header or (f"RUN {failure.command}" if failure and failure.command else None)
+    diagnosis = Diagnosis("unknown", failed_step, exit_code, lines=scan.lines, bytes=scan.bytes)
+    findings: list[Finding] = []
+    if ranked:
+        root = _finding(ranked[0], _header_of(scan, ranked[0]))
+        diagnosis.root_cause = root.category
+        findings.append(root)
+    else:
+        fallback = _fallback(failure, exit_code, knowledge, failed_step)
+        if fallback is not None:
+            diagnosis.root_cause = fallback.category
+            findings.append(fallback)
+    seen = {f.signature for f in findings}
+    for hit in everything:
+        if len(findings) >= MAX_FINDINGS:
+            break
+        extra = _finding(hit, _header_of(scan, hit))
+        if extra.signature not in seen:
+            seen.add(extra.signature)
+            findings.append(extra)
+    diagnosis.findings = findings
+    return diagnosis
+
+
+def _header_of(scan: ScanResult, hit: Hit) -> str | None:
+    if hit.step is not None and hit.step in scan.headers:
+        return scan.headers[hit.step][1]
+    return None
+
+
+def _fallback(
+    failure: Failure | None, exit_code: int | None, knowledge: Knowledge, failed_step: str | None
+) -> Finding | None:
+    """No pattern matched inside the failed step: what the exit code or the command still tells."""
+    if failure is None:
+        return None
+    command = failure.command
+    category = EXIT_CODE_CATEGORY.get(exit_code or -1)
+    if category is None and SCRIPT_COMMAND.search(command):
+        category = "script-error"
+    if category is None:
+        return None
+    text = f"{command} returned a non-zero code: {exit_code}"
+    fixes = knowledge.fixes_for_category(category) or [knowledge.fixes["fix-script"]]
+    return Finding(
+        category=category,
+        pattern=f"exit-code-{category}",
+        signature=signature(category, redact(text)),
+        line=failure.line,
+        excerpt=redact(text)[:EXCERPT_LEN],
+        explanation=f"the step failed with exit code {exit_code} and no known error message; "
+        + ("the project's own script failed" if category == "script-error" else f"the exit code means {category}"),
+        fixes=fixes,
+        tier=3,
+        step=failed_step,
+    )
