@@ -10,6 +10,8 @@ CLUSTER="$REPO/.cluster"
 PIDS="$CLUSTER/pids"
 KUBELET_ROOT="$CLUSTER/kubelet"
 NODE_SOCK="$CLUSTER/node-docker.sock"
+T0=$(date +%s.%N)
+elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # stop NAME MATCH: SIGTERM the process in NAME's PID file if it still runs MATCH, SIGKILL after 15 s.
 stop() {
@@ -24,7 +26,7 @@ stop() {
       kill -9 "$pid" 2>/dev/null || true
       sleep 0.2
     fi
-    echo "cluster-down: stopped $1 ($pid)"
+    echo "cluster-down: stopped $1 ($pid) [$(elapsed)s]"
   fi
   rm -f "$f"
 }
@@ -57,4 +59,4 @@ if [ "${1:-}" = "--purge" ]; then
   rm -rf "$CLUSTER/etcd" "$CLUSTER/pki" "$CLUSTER/kubeconfig" "$CLUSTER/kubelet.kubeconfig" "$KUBELET_ROOT"
   echo "cluster-down: cluster state removed (etcd data, keys, kubeconfig, kubelet root)"
 fi
-echo "cluster-down: done"
+echo "cluster-down: done in $(elapsed)s"

@@ -78,8 +78,16 @@ if alive etcd "$ETCD" && alive kube-apiserver kube-apiserver && alive kube-contr
   exit 0
 fi
 
-# 1. Binaries: Kubernetes (built once), helm + kubectl, etcd. Cold = the Kubernetes build had to run.
+for c in curl openssl python3; do
+  command -v "$c" >/dev/null || die "$c missing: run 'make env' first (apt-get install $c)"
+done
+
+# 1. Binaries: Kubernetes (built once), helm + kubectl, etcd. Cold = the Kubernetes build had to run;
+# resume = some of our processes still ran (not a whole start, so not counted as warm).
 KIND=warm
+for p in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet; do
+  if alive "$p" "$p"; then KIND=resume; fi
+done
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
   [ -x "$K8S_BIN/$b" ] || KIND=cold
 done

@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,13 +27,13 @@ CLAMP = REPO / "scripts" / "runc-clamp"
 PAUSE_IMAGE = "shipshape/pause:1"
 
 
-def _docker(host: str):  # type: ignore[no-untyped-def]
+def _docker(host: str) -> Any:
     import docker
 
     return docker.DockerClient(base_url=host, timeout=60)
 
 
-def _build_marker_image(client, tag: str) -> None:  # type: ignore[no-untyped-def]
+def _build_marker_image(client: Any, tag: str) -> None:
     """A one-file image made from scratch: no base image, no registry, nothing to pull."""
     import tarfile
 
@@ -159,7 +160,7 @@ def test_helm_and_kubectl_run_from_the_tools_directory() -> None:
 
 
 @pytest.fixture
-def core_apps(kubeconfig: Path):  # type: ignore[no-untyped-def]
+def core_apps(kubeconfig: Path) -> Iterator[tuple[Any, Any]]:
     from kubernetes import client, config
 
     api_client = config.new_client_from_config(config_file=str(kubeconfig))
@@ -168,7 +169,7 @@ def core_apps(kubeconfig: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def scratch_namespace(core_apps) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def scratch_namespace(core_apps: tuple[Any, Any]) -> Iterator[str]:
     from kubernetes import client
 
     core, _ = core_apps
@@ -179,7 +180,7 @@ def scratch_namespace(core_apps) -> Iterator[str]:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.cluster
-def test_node_is_ready_and_runs_on_the_node_daemon(core_apps) -> None:  # type: ignore[no-untyped-def]
+def test_node_is_ready_and_runs_on_the_node_daemon(core_apps: tuple[Any, Any]) -> None:
     core, _ = core_apps
     node = core.read_node("localhost")
     ready = [c for c in node.status.conditions if c.type == "Ready"]
@@ -189,7 +190,9 @@ def test_node_is_ready_and_runs_on_the_node_daemon(core_apps) -> None:  # type: 
 
 
 @pytest.mark.cluster
-def test_pod_gets_a_bridge_ip_and_answers_http_from_the_host(core_apps, scratch_namespace: str) -> None:  # type: ignore[no-untyped-def]
+def test_pod_gets_a_bridge_ip_and_answers_http_from_the_host(
+    core_apps: tuple[Any, Any], scratch_namespace: str
+) -> None:
     from kubernetes import client
 
     core, apps = core_apps
