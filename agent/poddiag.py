@@ -39,8 +39,14 @@ PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "ErrImagePullBackOff"}
 PROGRESSING_WAITING = {"ContainerCreating", "PodInitializing", ""}
 # Waiting reasons that are failures with no finer category here; the reason itself is reported.
 OTHER_FAILED_WAITING = {
-    "CreateContainerError", "RunContainerError", "PreStartHookError", "PostStartHookError",
-    "PreCreateHookError", "InvalidImageName", "ImageInspectError", "ContainerCannotRun",
+    "CreateContainerError",
+    "RunContainerError",
+    "PreStartHookError",
+    "PostStartHookError",
+    "PreCreateHookError",
+    "InvalidImageName",
+    "ImageInspectError",
+    "ContainerCannotRun",
 }
 
 _NOT_FOUND = re.compile(
@@ -66,11 +72,22 @@ _CONFIG_MISSING = re.compile(
 
 # Log lines that name a known root cause inside a crashing or unready container.
 LOG_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("prisma-engine", re.compile(
-        r"PrismaClientInitializationError|could not locate the Query Engine|libquery_engine|"
-        r"binaryTargets|Unable to require\(.*query_engine", re.I)),
-    ("openssl-missing", re.compile(r"libssl\.so\.[\d.]+: (cannot open|No such file)|Error loading shared "
-                                   r"library libssl", re.I)),
+    (
+        "prisma-engine",
+        re.compile(
+            r"PrismaClientInitializationError|could not locate the Query Engine|libquery_engine|"
+            r"binaryTargets|Unable to require\(.*query_engine",
+            re.I,
+        ),
+    ),
+    (
+        "openssl-missing",
+        re.compile(
+            r"libssl\.so\.[\d.]+: (cannot open|No such file)|Error loading shared "
+            r"library libssl",
+            re.I,
+        ),
+    ),
     ("platform-mismatch", re.compile(r"exec format error", re.I)),
     ("out-of-memory", re.compile(r"JavaScript heap out of memory|MemoryError|Cannot allocate memory", re.I)),
     ("port-in-use", re.compile(r"EADDRINUSE|address already in use", re.I)),
@@ -163,9 +180,10 @@ def _with_logs(diag: PodDiagnosis, logs: list[str]) -> PodDiagnosis:
     if "prisma-engine" in diag.log_signals:
         line = next((ln for ln in logs if LOG_SIGNALS[0][1].search(ln)), "")
         diag.evidence = _one_line(f"{diag.evidence}; log: {line.strip()}")
-        diag.next_step = ("the Prisma query engine for the image's platform is missing: add the target to "
-                          "binaryTargets in schema.prisma, run prisma generate, rebuild and load the image; "
-                          + diag.next_step)
+        diag.next_step = (
+            "the Prisma query engine for the image's platform is missing: add the target to "
+            "binaryTargets in schema.prisma, run prisma generate, rebuild and load the image; " + diag.next_step
+        )
     elif logs and diag.category in ("crash-loop", "probe-failing", "oom-killed", "unknown"):
         tail = next((ln for ln in reversed(logs) if ln.strip()), "")
         if tail and "log:" not in diag.evidence:
@@ -174,11 +192,17 @@ def _with_logs(diag: PodDiagnosis, logs: list[str]) -> PodDiagnosis:
 
 
 def _pull_failure(
-    reason: str, message: str, container: str, image: str, spec: dict[str, Any],
-    events: list[dict[str, Any]], image_exists: ImageExists,
+    reason: str,
+    message: str,
+    container: str,
+    image: str,
+    spec: dict[str, Any],
+    events: list[dict[str, Any]],
+    image_exists: ImageExists,
 ) -> PodDiagnosis:
-    failed = [e for e in _events_text(events, {"Failed"})
-              if str(e.get("message", "")).lower().startswith("failed to pull")]
+    failed = [
+        e for e in _events_text(events, {"Failed"}) if str(e.get("message", "")).lower().startswith("failed to pull")
+    ]
     detail = _one_line(str(failed[-1].get("message", "")) if failed else message)
     evidence = detail or f"{reason} for {image}"
     text = f"{message}\n" + "\n".join(str(e.get("message", "")) for e in failed)
@@ -190,33 +214,46 @@ def _pull_failure(
 
     if policy == "Always" and image_tag(image) in ("", "latest"):
         hint = "" if on_host is not False else " (it is not on the build host either: build it first)"
-        return made("latest-tag-pull-always",
-                    f"{image} uses the latest tag, so Kubernetes pulls it on every start (imagePullPolicy "
-                    f"Always) and a loaded image is never used: give it a versioned tag and set "
-                    f"imagePullPolicy: IfNotPresent{hint}")
+        return made(
+            "latest-tag-pull-always",
+            f"{image} uses the latest tag, so Kubernetes pulls it on every start (imagePullPolicy "
+            f"Always) and a loaded image is never used: give it a versioned tag and set "
+            f"imagePullPolicy: IfNotPresent{hint}",
+        )
     if on_host:
-        return made("image-not-on-node",
-                    f"{image} exists on the build host but not on the cluster's node: load it into the node "
-                    f"(shipshape build loads it), then restart the deployment")
+        return made(
+            "image-not-on-node",
+            f"{image} exists on the build host but not on the cluster's node: load it into the node "
+            f"(shipshape build loads it), then restart the deployment",
+        )
     if _NOT_FOUND.search(text):
-        return made("image-not-found",
-                    f"no registry has {image} and the build host does not either: check the image name and "
-                    f"tag, or build it")
+        return made(
+            "image-not-found",
+            f"no registry has {image} and the build host does not either: check the image name and tag, or build it",
+        )
     if _AUTH.search(text):
-        return made("registry-auth",
-                    f"the registry refused to serve {image} without credentials: add an imagePullSecret or "
-                    f"log in to the registry on the node")
+        return made(
+            "registry-auth",
+            f"the registry refused to serve {image} without credentials: add an imagePullSecret or "
+            f"log in to the registry on the node",
+        )
     if _NETWORK.search(text):
         if on_host is False and not registry_host(image):
-            return made("image-not-found",
-                        f"{image} is on neither the build host nor the node, and the registry cannot be "
-                        f"reached: build it and load it into the node (or fix the image name)")
-        return made("registry-unreachable",
-                    f"the node cannot reach the registry for {image}: check DNS and network, or build the "
-                    f"image locally and load it into the node")
+            return made(
+                "image-not-found",
+                f"{image} is on neither the build host nor the node, and the registry cannot be "
+                f"reached: build it and load it into the node (or fix the image name)",
+            )
+        return made(
+            "registry-unreachable",
+            f"the node cannot reach the registry for {image}: check DNS and network, or build the "
+            f"image locally and load it into the node",
+        )
     if on_host is False:
-        return made("image-not-found",
-                    f"{image} cannot be pulled and the build host does not have it: build it, or fix the name")
+        return made(
+            "image-not-found",
+            f"{image} cannot be pulled and the build host does not have it: build it, or fix the name",
+        )
     return made("unknown", f"the pull of {image} failed: read the pod's events (kubectl describe pod)")
 
 
@@ -232,21 +269,33 @@ def _crash(reason: str, cname: str, image: str, term: dict[str, Any], restarts: 
     code = term.get("exitCode")
     if term.get("reason") == "OOMKilled":
         return PodDiagnosis(
-            "OOMKilled", "oom-killed",
+            "OOMKilled",
+            "oom-killed",
             _one_line(f"container {cname} was OOMKilled (exit code {code}, restarts {restarts})"),
             "the container needs more memory than its limit: raise resources.limits.memory or lower the "
-            "application's memory use", cname, image)
+            "application's memory use",
+            cname,
+            image,
+        )
     message = _one_line(str(term.get("message") or ""))
     evidence = f"container {cname} exited with {_terminated(term)}" + (f": {message}" if message else "")
     if restarts:
         evidence += f" (restarts {restarts})"
-    return PodDiagnosis(reason, "crash-loop", evidence,
-                        f"read the logs of {cname} (pod_logs) to see why it exits, fix the command or the "
-                        f"image, rebuild", cname, image)
+    return PodDiagnosis(
+        reason,
+        "crash-loop",
+        evidence,
+        f"read the logs of {cname} (pod_logs) to see why it exits, fix the command or the image, rebuild",
+        cname,
+        image,
+    )
 
 
 def _container_diagnosis(
-    pod: dict[str, Any], status: dict[str, Any], spec: dict[str, Any], events: list[dict[str, Any]],
+    pod: dict[str, Any],
+    status: dict[str, Any],
+    spec: dict[str, Any],
+    events: list[dict[str, Any]],
     image_exists: ImageExists,
 ) -> PodDiagnosis | None:
     cname = str(status.get("name", ""))
@@ -263,21 +312,37 @@ def _container_diagnosis(
         if reason == "ErrImageNeverPull":
             on_host = image_exists(image)
             where = "it is on the build host: load it" if on_host else "build it and load it"
-            return PodDiagnosis(reason, "image-never-pull", _one_line(message or f"{image} is not on the node"),
-                                f"imagePullPolicy is Never and the node does not have {image}: {where} into "
-                                f"the node, then restart the deployment", cname, image)
+            return PodDiagnosis(
+                reason,
+                "image-never-pull",
+                _one_line(message or f"{image} is not on the node"),
+                f"imagePullPolicy is Never and the node does not have {image}: {where} into "
+                f"the node, then restart the deployment",
+                cname,
+                image,
+            )
         if reason == "CrashLoopBackOff":
             return _crash(reason, cname, image, last or {"message": message}, restarts)
         if reason == "CreateContainerConfigError":
             missing = _CONFIG_MISSING.search(message)
             return PodDiagnosis(
-                reason, "config-missing" if missing or not message else "unknown",
+                reason,
+                "config-missing" if missing or not message else "unknown",
                 _one_line(message or reason),
                 "create the ConfigMap or Secret the pod refers to (or fix the reference), then the pod "
-                "starts by itself", cname, image)
+                "starts by itself",
+                cname,
+                image,
+            )
         if reason in OTHER_FAILED_WAITING:
-            return PodDiagnosis(reason, "unknown", _one_line(f"{reason}: {message}" if message else reason),
-                                "read the pod's events and the container's configuration", cname, image)
+            return PodDiagnosis(
+                reason,
+                "unknown",
+                _one_line(f"{reason}: {message}" if message else reason),
+                "read the pod's events and the container's configuration",
+                cname,
+                image,
+            )
         if reason in PROGRESSING_WAITING:
             return None
         return None
@@ -287,13 +352,21 @@ def _container_diagnosis(
             return _crash(_terminated(term), cname, image, term, restarts)
         return None
     if state.get("running") is not None and not status.get("ready"):
-        probe = [e for e in _events_text(events, {"Unhealthy"})
-                 if re.search(r"(readiness|liveness|startup) probe", str(e.get("message", "")), re.I)]
+        probe = [
+            e
+            for e in _events_text(events, {"Unhealthy"})
+            if re.search(r"(readiness|liveness|startup) probe", str(e.get("message", "")), re.I)
+        ]
         if probe:
-            return PodDiagnosis("Unhealthy", "probe-failing", _one_line(str(probe[-1].get("message", ""))),
-                                f"the container {cname} runs but its probe fails: check the probe's path and "
-                                f"port against what the application serves, and the application's logs",
-                                cname, image)
+            return PodDiagnosis(
+                "Unhealthy",
+                "probe-failing",
+                _one_line(str(probe[-1].get("message", ""))),
+                f"the container {cname} runs but its probe fails: check the probe's path and "
+                f"port against what the application serves, and the application's logs",
+                cname,
+                image,
+            )
         if last and (last.get("reason") == "OOMKilled" or int(last.get("exitCode") or 0) != 0) and restarts:
             return _crash(_terminated(last), cname, image, last, restarts)
     return None
@@ -303,28 +376,43 @@ def _scheduling(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnos
     status = pod.get("status") or {}
     for cond in status.get("conditions") or []:
         if cond.get("type") == "PodScheduled" and cond.get("reason") == "Unschedulable":
-            return PodDiagnosis("Unschedulable", "unschedulable",
-                                _one_line(str(cond.get("message") or "Unschedulable")),
-                                "no node fits the pod: check its nodeSelector, affinity, tolerations and "
-                                "resource requests against the node (kubectl describe node)")
+            return PodDiagnosis(
+                "Unschedulable",
+                "unschedulable",
+                _one_line(str(cond.get("message") or "Unschedulable")),
+                "no node fits the pod: check its nodeSelector, affinity, tolerations and "
+                "resource requests against the node (kubectl describe node)",
+            )
     failed = _events_text(events, {"FailedScheduling"})
     if failed:
-        return PodDiagnosis("FailedScheduling", "unschedulable", _one_line(str(failed[-1].get("message", ""))),
-                            "no node fits the pod: check its nodeSelector, affinity, tolerations and resource "
-                            "requests against the node (kubectl describe node)")
+        return PodDiagnosis(
+            "FailedScheduling",
+            "unschedulable",
+            _one_line(str(failed[-1].get("message", ""))),
+            "no node fits the pod: check its nodeSelector, affinity, tolerations and resource "
+            "requests against the node (kubectl describe node)",
+        )
     return None
 
 
 def _from_events(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnosis | None:
     mount = [e for e in _events_text(events, {"FailedMount"}) if _CONFIG_MISSING.search(str(e.get("message")))]
     if mount:
-        return PodDiagnosis("FailedMount", "config-missing", _one_line(str(mount[-1].get("message", ""))),
-                            "create the ConfigMap or Secret the pod mounts (or fix the reference)")
+        return PodDiagnosis(
+            "FailedMount",
+            "config-missing",
+            _one_line(str(mount[-1].get("message", ""))),
+            "create the ConfigMap or Secret the pod mounts (or fix the reference)",
+        )
     warning = _last_warning(events)
     if warning is not None:
         reason = str(warning.get("reason") or "Warning")
-        return PodDiagnosis(reason, "unknown", _one_line(f"{reason}: {warning.get('message', '')}"),
-                            "read the pod's events (kubectl describe pod) for what the kubelet reports")
+        return PodDiagnosis(
+            reason,
+            "unknown",
+            _one_line(f"{reason}: {warning.get('message', '')}"),
+            "read the pod's events (kubectl describe pod) for what the kubelet reports",
+        )
     return None
 
 
@@ -350,10 +438,13 @@ def diagnose(
     if phase == "Succeeded":
         return None
     if status.get("reason") == "Evicted" or status.get("reason") == "NodeLost":
-        return PodDiagnosis(str(status["reason"]), "unknown",
-                            _one_line(str(status.get("message") or status["reason"])),
-                            "the node evicted the pod: check the node's conditions (disk, memory pressure); "
-                            "the ReplicaSet starts a replacement")
+        return PodDiagnosis(
+            str(status["reason"]),
+            "unknown",
+            _one_line(str(status.get("message") or status["reason"])),
+            "the node evicted the pod: check the node's conditions (disk, memory pressure); "
+            "the ReplicaSet starts a replacement",
+        )
     specs = _container_specs(pod)
     statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
     for cstatus in statuses:
@@ -366,29 +457,39 @@ def diagnose(
         if sched is not None:
             return sched
     if phase == "Running" and not is_ready(pod):
-        probe = [e for e in _events_text(events, {"Unhealthy"})
-                 if re.search(r"(readiness|liveness|startup) probe", str(e.get("message", "")), re.I)]
+        probe = [
+            e
+            for e in _events_text(events, {"Unhealthy"})
+            if re.search(r"(readiness|liveness|startup) probe", str(e.get("message", "")), re.I)
+        ]
         if probe:
-            diag = PodDiagnosis("Unhealthy", "probe-failing", _one_line(str(probe[-1].get("message", ""))),
-                                "the container runs but its probe fails: check the probe's path and port "
-                                "against what the application serves, and the application's logs")
+            diag = PodDiagnosis(
+                "Unhealthy",
+                "probe-failing",
+                _one_line(str(probe[-1].get("message", ""))),
+                "the container runs but its probe fails: check the probe's path and port "
+                "against what the application serves, and the application's logs",
+            )
             return _with_logs(diag, logs)
     if phase in ("Pending", "Failed", "Unknown"):
         waiting_ok = all(
-            ((c.get("state") or {}).get("waiting") or {}).get("reason", "") in PROGRESSING_WAITING
-            for c in statuses
+            ((c.get("state") or {}).get("waiting") or {}).get("reason", "") in PROGRESSING_WAITING for c in statuses
         )
         found = _from_events(pod, events)
         if found is not None and (waiting_ok or phase != "Pending"):
             return found
         for cond in status.get("conditions") or []:
             if cond.get("status") in ("False", "Unknown") and cond.get("message") and not statuses:
-                return PodDiagnosis(phase, "unknown", _one_line(str(cond["message"])),
-                                    "read the pod's events (kubectl describe pod)")
+                return PodDiagnosis(
+                    phase, "unknown", _one_line(str(cond["message"])), "read the pod's events (kubectl describe pod)"
+                )
         if phase == "Failed":
-            return PodDiagnosis(str(status.get("reason") or "Failed"), "unknown",
-                                _one_line(str(status.get("message") or "the pod failed")),
-                                "read the pod's events and logs")
+            return PodDiagnosis(
+                str(status.get("reason") or "Failed"),
+                "unknown",
+                _one_line(str(status.get("message") or "the pod failed")),
+                "read the pod's events and logs",
+            )
     return None
 
 

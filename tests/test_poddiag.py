@@ -31,10 +31,16 @@ def pod(
     state = {"waiting": {"reason": waiting, "message": extra.pop("message", "")}} if waiting else {}
     status: dict[str, Any] = {
         "phase": extra.pop("phase", "Pending"),
-        "containerStatuses": [{"name": "backend", "image": image, "ready": extra.pop("ready", False),
-                               "restartCount": extra.pop("restarts", 0),
-                               "state": extra.pop("state", state),
-                               "lastState": extra.pop("last", {})}],
+        "containerStatuses": [
+            {
+                "name": "backend",
+                "image": image,
+                "ready": extra.pop("ready", False),
+                "restartCount": extra.pop("restarts", 0),
+                "state": extra.pop("state", state),
+                "lastState": extra.pop("last", {}),
+            }
+        ],
     }
     return {"metadata": {"name": "p", "namespace": "todo"}, "spec": {"containers": [container]}, "status": status}
 
@@ -59,9 +65,11 @@ def test_image_nowhere_is_image_not_found_but_explicit_registry_is_unreachable()
     d = diagnose(pod("ErrImagePull"), failed_pull(), image_exists=lambda ref: False)
     assert d is not None and d.category == "image-not-found"
     ref = "registry.example.com/team/api:1.2"
-    d = diagnose(pod("ErrImagePull", image=ref), failed_pull(ref, DNS_FAIL.replace("registry-1.docker.io",
-                                                                                      "registry.example.com")),
-                 image_exists=lambda ref: False)
+    d = diagnose(
+        pod("ErrImagePull", image=ref),
+        failed_pull(ref, DNS_FAIL.replace("registry-1.docker.io", "registry.example.com")),
+        image_exists=lambda ref: False,
+    )
     assert d is not None and d.category == "registry-unreachable"
     # When the build host cannot be asked, a DNS failure is all there is to go on.
     d = diagnose(pod("ErrImagePull"), failed_pull(), image_exists=lambda ref: None)
@@ -82,8 +90,11 @@ def test_latest_tag_and_untagged_default_to_pull_always() -> None:
         d = diagnose(pod("ErrImagePull", image=ref), failed_pull(ref), image_exists=lambda r: True)
         assert d is not None and d.category == "latest-tag-pull-always", ref
     # An explicit IfNotPresent on :latest is not the pull-always case.
-    d = diagnose(pod("ErrImagePull", image="app:latest", policy="IfNotPresent"), failed_pull("app:latest"),
-                 image_exists=lambda r: True)
+    d = diagnose(
+        pod("ErrImagePull", image="app:latest", policy="IfNotPresent"),
+        failed_pull("app:latest"),
+        image_exists=lambda r: True,
+    )
     assert d is not None and d.category == "image-not-on-node"
 
 
@@ -96,8 +107,11 @@ def test_never_pull() -> None:
 
 def test_crash_loop_oom_and_prisma_log_signal() -> None:
     last = {"terminated": {"exitCode": 1, "reason": "Error"}}
-    logs = ["starting", "PrismaClientInitializationError: Prisma Client could not locate the Query Engine for "
-            'runtime "linux-musl-openssl-3.0.x".']
+    logs = [
+        "starting",
+        "PrismaClientInitializationError: Prisma Client could not locate the Query Engine for "
+        'runtime "linux-musl-openssl-3.0.x".',
+    ]
     d = diagnose(pod("CrashLoopBackOff", phase="Running", restarts=3, last=last), logs=logs)
     assert d is not None and (d.reason, d.category) == ("CrashLoopBackOff", "crash-loop")
     assert d.log_signals == ["prisma-engine"]
@@ -112,13 +126,29 @@ def test_config_missing_probe_failing_unschedulable() -> None:
     d = diagnose(pod("CreateContainerConfigError", message='configmap "app-config" not found'))
     assert d is not None and d.category == "config-missing" and "app-config" in d.evidence
     running = pod(phase="Running", state={"running": {"startedAt": "x"}})
-    probe = [{"type": "Warning", "reason": "Unhealthy",
-              "message": "Readiness probe failed: HTTP probe failed with statuscode: 404"}]
+    probe = [
+        {
+            "type": "Warning",
+            "reason": "Unhealthy",
+            "message": "Readiness probe failed: HTTP probe failed with statuscode: 404",
+        }
+    ]
     d = diagnose(running, probe)
     assert d is not None and (d.reason, d.category) == ("Unhealthy", "probe-failing")
-    pending = {"metadata": {"name": "p"}, "status": {"phase": "Pending", "conditions": [
-        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-         "message": "0/1 nodes are available: 1 node(s) didn't match node selector."}]}}
+    pending = {
+        "metadata": {"name": "p"},
+        "status": {
+            "phase": "Pending",
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/1 nodes are available: 1 node(s) didn't match node selector.",
+                }
+            ],
+        },
+    }
     d = diagnose(pending)
     assert d is not None and (d.reason, d.category) == ("Unschedulable", "unschedulable")
 

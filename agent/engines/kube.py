@@ -1,0 +1,549 @@
+"""The Kubernetes engine: the only module that imports the official `kubernetes` client.
+
+Objects come back as the API server serialises them (camelCase dicts, as `kubectl get -o json` prints
+them), read with `_preload_content=False` so that no model classes are built: that keeps a 50-pod status
+well under a second and gives agent/poddiag.py exactly the shape it reads. Every write checks the project's
+allowed namespaces first. Expected failures (no kubeconfig, API server down, unknown namespace or
+deployment) raise ShipshapeError / EngineUnavailable with one line a user can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.errors import EngineUnavailable, ShipshapeError
+from agent.poddiag import PodDiagnosis, diagnose, is_ready
+
+if TYPE_CHECKING:
+    from agent.config import Project
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+REVISION = "deployment.kubernetes.io/revision"
+# Failures that no amount of waiting fixes: wait_for_rollout returns on them at once.
+DEFINITIVE = {
+    "image-not-on-node",
+    "image-not-found",
+    "registry-unreachable",
+    "registry-auth",
+    "image-never-pull",
+    "latest-tag-pull-always",
+    "crash-loop",
+    "oom-killed",
+    "config-missing",
+}
+REQUEST_TIMEOUT = (5, 30)
+
+
+def find_kubeconfig(project: Project | None) -> Path:
+    """shipshape.toml's [cluster] kubeconfig, else $KUBECONFIG (its first existing file), else ~/.kube/config."""
+    tried: list[str] = []
+    if project is not None and project.cluster.kubeconfig is not None:
+        path = project.cluster.kubeconfig
+        if path.is_file():
+            return path
+        raise EngineUnavailable(
+            f"no kubeconfig at {path} (named in {project.config_path})",
+            "run make cluster, or fix [cluster] kubeconfig",
+        )
+    for entry in filter(None, os.environ.get("KUBECONFIG", "").split(os.pathsep)):
+        tried.append(entry)
+        if Path(entry).expanduser().is_file():
+            return Path(entry).expanduser()
+    default = Path("~/.kube/config").expanduser()
+    tried.append(str(default))
+    if default.is_file():
+        return default
+    raise EngineUnavailable(
+        f"no kubeconfig found (looked at {', '.join(tried)})", "run make cluster, or set KUBECONFIG"
+    )
+
+
+class KubeEngine:
+    """A connection to one cluster's API server, with the namespaces shipshape may change."""
+
+    def __init__(self, api_client: Any, server: str, allowed_namespaces: list[str]) -> None:
+        from kubernetes import client
+
+        self.api_client = api_client
+        self.server = server
+        self.allowed_namespaces = list(allowed_namespaces)
+        self.core = client.CoreV1Api(api_client)
+        self.apps = client.AppsV1Api(api_client)
+
+    # -- construction -------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_kubeconfig(
+        cls, path: Path, context: str | None = None, allowed_namespaces: list[str] | None = None
+    ) -> KubeEngine:
+        """Connect with a kubeconfig file (and context); the connection is checked on first use."""
+        from kubernetes import config
+
+        try:
+            api_client = config.new_client_from_config(config_file=str(path), context=context)
+        except Exception as exc:  # the loader raises ConfigException, ValueError, yaml errors...
+            raise EngineUnavailable(
+                f"cannot use kubeconfig {path}: {exc}".splitlines()[0], "check the file, or run make cluster"
+            ) from None
+        cfg = api_client.configuration
+        cfg.retries = 0  # a refused connection should fail at once, not after urllib3's retries
+        if not cfg.verify_ssl:
+            # The kubeconfig itself asks for insecure-skip-tls-verify; warning on every call is noise.
+            import urllib3
+
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+        return cls(api_client, str(cfg.host), allowed_namespaces or ["default"])
+
+    @classmethod
+    def from_project(cls, project: Project) -> KubeEngine:
+        """The cluster that shipshape.toml names (kubeconfig, context), guarded by its allowed namespaces."""
+        path = find_kubeconfig(project)
+        return cls.from_kubeconfig(path, project.cluster.context, project.allowed_namespaces())
+
+    # -- plumbing ------------------------------------------------------------------------------------------
+
+    def _raw(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Call an API method and return its JSON body as a dict; connection failures become one line."""
+        from kubernetes.client.exceptions import ApiException
+
+        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        try:
+            resp = call(*args, _preload_content=False, **kwargs)
+        except ApiException as exc:
+            self._api_error(exc)
+            raise
+        except Exception as exc:
+            self._connection_error(exc)
+            raise
+        if not 200 <= int(resp.status) < 300:
+            from kubernetes.client.exceptions import ApiException as _E
+
+            err = _E(status=resp.status, reason=resp.reason)
+            err.body = resp.data
+            self._api_error(err)
+            raise err
+        result: dict[str, Any] = json.loads(resp.data or b"{}")
+        return result
+
+    def _connection_error(self, exc: BaseException) -> None:
+        import urllib3
+
+        if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
+            raise EngineUnavailable(f"the API server at {self.server} does not answer", "run make cluster") from None
+
+    def _api_error(self, exc: Any) -> None:
+        if exc.status in (401, 403):
+            raise EngineUnavailable(
+                f"the API server at {self.server} refused shipshape's credentials ({exc.status} {exc.reason})",
+                "check the kubeconfig's user",
+            ) from None
+
+    @staticmethod
+    def _status(exc: BaseException) -> int:
+        return int(getattr(exc, "status", 0) or 0)
+
+    def check_namespace_allowed(self, namespace: str) -> None:
+        """Refuse a write outside the project's allowed namespaces."""
+        if namespace not in self.allowed_namespaces:
+            raise ShipshapeError(
+                f"namespace {namespace!r} is not one shipshape may change "
+                f"(allowed: {', '.join(self.allowed_namespaces)})",
+                "add it to [policy] allowed_namespaces in shipshape.toml",
+                code="forbidden-namespace",
+            )
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def version(self) -> dict[str, Any]:
+        """The API server's version (also the cheapest check that it answers)."""
+        from kubernetes import client
+
+        return self._raw(client.VersionApi(self.api_client).get_code)
+
+    def namespaces(self) -> list[str]:
+        return [n["metadata"]["name"] for n in self._raw(self.core.list_namespace).get("items", [])]
+
+    def require_namespace(self, namespace: str) -> None:
+        """Raise a one-line error when the namespace does not exist."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self._raw(self.core.read_namespace, namespace)
+        except ApiException as exc:
+            if self._status(exc) != 404:
+                raise
+            known = ", ".join(self.namespaces())
+            raise ShipshapeError(
+                f"namespace {namespace!r} does not exist on {self.server}",
+                f"known namespaces: {known}",
+                code="not-found",
+            ) from None
+
+    def deployments(self, namespace: str) -> list[dict[str, Any]]:
+        return list(self._raw(self.apps.list_namespaced_deployment, namespace).get("items", []))
+
+    def deployment(self, namespace: str, name: str) -> dict[str, Any]:
+        """One deployment; a one-line error naming the ones that exist when it does not."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self._raw(self.apps.read_namespaced_deployment, name, namespace)
+        except ApiException as exc:
+            if self._status(exc) != 404:
+                raise
+        self.require_namespace(namespace)
+        known = ", ".join(d["metadata"]["name"] for d in self.deployments(namespace)) or "none"
+        raise ShipshapeError(
+            f"no deployment {name!r} in namespace {namespace!r}", f"deployments there: {known}", code="not-found"
+        )
+
+    def replicasets(self, namespace: str, selector: str | None = None) -> list[dict[str, Any]]:
+        return list(
+            self._raw(self.apps.list_namespaced_replica_set, namespace, label_selector=selector).get("items", [])
+        )
+
+    def pods(self, namespace: str, selector: str | None = None) -> list[dict[str, Any]]:
+        return list(self._raw(self.core.list_namespaced_pod, namespace, label_selector=selector).get("items", []))
+
+    def pods_with_deployments(self, namespace: str) -> list[tuple[dict[str, Any], str]]:
+        """Every pod with the deployment that owns it (through its ReplicaSet; '' for none)."""
+        owner_of_rs: dict[str, str] = {}
+        for rs in self.replicasets(namespace):
+            for ref in rs["metadata"].get("ownerReferences") or []:
+                if ref.get("kind") == "Deployment":
+                    owner_of_rs[rs["metadata"]["name"]] = ref["name"]
+        result = []
+        for pod in self.pods(namespace):
+            deployment = ""
+            for ref in pod["metadata"].get("ownerReferences") or []:
+                if ref.get("kind") == "ReplicaSet":
+                    deployment = owner_of_rs.get(ref["name"], "")
+            result.append((pod, deployment))
+        return result
+
+    def events(self, namespace: str, pod: str | None = None) -> list[dict[str, Any]]:
+        """Events of one pod (or of every object in the namespace)."""
+        selector = f"involvedObject.name={pod},involvedObject.kind=Pod" if pod else None
+        return list(self._raw(self.core.list_namespaced_event, namespace, field_selector=selector).get("items", []))
+
+    def events_by_pod(self, namespace: str) -> dict[str, list[dict[str, Any]]]:
+        """All pod events of a namespace in one call, grouped by pod name."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for event in self.events(namespace):
+            obj = event.get("involvedObject") or {}
+            if obj.get("kind") == "Pod":
+                grouped.setdefault(str(obj.get("name")), []).append(event)
+        return grouped
+
+    def pod(self, namespace: str, name: str) -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self._raw(self.core.read_namespaced_pod, name, namespace)
+        except ApiException as exc:
+            if self._status(exc) != 404:
+                raise
+        self.require_namespace(namespace)
+        raise ShipshapeError(f"no pod {name!r} in namespace {namespace!r}", code="not-found")
+
+    def service(self, namespace: str, name: str) -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self._raw(self.core.read_namespaced_service, name, namespace)
+        except ApiException as exc:
+            if self._status(exc) != 404:
+                raise
+        self.require_namespace(namespace)
+        raise ShipshapeError(f"no service {name!r} in namespace {namespace!r}", code="not-found")
+
+    def pod_ip(self, namespace: str, name: str) -> str:
+        return str((self.pod(namespace, name).get("status") or {}).get("podIP") or "")
+
+    def log_tail(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        lines: int = 50,
+        max_bytes: int = 16_000,
+        previous: bool = False,
+    ) -> list[str]:
+        """The last `lines` lines of a container's log, at most `max_bytes`; [] when there is none yet."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            resp = self.core.read_namespaced_pod_log(
+                pod,
+                namespace,
+                container=container,
+                tail_lines=lines,
+                limit_bytes=max_bytes,
+                previous=previous,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        except ApiException as exc:
+            if self._status(exc) in (400, 404):
+                return []  # no (previous) container yet, or the pod is gone
+            self._api_error(exc)
+            raise
+        except Exception as exc:
+            self._connection_error(exc)
+            raise
+        status = int(getattr(resp, "status", 200))
+        if status in (400, 404):
+            return []  # no (previous) container yet, or the pod is gone
+        data: bytes = getattr(resp, "data", b"") or b""
+        if not 200 <= status < 300:
+            raise ShipshapeError(f"reading the log of pod {pod!r} failed: {status} {data[:200]!r}")
+        text = data[:max_bytes].decode("utf-8", "replace")
+        return text.splitlines()[-lines:]
+
+    def crash_logs(self, namespace: str, pod: dict[str, Any], container: str, lines: int = 20) -> list[str]:
+        """The log of the container's last run when it restarted (the current run may not have printed yet)."""
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        restarted = any(s.get("name") == container and s.get("restartCount") for s in statuses)
+        name = pod["metadata"]["name"]
+        found = self.log_tail(namespace, name, container or None, lines, previous=True) if restarted else []
+        return found or self.log_tail(namespace, name, container or None, lines)
+
+    def node_info(self) -> list[dict[str, Any]]:
+        """Each node's name, readiness, kubelet version, container runtime and addresses."""
+        nodes = []
+        for node in self._raw(self.core.list_node).get("items", []):
+            status = node.get("status") or {}
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+            info = status.get("nodeInfo") or {}
+            nodes.append(
+                {
+                    "name": node["metadata"]["name"],
+                    "ready": ready,
+                    "kubelet": info.get("kubeletVersion", ""),
+                    "runtime": info.get("containerRuntimeVersion", ""),
+                    "addresses": {a.get("type"): a.get("address") for a in status.get("addresses") or []},
+                    "allocatable": status.get("allocatable") or {},
+                }
+            )
+        return nodes
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def _patch_deployment(self, namespace: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.check_namespace_allowed(namespace)
+        self.deployment(namespace, name)  # a one-line error for an unknown deployment
+        return self._raw(
+            self.apps.patch_namespaced_deployment,
+            name,
+            namespace,
+            body,
+            _content_type="application/strategic-merge-patch+json",
+        )
+
+    def rollout_restart(self, namespace: str, name: str) -> dict[str, Any]:
+        """What `kubectl rollout restart` does: stamp the pod template, so a new ReplicaSet rolls out."""
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+        dep = self._patch_deployment(namespace, name, body)
+        return {
+            "namespace": namespace,
+            "name": name,
+            "restarted_at": stamp,
+            "generation": dep["metadata"].get("generation"),
+        }
+
+    def set_image(self, namespace: str, deployment: str, container: str, image: str) -> dict[str, Any]:
+        """What `kubectl set image` does: change one container's image (a strategic merge by name)."""
+        current = self.deployment(namespace, deployment)
+        names = [c["name"] for c in current["spec"]["template"]["spec"]["containers"]]
+        if container not in names:
+            raise ShipshapeError(
+                f"deployment {deployment!r} has no container {container!r}",
+                f"its containers: {', '.join(names)}",
+                code="not-found",
+            )
+        body = {"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}}
+        dep = self._patch_deployment(namespace, deployment, body)
+        return {
+            "namespace": namespace,
+            "deployment": deployment,
+            "container": container,
+            "image": image,
+            "generation": dep["metadata"].get("generation"),
+        }
+
+    # -- rollouts ------------------------------------------------------------------------------------------
+
+    def _watch(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        from kubernetes import watch
+
+        w = watch.Watch()
+        try:
+            yield from w.stream(call, *args, deserialize=False, **kwargs)
+        except Exception as exc:
+            self._connection_error(exc)
+            raise
+        finally:
+            w.stop()
+
+    def _observed(self, namespace: str, name: str, deadline: float) -> dict[str, Any]:
+        """The deployment once its controller has seen the latest spec (observedGeneration)."""
+        dep = self.deployment(namespace, name)
+        while (dep.get("status") or {}).get("observedGeneration", 0) < dep["metadata"].get("generation", 0):
+            left = int(deadline - time.monotonic())
+            if left <= 0:
+                break
+            for event in self._watch(
+                self.apps.list_namespaced_deployment,
+                namespace,
+                field_selector=f"metadata.name={name}",
+                timeout_seconds=max(left, 1),
+                resource_version=dep["metadata"]["resourceVersion"],
+            ):
+                obj = event.get("object") or {}
+                if event.get("type") in ("ADDED", "MODIFIED") and obj.get("metadata"):
+                    dep = obj
+                    status = dep.get("status") or {}
+                    if status.get("observedGeneration", 0) >= dep["metadata"].get("generation", 0):
+                        break
+        return dep
+
+    def new_replicaset(self, namespace: str, dep: dict[str, Any]) -> dict[str, Any] | None:
+        """The deployment's current ReplicaSet: the one with the deployment's revision."""
+        revision = (dep["metadata"].get("annotations") or {}).get(REVISION)
+        labels = dep["spec"]["selector"].get("matchLabels") or {}
+        selector = ",".join(f"{k}={v}" for k, v in labels.items())
+        owned = [
+            rs
+            for rs in self.replicasets(namespace, selector)
+            if any(r.get("uid") == dep["metadata"]["uid"] for r in rs["metadata"].get("ownerReferences") or [])
+        ]
+        for rs in owned:
+            if (rs["metadata"].get("annotations") or {}).get(REVISION) == revision:
+                return rs
+        return max(owned, key=lambda rs: int((rs["metadata"].get("annotations") or {}).get(REVISION, 0)), default=None)
+
+    def watch_rollout(
+        self,
+        namespace: str,
+        name: str,
+        timeout: float = 120.0,
+        image_exists: Callable[[str], bool | None] | None = None,
+    ) -> dict[str, Any]:
+        """Watch until the new ReplicaSet's pods are all Ready, one of them fails for good, or time runs out.
+
+        Old pods are not waited for (they linger ~55 s after termination). Returns ready, seconds,
+        the new pods' summaries, and on failure the failing pod's diagnosis (with events and log lines).
+        """
+        start = time.monotonic()
+        deadline = start + timeout
+        dep = self._observed(namespace, name, deadline)
+        desired = int(dep["spec"].get("replicas", 1) or 0)
+        rs = self.new_replicaset(namespace, dep)
+        result: dict[str, Any] = {
+            "namespace": namespace,
+            "deployment": name,
+            "desired": desired,
+            "ready": False,
+            "timed_out": False,
+            "diagnosis": None,
+        }
+        if rs is None:
+            result.update(
+                seconds=round(time.monotonic() - start, 3), pods=[], error="the deployment has no ReplicaSet yet"
+            )
+            return result
+        template_hash = rs["metadata"]["labels"].get("pod-template-hash", "")
+        labels = dict(dep["spec"]["selector"].get("matchLabels") or {})
+        labels["pod-template-hash"] = template_hash
+        selector = ",".join(f"{k}={v}" for k, v in labels.items())
+        listing = self._raw(self.core.list_namespaced_pod, namespace, label_selector=selector)
+        pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
+        version = listing["metadata"].get("resourceVersion")
+        failed: dict[str, Any] | None = None
+
+        def verdict() -> bool:
+            nonlocal failed
+            live = [p for p in pods.values() if not p["metadata"].get("deletionTimestamp")]
+            for p in live:
+                found = diagnose(p)
+                if found is not None and found.category in DEFINITIVE:
+                    failed = p
+                    return True
+            return sum(1 for p in live if is_ready(p)) >= desired
+
+        done = verdict()
+        while not done and time.monotonic() < deadline:
+            left = max(int(deadline - time.monotonic()) + 1, 1)
+            for event in self._watch(
+                self.core.list_namespaced_pod,
+                namespace,
+                label_selector=selector,
+                resource_version=version,
+                timeout_seconds=left,
+            ):
+                obj = event.get("object") or {}
+                if event.get("type") == "ERROR" or not obj.get("metadata"):
+                    version = None  # expired: relist
+                    break
+                version = obj["metadata"].get("resourceVersion", version)
+                if event.get("type") == "DELETED":
+                    pods.pop(obj["metadata"]["name"], None)
+                else:
+                    pods[obj["metadata"]["name"]] = obj
+                if verdict() or time.monotonic() >= deadline:
+                    done = True
+                    break
+            if not done and version is None:
+                listing = self._raw(self.core.list_namespaced_pod, namespace, label_selector=selector)
+                pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
+                version = listing["metadata"].get("resourceVersion")
+                done = verdict()
+        result["seconds"] = round(time.monotonic() - start, 3)
+        result["revision"] = (rs["metadata"].get("annotations") or {}).get(REVISION)
+        result["pods"] = [_summary(p) for p in pods.values()]
+        if failed is None:
+            result["ready"] = done and sum(1 for p in pods.values() if is_ready(p)) >= desired
+            result["timed_out"] = not result["ready"]
+            if result["timed_out"]:
+                failed = next((p for p in pods.values() if not is_ready(p)), None)
+        if failed is not None:
+            found = self.diagnose_pod(namespace, failed, image_exists=image_exists)
+            result["diagnosis"] = found.to_dict() if found else None
+            result["failed_pod"] = failed["metadata"]["name"]
+        return result
+
+    def diagnose_pod(
+        self,
+        namespace: str,
+        pod: dict[str, Any],
+        events: list[dict[str, Any]] | None = None,
+        image_exists: Callable[[str], bool | None] | None = None,
+    ) -> PodDiagnosis | None:
+        """poddiag.diagnose with the pod's events and, for crashes and failing probes, its last log lines."""
+        name = pod["metadata"]["name"]
+        if events is None:
+            events = self.events(namespace, name)
+        found = diagnose(pod, events, [], image_exists)
+        if found is not None and found.category in ("crash-loop", "probe-failing", "oom-killed", "unknown"):
+            logs = self.crash_logs(namespace, pod, found.container)
+            if logs:
+                found = diagnose(pod, events, logs, image_exists)
+        return found
+
+
+def _summary(pod: dict[str, Any]) -> dict[str, Any]:
+    status = pod.get("status") or {}
+    return {
+        "name": pod["metadata"]["name"],
+        "phase": status.get("phase", ""),
+        "ready": is_ready(pod),
+        "pod_ip": status.get("podIP") or "",
+    }
