@@ -237,3 +237,56 @@ def test_unknown_generator_and_non_list_targets_are_errors() -> None:
         add_binary_target(text, "client", MUSL)
     with pytest.raises(Exception, match="no generator named 'db'"):
         add_binary_target(text, "db", MUSL)
+
+
+FRAGMENTS = st.sampled_from(
+    [
+        "\n",
+        "\r\n",
+        "\t",
+        " ",
+        'provider = "x"\n',
+        "binaryTargets = ",
+        "output = ",
+        " = ",
+        "=",
+        '"native"',
+        '"a\\"',
+        "[",
+        "]",
+        ",",
+        "// c {",
+        'env("A")',
+        "(",
+        "x",
+        '"',
+        "{",
+        "}",
+        "generator g {",
+        "model M {",
+        "\n}\n",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(FRAGMENTS, max_size=8).map("".join),
+    st.lists(FRAGMENTS, max_size=20).map("".join),
+    st.lists(FRAGMENTS, max_size=8).map("".join),
+)
+def test_garbage_gives_a_schema_error_or_generators_never_a_crash(pre: str, body: str, post: str) -> None:
+    text = f"{pre}\ngenerator client {{\n{body}\n}}\n{post}"
+    try:
+        generators = parse_generators(text)
+    except PrismaSchemaError as err:
+        assert 1 <= err.line <= text.count("\n") + 1
+        return
+    for gen in generators:
+        assert text[gen.start : gen.end].startswith("generator") and text[gen.end - 1] == "}"
+        try:
+            fixed = add_binary_target(text, gen.name, MUSL)
+        except PrismaSchemaError:
+            continue  # e.g. binaryTargets that is not a list: refused, not mangled
+        assert is_subsequence(text, fixed)
+        assert add_binary_target(fixed, gen.name, MUSL) == fixed
