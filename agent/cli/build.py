@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
         only: list[str] = typer.Option(None, "--only", help="Build only this image (repeatable)."),
         no_load: bool = typer.Option(False, "--no-load", help="Build and verify; do not load onto the node."),
         force: bool = typer.Option(False, "--force", help="Rebuild even when nothing changed."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Build without Docker's layer cache."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing."),
         json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
         config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
@@ -67,7 +68,9 @@ def register(app: typer.Typer) -> None:
         project.select(only or None)  # an unknown name fails here, before anything happens
         ctx = make_context(project, json_mode, dry_run=dry_run)
         try:
-            doc = build_and_load_images(ctx, BuildInput(only=only or None, force=force, no_load=no_load))
+            doc = build_and_load_images(
+                ctx, BuildInput(only=only or None, force=force, no_load=no_load, no_cache=no_cache)
+            )
         finally:
             close = getattr(ctx.reporter, "close", None)
             if close:

@@ -35,6 +35,7 @@ class BuildInput(BaseModel):
     only: list[str] | None = Field(default=None, description="Image names to build; all when omitted.")
     force: bool = Field(default=False, description="Rebuild even when an image for the same inputs exists.")
     no_load: bool = Field(default=False, description="Build and verify, but do not load onto the node.")
+    no_cache: bool = Field(default=False, description="Build without Docker's layer cache (implies force).")
 
 
 @dataclass
@@ -149,14 +150,14 @@ def log_file(ctx: ToolContext, image: ImageConfig, digest: str) -> Path:
     return Path(ctx.store.path).parent / "logs" / f"build-{image.name}-{digest[:12]}-{stamp}.log"
 
 
-def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool) -> None:
+def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool, no_cache: bool = False) -> None:
     """Build the image unless an image for the same content hash exists (or `force`)."""
     from agent.buildhash import context_tar
 
     image = run.image
     assert run.tag is not None
     existing = ctx.docker.image(run.tag)
-    if existing and not force:
+    if existing and not (force or no_cache):
         run.cache_hit, run.image_id, run.size_bytes = True, str(existing["Id"]), int(existing["Size"])
         ctx.reporter.note(f"{image.name}: {run.tag} is up to date (cache hit)")
         return
@@ -290,7 +291,7 @@ def build_and_load_images(ctx: ToolContext, args: BuildInput) -> dict[str, Any]:
         )
         run.content_hash, run.tag = inputs.digest, inputs.tag(image.repository)
         run.stage = "build"
-        build_step(ctx, run, inputs, args.force)
+        build_step(ctx, run, inputs, args.force, args.no_cache)
         if not run.error:
             verify_step(ctx, run)
         if not run.error and loader is not None:
