@@ -173,9 +173,7 @@ def runtime_target(dockerfile_text: str, stage: str | None = None) -> str | None
         chosen = by_name.get(stage.lower())
         if chosen is None:
             known = ", ".join(s.name for s in stages if s.name) or "none named"
-            raise ShipshapeError(
-                f"the Dockerfile has no stage {stage!r} (stages: {known})", code="dockerfile-stage"
-            )
+            raise ShipshapeError(f"the Dockerfile has no stage {stage!r} (stages: {known})", code="dockerfile-stage")
     else:
         chosen = stages[-1]
     chain, current, seen = [chosen], chosen, {id(chosen)}
@@ -256,9 +254,7 @@ def _engine_file(engine_type: str, target: str) -> str:
     return f"query-engine-{target}" if engine_type == "binary" else f"libquery_engine-{target}.so.node"
 
 
-def check_prisma(
-    schema_path: Path, target: str | None = None, package_root: Path | None = None
-) -> PrismaCheck:
+def check_prisma(schema_path: Path, target: str | None = None, package_root: Path | None = None) -> PrismaCheck:
     """Check that every Prisma client generator of `schema_path` generates the engine for `target`.
 
     `target` defaults to MUSL_TARGET; `package_root` (the app directory, with package.json) to the nearest one
@@ -280,9 +276,7 @@ def check_prisma(
     if version is not None:
         about_version = f"Prisma {version} (from {version.source})"
     else:
-        about_version = (
-            f"no Prisma version in package.json or a lock file near {schema_path.name}; assuming 5/6"
-        )
+        about_version = f"no Prisma version in package.json or a lock file near {schema_path.name}; assuming 5/6"
     base = PrismaCheck(
         "ok",
         schema_path,
@@ -302,27 +296,21 @@ def check_prisma(
             provider = _env_value(env_name, [schema_path.parent, root])
             if provider is None:
                 base.status, base.generator = "failed", gen.name
-                base.reason = (
-                    f'generator {gen.name}: provider = env("{env_name}") is not set; cannot tell its kind'
-                )
+                base.reason = f'generator {gen.name}: provider = env("{env_name}") is not set; cannot tell its kind'
                 return base
         if provider in CLIENT_PROVIDERS:
             engine, why = _engine_type(gen, version)
             checked.append((gen, engine, why))
     if not checked:
         base.status = "not-applicable"
-        base.reason = (
-            f"{schema_path.name} has no prisma-client-js or prisma-client generator: no query engine"
-        )
+        base.reason = f"{schema_path.name} has no prisma-client-js or prisma-client generator: no query engine"
         return base
 
     unknown = [(g, e) for g, e, _ in checked if e not in ("library", "binary", "client")]
     if unknown:
         gen, engine = unknown[0]
         base.status, base.generator, base.engine_type = "failed", gen.name, engine
-        base.reason = (
-            f"generator {gen.name}: unknown engineType {engine!r} (expected library, binary or client)"
-        )
+        base.reason = f"generator {gen.name}: unknown engineType {engine!r} (expected library, binary or client)"
         return base
 
     needing = [(g, e, w) for g, e, w in checked if e in ("library", "binary")]
@@ -407,7 +395,5 @@ def fix_prisma(
     after = check_prisma(path, target, package_root)
     if after.status != "ok":
         return PrismaFix("failed", after, diff, result.backup)
-    after.reason = (
-        f"added {check.target} to binaryTargets of {', '.join(check.missing)}; run 'prisma generate'"
-    )
+    after.reason = f"added {check.target} to binaryTargets of {', '.join(check.missing)}; run 'prisma generate'"
     return PrismaFix("fixed", after, diff, result.backup)

@@ -218,9 +218,7 @@ def _parse_generator(
             k += 1
             continue
         if t.kind != "ident" or k + 2 > hi or toks[k + 1].kind != "=":
-            raise PrismaSchemaError(
-                path, t.line, f"expected 'key = value' in generator {name}, found {t.text!r}"
-            )
+            raise PrismaSchemaError(path, t.line, f"expected 'key = value' in generator {name}, found {t.text!r}")
         if k + 2 >= hi or toks[k + 2].kind in ("newline", "comment"):
             raise PrismaSchemaError(path, t.line, f"{t.text} in generator {name} has no value")
         fld, k = _parse_value(text, toks[:hi], k + 2, t, path)
@@ -277,9 +275,7 @@ def parse_generators(text: str, path: str = "schema.prisma") -> list[Generator]:
                 raise PrismaSchemaError(path, opening.line, f"{what} is not closed: no matching '}}'")
             if len(words) >= 2 and words[0].text == "generator":
                 generators.append(
-                    _parse_generator(
-                        text, toks, words[1].text, opening.start, opening.line, k + 1, j - 1, path
-                    )
+                    _parse_generator(text, toks, words[1].text, opening.start, opening.line, k + 1, j - 1, path)
                 )
             header, k = [], j
             continue

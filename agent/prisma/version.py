@@ -53,9 +53,7 @@ def minimum_of_range(spec: str) -> tuple[int, int, int] | None:
     for alternative in spec.split("||"):
         low: tuple[int, int, int] | None = None
         for part in re.split(r"\s+", alternative.strip().replace(" - ", " >=")):
-            m = re.fullmatch(
-                r"(\^|~|>=|>|=|v)?\s*(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?(?:[-+][\w.+-]*)?", part
-            )
+            m = re.fullmatch(r"(\^|~|>=|>|=|v)?\s*(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?(?:[-+][\w.+-]*)?", part)
             if not m:
                 continue
             op = m.group(1) or ""
@@ -191,9 +189,7 @@ def detect_prisma_version(package_root: Path) -> PrismaVersion | None:
         for name in ("package-lock.json", "npm-shrinkwrap.json"):
             if (folder / name).is_file() and (found := _from_package_lock(folder / name, rel)):
                 return found
-        if (folder / "pnpm-lock.yaml").is_file() and (
-            found := _from_pnpm_lock(folder / "pnpm-lock.yaml", rel)
-        ):
+        if (folder / "pnpm-lock.yaml").is_file() and (found := _from_pnpm_lock(folder / "pnpm-lock.yaml", rel)):
             return found
         if (folder / "yarn.lock").is_file() and (found := _from_yarn_lock(folder / "yarn.lock")):
             return found

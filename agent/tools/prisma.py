@@ -50,9 +50,7 @@ def _images(ctx: ToolContext, name: str | None) -> list[ImageConfig]:
     if name:
         image = ctx.project.image(name)
         if image.prisma_schema is None:
-            raise ShipshapeError(
-                f"image {name!r} has no prisma_schema in shipshape.toml", code="prisma-schema"
-            )
+            raise ShipshapeError(f"image {name!r} has no prisma_schema in shipshape.toml", code="prisma-schema")
         return [image]
     return [i for i in ctx.project.images if i.prisma_schema is not None]
 
