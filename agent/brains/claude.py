@@ -84,11 +84,15 @@ class ClaudeBrain:
             key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
             if key is None and base_url and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
                 key = "shipshape-no-key"  # a stand-in or an authenticating proxy needs no real key
-            client = anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=max_retries, timeout=timeout)
-            if not (client.api_key or client.auth_token or client.credentials):
-                self._missing_credentials = (
-                    "no Anthropic credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for a stand-in)"
-                )
+            hint = "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for a stand-in)"
+            try:
+                client = anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=max_retries, timeout=timeout)
+            except anthropic.AnthropicError as e:
+                # The SDK looks for a credentials profile when no key is set; none found is our case too.
+                self._missing_credentials = f"no usable Anthropic credentials ({_first_line(e)}): {hint}"
+            else:
+                if not (client.api_key or client.auth_token or client.credentials):
+                    self._missing_credentials = f"no Anthropic credentials: {hint}"
         self.client = client
         self.base_url = str(getattr(client, "base_url", base_url or ""))
 
@@ -334,6 +338,10 @@ def _api_message(e: Any) -> str:
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])
     return str(getattr(e, "message", e)).splitlines()[0]
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def _error_type(e: Any) -> str:
