@@ -8,6 +8,7 @@ The decision depends on three facts read from the project, never guessed silentl
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -274,7 +275,7 @@ def check_prisma(schema_path: Path, target: str | None = None, package_root: Pat
     root = package_root or find_package_root(schema_path) or schema_path.parent
     version = detect_prisma_version(root) if (root / "package.json").is_file() or package_root else None
     if version is not None:
-        about_version = f"Prisma {version} (from {version.source})"
+        about_version = f"Prisma {version} from {version.source}"
     else:
         about_version = f"no Prisma version in package.json or a lock file near {schema_path.name}; assuming 5/6"
     base = PrismaCheck(
@@ -337,17 +338,18 @@ def check_prisma(schema_path: Path, target: str | None = None, package_root: Pat
     gen, engine, why = first
     base.generator, base.engine_type = gen.name, engine
     base.binary_targets = list(gen.binary_targets or ["native"])
-    kind = f"{gen.provider or 'client'} with the {engine} engine ({why}), {about_version}"
+    kind = f"{gen.provider}, {engine} engine: {why}; {about_version}"
     if base.missing:
         base.status = "missing-target"
-        only_native = "" if gen.binary_targets else ' ("native" alone is the build machine\'s platform)'
+        only_native = set(base.binary_targets) <= {"native"}
+        native = ' ("native" is only the platform that runs prisma generate)' if only_native else ""
         base.reason = (
-            f"generator {gen.name} ({kind}) does not generate {wanted}: binaryTargets is "
-            f"{base.binary_targets}{only_native}; the image would fail with 'Prisma Client could not locate "
-            f'the Query Engine for runtime "{wanted}"\''
+            f"generator {gen.name} does not generate {wanted}: binaryTargets is {json.dumps(base.binary_targets)}"
+            f"{native}, so the image would fail with 'Prisma Client could not locate the Query Engine for runtime "
+            f'"{wanted}"\' ({kind})'
         )
     else:
-        base.reason = f"generator {gen.name} ({kind}) has {wanted} in binaryTargets"
+        base.reason = f"generator {gen.name} has {wanted} in binaryTargets ({kind})"
     return base
 
 
