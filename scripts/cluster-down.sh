@@ -13,26 +13,37 @@ NODE_SOCK="$CLUSTER/node-docker.sock"
 T0=$(date +%s.%N)
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# stop NAME MATCH: SIGTERM the process in NAME's PID file if it still runs MATCH, SIGKILL after 15 s.
+# stop NAME...: SIGTERM together each process whose PID file names it and which still runs that binary (the
+# basename of its argv[0] is NAME, so a reused PID is left alone), then wait; SIGKILL what runs after 15 s.
 stop() {
-  local f="$PIDS/$1.pid" pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do [ -d "/proc/$pid" ] || break; sleep 0.25; done
+  local name pid pids=() names=()
+  for name in "$@"; do
+    local f="$PIDS/$name.pid"
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] \
+      && [ "$(basename "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -1)")" = "$name" ]; then
+      kill "$pid" 2>/dev/null || true
+      pids+=("$pid")
+      names+=("$name")
+    fi
+    rm -f "$f"
+  done
+  local i
+  for i in "${!pids[@]}"; do
+    pid=${pids[$i]}
+    for _ in $(seq 1 150); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
     if [ -d "/proc/$pid" ]; then
-      echo "cluster-down: $1 ($pid) ignored SIGTERM for 15 s; sending SIGKILL" >&2
+      echo "cluster-down: ${names[$i]} ($pid) ignored SIGTERM; sending SIGKILL" >&2
       kill -9 "$pid" 2>/dev/null || true
       sleep 0.2
     fi
-    echo "cluster-down: stopped $1 ($pid) [$(elapsed)s]"
-  fi
-  rm -f "$f"
+    echo "cluster-down: stopped ${names[$i]} ($pid) [$(elapsed)s]"
+  done
 }
 
 # The kubelet first, so that it cannot restart the pods being removed.
-stop kubelet kubelet
+stop kubelet
 if [ -S "$NODE_SOCK" ] && docker -H "unix://$NODE_SOCK" version >/dev/null 2>&1; then
   ids=$(docker -H "unix://$NODE_SOCK" ps -aq --filter label=io.kubernetes.docker.type || true)
   if [ -n "$ids" ]; then
@@ -41,10 +52,8 @@ if [ -S "$NODE_SOCK" ] && docker -H "unix://$NODE_SOCK" version >/dev/null 2>&1;
     echo "cluster-down: removed $(echo "$ids" | wc -w) pod container(s) from the node daemon"
   fi
 fi
-stop kube-scheduler kube-scheduler
-stop kube-controller-manager kube-controller-manager
-stop kube-apiserver kube-apiserver
-stop etcd etcd
+stop kube-scheduler kube-controller-manager kube-apiserver
+stop etcd
 
 # The kubelet bind-mounts its root on itself and mounts each pod's secrets (tmpfs) below it.
 if [ -d "$KUBELET_ROOT" ] && grep -q " $KUBELET_ROOT" /proc/self/mountinfo; then

@@ -29,12 +29,13 @@ say() { echo "cluster: $*"; }
 die() { echo "cluster: $*" >&2; exit 1; }
 T0=$(now)
 
-# A process of ours is alive when its PID file names a live process running the expected binary.
+# A process of ours is alive when its PID file names a live process whose argv[0] is that binary.
 alive() {
   local f="$PIDS/$1.pid" pid
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] \
+    && [ "$(basename "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -1)")" = "$1" ]
 }
 # With AlwaysAllow the apiserver turns anonymous requests away, so health checks carry the admin token.
 api_healthy() {
@@ -70,8 +71,7 @@ PY
 mkdir -p "$CLUSTER" "$PKI" "$LOGS" "$PIDS" "$KUBELET_ROOT"
 
 # Fast path: everything of ours runs and the node is Ready.
-if alive etcd "$ETCD" && alive kube-apiserver kube-apiserver && alive kube-controller-manager \
-  kube-controller-manager && alive kube-scheduler kube-scheduler && alive kubelet kubelet \
+if alive etcd && alive kube-apiserver && alive kube-controller-manager && alive kube-scheduler && alive kubelet \
   && [ -x "$KUBECTL" ] && bash "$REPO/scripts/node-daemon.sh" status >/dev/null && api_healthy && node_ready; then
   record_timing already-up 0 0 0
   say "already up (node localhost Ready); KUBECONFIG=$KUBECONFIG_FILE"
@@ -86,7 +86,7 @@ done
 # resume = some of our processes still ran (not a whole start, so not counted as warm).
 KIND=warm
 for p in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet; do
-  if alive "$p" "$p"; then KIND=resume; fi
+  if alive "$p"; then KIND=resume; fi
 done
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
   [ -x "$K8S_BIN/$b" ] || KIND=cold
@@ -160,20 +160,20 @@ YAML
 write_kubeconfig "$KUBECONFIG_FILE" shipshape-admin "$ADMIN_TOKEN"
 write_kubeconfig "$KUBELET_KUBECONFIG" system:node:localhost "$NODE_TOKEN"
 
-# start NAME MATCH CMD...: start CMD in the background unless our PID file names it already running.
+# start NAME CMD...: start CMD in the background unless our PID file names it already running.
 start() {
-  local name=$1 match=$2
-  shift 2
-  if alive "$name" "$match"; then return 0; fi
+  local name=$1
+  shift
+  if alive "$name"; then return 0; fi
   nohup "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name.pid"
 }
-wait_for() {  # what seconds check-command...
-  local what=$1 limit=$2 name=$3 match=$4
-  shift 4
+wait_for() {  # WHAT SECONDS NAME CHECK-COMMAND...: fail early if NAME exits, with its log
+  local what=$1 limit=$2 name=$3
+  shift 3
   local end=$(($(date +%s) + limit))
   until "$@"; do
-    if ! alive "$name" "$match"; then
+    if ! alive "$name"; then
       echo "cluster: $name exited while waiting for $what; last lines of $LOGS/$name.log:" >&2
       tail -15 "$LOGS/$name.log" >&2
       exit 1
@@ -188,14 +188,14 @@ wait_for() {  # what seconds check-command...
 }
 
 # 4. etcd and the control plane, all on 127.0.0.1.
-start etcd "$ETCD" "$ETCD" --name shipshape --data-dir "$CLUSTER/etcd" \
+start etcd "$ETCD" --name shipshape --data-dir "$CLUSTER/etcd" \
   --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
   --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
   --initial-cluster shipshape=http://127.0.0.1:2380
 etcd_healthy() { curl -s --max-time 2 http://127.0.0.1:2379/health 2>/dev/null | grep -q '"health":"true"'; }
-wait_for "etcd healthy" 30 etcd "$ETCD" etcd_healthy
+wait_for "etcd healthy" 30 etcd etcd_healthy
 
-start kube-apiserver kube-apiserver "$K8S_BIN/kube-apiserver" \
+start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --etcd-servers=http://127.0.0.1:2379 \
   --bind-address=127.0.0.1 --secure-port=6443 --insecure-port=0 \
   --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
@@ -207,17 +207,17 @@ start kube-apiserver kube-apiserver "$K8S_BIN/kube-apiserver" \
   --endpoint-reconciler-type=none \
   --kubelet-preferred-address-types=Hostname \
   --allow-privileged=true
-wait_for "kube-apiserver healthy" 60 kube-apiserver kube-apiserver api_healthy
+wait_for "kube-apiserver healthy" 60 kube-apiserver api_healthy
 T_API=$(since "$T0")
 say "kube-apiserver healthy after ${T_API}s"
 
-start kube-controller-manager kube-controller-manager "$K8S_BIN/kube-controller-manager" \
+start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
   --kubeconfig="$KUBECONFIG_FILE" --leader-elect=false \
   --authentication-kubeconfig="$KUBECONFIG_FILE" --authorization-kubeconfig="$KUBECONFIG_FILE" \
   --bind-address=127.0.0.1 --port=0 \
   --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/apiserver.crt" \
   --service-cluster-ip-range=10.0.0.0/24 --flex-volume-plugin-dir="$KUBELET_ROOT/volume-plugins"
-start kube-scheduler kube-scheduler "$K8S_BIN/kube-scheduler" \
+start kube-scheduler "$K8S_BIN/kube-scheduler" \
   --kubeconfig="$KUBECONFIG_FILE" --leader-elect=false \
   --authentication-kubeconfig="$KUBECONFIG_FILE" --authorization-kubeconfig="$KUBECONFIG_FILE" \
   --bind-address=127.0.0.1 --port=0
@@ -227,12 +227,12 @@ start kube-scheduler kube-scheduler "$K8S_BIN/kube-scheduler" \
 # etcd keeps the node's last status, so after a restart the node would read Ready before this kubelet has
 # said anything: mark it Unknown first (what the node controller would do 40 s later), so that Ready=True
 # below can only come from the kubelet started now.
-if ! alive kubelet kubelet; then
+if ! alive kubelet; then
   "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" patch node localhost --subresource=status --type=strategic \
     -p '{"status":{"conditions":[{"type":"Ready","status":"Unknown","reason":"KubeletRestarting",
       "message":"the kubelet is being started by scripts/cluster-up.sh"}]}}' >/dev/null 2>&1 || true
 fi
-start kubelet kubelet "$K8S_BIN/kubelet" \
+start kubelet "$K8S_BIN/kubelet" \
   --kubeconfig="$KUBELET_KUBECONFIG" \
   --container-runtime=docker --docker-endpoint="unix://$NODE_SOCK" \
   --pod-infra-container-image="$PAUSE_IMAGE" \
@@ -246,7 +246,7 @@ start kubelet kubelet "$K8S_BIN/kubelet" \
   --image-gc-high-threshold=100 --image-gc-low-threshold=99 \
   --eviction-hard= \
   --node-status-update-frequency=4s
-wait_for "node localhost Ready" 90 kubelet kubelet node_ready
+wait_for "node localhost Ready" 90 kubelet node_ready
 T_READY=$(since "$T0")
 say "node localhost Ready after ${T_READY}s"
 

@@ -80,6 +80,9 @@ up() {
       "stop it first (scripts/node-daemon.sh down in its clone)" >&2
     exit 1
   fi
+  # Left behind when the daemon was killed (e.g. when a session's processes are ended): dockerd refuses to
+  # start while its pidfile names a live process, and the PID may since belong to something else.
+  rm -f "$PIDFILE"
   ensure_bridge
   rm -f "$SOCK"
   # The key path has no command-line flag in dockerd 20.10, only this daemon.json field.
