@@ -225,11 +225,6 @@ def test_fix_backs_up_is_idempotent_and_undoes(tmp_path: Path, store, crlf: bool
         assert schema.read_bytes() == original
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="agent/engines/files.py: FileEditor.undo restores the backup with read_text(), which turns CRLF "
-    "into LF; it should copy the backup's bytes (requested from the owner of files.py)",
-)
 def test_undo_keeps_crlf(tmp_path: Path, store) -> None:  # type: ignore[no-untyped-def]
     schema = app(tmp_path, crlf=True)
     original = schema.read_bytes()

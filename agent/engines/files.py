@@ -38,6 +38,11 @@ def unified_diff(old: str, new: str, path: str) -> str:
     )
 
 
+def _read_exact(path: Path) -> str:
+    """The file's text with its line endings as they are (read_text would turn CRLF into LF)."""
+    return path.read_bytes().decode("utf-8")
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Replace `path` with `data` in one step, keeping the file's mode."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -77,7 +82,7 @@ class FileEditor:
     def read(self, path: Path | str) -> str:
         target = self.confine(path)
         try:
-            return target.read_text(encoding="utf-8")
+            return _read_exact(target)
         except FileNotFoundError:
             raise ShipshapeError(f"{target} does not exist") from None
         except UnicodeDecodeError:
@@ -85,14 +90,14 @@ class FileEditor:
 
     def preview(self, path: Path | str, new_text: str) -> str:
         target = self.confine(path)
-        old = target.read_text(encoding="utf-8") if target.exists() else ""
+        old = _read_exact(target) if target.exists() else ""
         return unified_diff(old, new_text, self._rel(target))
 
     def write(self, path: Path | str, new_text: str, reason: str) -> EditResult:
         """Back up, then atomically replace the file with `new_text`. No change, no backup, no journal row."""
         target = self.confine(path)
         existed = target.exists()
-        old = target.read_text(encoding="utf-8") if existed else ""
+        old = _read_exact(target) if existed else ""
         if existed and old == new_text:
             return EditResult(target, False, "", None)
         diff = unified_diff(old, new_text, self._rel(target))
@@ -119,10 +124,11 @@ class FileEditor:
             target = Path(entry["path"])
         backup = target.with_name(target.name + BACKUP_SUFFIX)
         absent = target.with_name(target.name + BACKUP_SUFFIX + ".absent")
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        current = _read_exact(target) if target.exists() else ""
         if backup.exists():
-            original = backup.read_text(encoding="utf-8")
-            atomic_write(target, original)
+            raw = backup.read_bytes()
+            original = raw.decode("utf-8", errors="replace")
+            atomic_write(target, raw)  # bytes: line endings come back exactly as they were
             backup.unlink()
         elif absent.exists():
             original = ""
