@@ -45,7 +45,8 @@ user message (all of them, results before any other block) and no ``tool_result`
 
 Usage numbers are computed from the request (characters / 4). Prompt caching is simulated: the content up
 to each ``cache_control`` breakpoint (tools, then system, then messages) is remembered, and a later request
-with the same prefix reports it as ``cache_read_input_tokens`` instead of ``cache_creation_input_tokens``.
+with the same prefix reports it as ``cache_read_input_tokens`` instead of ``cache_creation_input_tokens``;
+``standin.min_cache_tokens`` (default 0) leaves shorter prefixes uncached, as the real API does silently.
 """
 
 from __future__ import annotations
@@ -428,6 +429,8 @@ class StandIn:
         self.api_key: str | None = None
         self.require_tools_with_tool_history = True
         self.model_echo: str | None = None
+        # Like the real API, a breakpoint whose prefix is shorter than this is silently not cached.
+        self.min_cache_tokens = 0
         self._script: list[Entry] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -497,7 +500,7 @@ class StandIn:
             for seg, marked in segments:
                 prefix.update(seg.encode())
                 prefix_chars += len(seg)
-                if not marked:
+                if not marked or _tokens(prefix_chars) < self.min_cache_tokens:
                     continue
                 key = prefix.hexdigest()
                 if key in self._cache:

@@ -197,3 +197,13 @@ def test_hang_outlasts_the_client_timeout(standin: StandIn) -> None:
     with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
         post(standin, body([{"role": "user", "content": "hi"}]), timeout=0.5)
     assert time.monotonic() - started < 3
+
+
+def test_prefixes_below_the_minimum_are_not_cached(standin: StandIn) -> None:
+    cc = {"type": "ephemeral"}
+    system = [{"type": "text", "text": "short", "cache_control": cc}]
+    standin.min_cache_tokens = 1024
+    standin.script(reply("a"), reply("b"))
+    for _ in range(2):
+        usage = post(standin, body([{"role": "user", "content": "hi"}], system=system))[1]["usage"]
+        assert usage["cache_creation_input_tokens"] == 0 and usage["cache_read_input_tokens"] == 0
