@@ -32,7 +32,6 @@ SKIP_DIRS = {
 _DOCKERFILE = re.compile(r"^(Dockerfile|Containerfile)(\.[\w.-]+)?$|^[\w.-]+\.Dockerfile$")
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
 _KIND_DEPLOYMENT = re.compile(r"^kind:\s*Deployment\s*$", re.MULTILINE)
-_META_NAME = re.compile(r"^metadata:\s*\n(?:\s+.*\n)*?\s+name:\s*[\"']?([\w.-]+)", re.MULTILINE)
 
 
 @dataclass
@@ -95,6 +94,24 @@ def _frontend_like(context: Path, name: str) -> bool:
     return False
 
 
+def _deployment_names(text: str) -> list[str]:
+    """Names of the Deployments in a (multi-document) manifest; [] when it is not plain YAML."""
+    import yaml
+
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError:
+        return []
+    return [
+        str(d["metadata"]["name"])
+        for d in docs
+        if isinstance(d, dict)
+        and d.get("kind") == "Deployment"
+        and isinstance(d.get("metadata"), dict)
+        and d["metadata"].get("name")
+    ]
+
+
 def detect(root: Path) -> Detected:
     """Everything shipshape can describe under `root`."""
     root = root.resolve()
@@ -115,8 +132,10 @@ def detect(root: Path) -> Detected:
         elif path.suffix in (".yaml", ".yml") and not any(c in path.parents for c in result.charts):
             text = path.read_text(encoding="utf-8", errors="replace")
             if _KIND_DEPLOYMENT.search(text):
-                result.manifests.append(path)
-                result.deployments.extend(m.group(1) for m in _META_NAME.finditer(text))
+                names = _deployment_names(text)
+                if names:
+                    result.manifests.append(path)
+                    result.deployments.extend(names)
     for image in result.images:
         image.deployment = next((d for d in result.deployments if image.name in d), None)
     return result

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from agent.engines.docker import DockerEngine
 
 Progress = Callable[[int, int | None], None]
+PIECE = 1024 * 1024
 
 
 @dataclass
@@ -98,13 +99,23 @@ class _NodeDaemonLoader:
 
 def _pipe(source: Iterator[bytes], progress: Progress | None, total: int | None) -> Iterator[bytes]:
     """Re-yield `source` while a reader thread keeps it flowing, so reading the host and writing the node
-    overlap (as `docker save | docker load` does with two processes). At most 8 chunks are held."""
+    overlap (as `docker save | docker load` does with two processes). The daemon sends small HTTP chunks
+    (32 KiB); they are coalesced into ~1 MiB pieces so the node receives few, large chunks. At most 8 pieces
+    are held in memory."""
     buffer: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
 
     def reader() -> None:
         try:
+            pending: list[bytes] = []
+            size = 0
             for chunk in source:
-                buffer.put(chunk)
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= PIECE:
+                    buffer.put(b"".join(pending))
+                    pending, size = [], 0
+            if pending:
+                buffer.put(b"".join(pending))
             buffer.put(None)
         except BaseException as exc:
             buffer.put(exc)
@@ -119,7 +130,7 @@ def _pipe(source: Iterator[bytes], progress: Progress | None, total: int | None)
             raise item
         done += len(item)
         if progress:
-            progress(done, total)
+            progress(done, max(total or 0, done) or None)
         yield item
 
 
@@ -140,8 +151,8 @@ class DaemonLoader(_NodeDaemonLoader):
                 yield chunk
 
         self.node.load_stream(counting())
-        if progress and total:
-            progress(total, total)
+        if progress:
+            progress(counted, counted)  # the stream's real length closes the bar
         return counted
 
 

@@ -1,0 +1,88 @@
+"""DockerEngine against the real host daemon: builds that fail as outcomes, files read out of an image without
+running it, history, and an unreachable daemon as a one-line error."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.engines.docker import DockerEngine
+from agent.errors import EngineUnavailable
+
+BASE = "shipshape/busybox:1.35"
+
+
+def _tar(files: dict[str, bytes]) -> io.BytesIO:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    raw.seek(0)
+    return raw
+
+
+@pytest.fixture
+def engine(host_docker: str) -> Iterator[DockerEngine]:
+    yield DockerEngine(host_docker)
+
+
+@pytest.fixture
+def ref(engine: DockerEngine) -> Iterator[str]:
+    name = f"shipshape-enginetest-{uuid.uuid4().hex[:10]}:v1"
+    yield name
+    engine.remove_image(name, force=True)
+
+
+@pytest.mark.docker
+def test_multi_stage_build_streams_lines_and_files_are_read_without_running(
+    engine: DockerEngine, ref: str, tmp_path: Path
+) -> None:
+    dockerfile = (
+        f"FROM {BASE} AS build\nRUN mkdir -p /out && echo hello > /out/greeting\n"
+        f"FROM {BASE} AS runtime\nWORKDIR /app\nCOPY --from=build /out/greeting /app/greeting\n"
+        'CMD ["false"]\n'
+    ).encode()
+    lines: list[str] = []
+    log = tmp_path / "logs" / "build.log"
+    outcome = engine.build(
+        _tar({"Dockerfile": dockerfile}),
+        "Dockerfile",
+        ref,
+        target="runtime",
+        labels={"org.shipshape.test": "1"},
+        on_line=lines.append,
+        log_path=log,
+    )
+    assert outcome.ok and outcome.image_id == engine.image_id(ref)
+    assert any(line.startswith("Step 1/") for line in lines) and log.read_text().count("Step ") >= 5
+    assert engine.read_file(ref, "/app/greeting") == b"hello\n"  # CMD false: it never ran
+    assert engine.read_file(ref, "/app/missing") is None
+    assert engine.list_dir(ref, "/app") == ["greeting"]
+    assert engine.size(ref) > 0 and any(layer.size > 0 for layer in engine.history(ref))
+    assert engine.image(ref)["Config"]["Labels"]["org.shipshape.test"] == "1"  # type: ignore[index]
+
+
+@pytest.mark.docker
+def test_a_failing_step_is_an_outcome_with_the_step_and_the_exit_code(engine: DockerEngine, ref: str) -> None:
+    dockerfile = f"FROM {BASE}\nRUN echo about to fail\nRUN echo failing && exit 3\n".encode()
+    outcome = engine.build(_tar({"Dockerfile": dockerfile}), "Dockerfile", ref)
+    assert not outcome.ok and outcome.image_id is None
+    assert outcome.failed_step == "Step 3/3 : RUN echo failing && exit 3"
+    assert outcome.exit_code == 3 and "returned a non-zero code: 3" in (outcome.error or "")
+    assert "failing" in outcome.log_tail
+
+
+@pytest.mark.unit
+def test_an_unreachable_daemon_is_one_line_naming_the_socket_and_make_env(tmp_path: Path) -> None:
+    sock = tmp_path / "nothing.sock"
+    with pytest.raises(EngineUnavailable) as caught:
+        DockerEngine(f"unix://{sock}").ping()
+    line = caught.value.one_line()
+    assert "\n" not in line and str(sock) in line and "make env" in line
