@@ -143,10 +143,8 @@ class ClaudeBrain:
         if trajectory.system:
             request["system"] = [{"type": "text", "text": trajectory.system, "cache_control": dict(CACHE)}]
         messages = self.messages(trajectory, final=tools is None)
-        offered = _prepare_tools(tools) if tools is not None else None
-        if offered is not None:
-            self._tools = offered
-            request["tools"] = offered
+        if tools:
+            self._tools = request["tools"] = _prepare_tools(tools)
         elif self._tools or _has_tool_blocks(messages):
             # The API wants tools defined when the history holds tool blocks; forbid calls instead.
             request["tools"] = self._tools or _tools_from_history(messages)
