@@ -1,5 +1,8 @@
-"""`shipshape status [-n NS] [--json]`: deployments and pods, every unhealthy pod diagnosed (the
-cluster_status tool)."""
+"""Cluster commands, each the CLI face of one or two tools:
+`shipshape status [-n NS]` (cluster_status), `shipshape logs POD|-d DEPLOYMENT` (pod_logs),
+`shipshape restart DEPLOYMENT` (rollout_restart + wait_for_rollout), `shipshape health IMAGE|--url URL`
+(check_health), `shipshape deploy [--tag IMAGE=TAG]` (helm_upgrade). All take -n/--namespace and --json.
+"""
 
 from __future__ import annotations
 
@@ -20,21 +23,116 @@ def register(app: typer.Typer) -> None:
 
         Example: shipshape status -n todo --json
         """
-        from agent.cli.common import load, make_context
-        from agent.tools import get
+        doc = _call("cluster_status", {"namespace": namespace or None}, json_out)
+        if not json_out:
+            _show(doc)
 
-        project = load()
-        ctx = make_context(project, json_out)
-        try:
-            doc = get("cluster_status").call(ctx, {"namespace": namespace or None})
-        finally:
-            ctx.store.close()
+    @app.command()
+    def logs(
+        pod: str = typer.Argument("", help="Pod name (or use --deployment)."),
+        deployment: str = typer.Option("", "-d", "--deployment", help="The newest pods of this deployment."),
+        namespace: str = typer.Option("", "-n", "--namespace", help="Namespace (default: shipshape.toml's)."),
+        tail: int = typer.Option(100, "--tail", help="Last N lines per pod."),
+        previous: bool = typer.Option(False, "--previous", help="The previous (crashed) run."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    ) -> None:
+        """The last lines of a pod's log, bounded and redacted. Example: shipshape logs -d todo-backend"""
+        doc = _call(
+            "pod_logs",
+            {
+                "pod": pod or None,
+                "deployment": deployment or None,
+                "namespace": namespace or None,
+                "tail_lines": tail,
+                "previous": previous,
+            },
+            json_out,
+        )
+        for entry in doc["pods"]:
+            typer.echo(f"==> {entry['pod']} ({entry['container']})")
+            for line in entry["lines"]:
+                typer.echo(line)
+
+    @app.command()
+    def restart(
+        deployment: str = typer.Argument(..., help="Deployment to restart."),
+        namespace: str = typer.Option("", "-n", "--namespace", help="Namespace (default: shipshape.toml's)."),
+        wait: bool = typer.Option(True, "--wait/--no-wait", help="Watch until the new pods are Ready."),
+        timeout: float = typer.Option(120, "--timeout", help="Seconds to wait."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    ) -> None:
+        """Restart a deployment and watch its new pods. Example: shipshape restart todo-backend"""
+        args = {"deployment": deployment, "namespace": namespace or None}
+        doc = {"restart": _call("rollout_restart", args, None)}
+        if wait:
+            doc["rollout"] = _call("wait_for_rollout", {**args, "timeout_seconds": timeout}, None)
         if json_out:
             from agent.cli.common import emit_json
 
             emit_json(doc)
-            return
-        _show(doc)
+        elif wait:
+            r = doc["rollout"]
+            verdict = "ready" if r["ready"] else "NOT ready"
+            typer.echo(f"{deployment}: {verdict} after {r['seconds']} s")
+            if r.get("diagnosis"):
+                d = r["diagnosis"]
+                typer.echo(f"{d['reason']} ({d['category']}): {d['evidence']}\nnext: {d['next_step']}")
+        if wait and not doc["rollout"]["ready"]:
+            raise typer.Exit(2)
+
+    @app.command()
+    def health(
+        image: str = typer.Argument("", help="Image name from shipshape.toml (its deployment and health check)."),
+        url: str = typer.Option("", "--url", help="Probe this URL instead."),
+        namespace: str = typer.Option("", "-n", "--namespace", help="Namespace (default: shipshape.toml's)."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    ) -> None:
+        """HTTP health of an image's Ready pod. Exit code 2 when unhealthy. Example: shipshape health backend"""
+        doc = _call(
+            "check_health", {"image": image or None, "url": url or None, "namespace": namespace or None}, json_out
+        )
+        if not json_out:
+            got = doc["status"] or doc["error"]
+            typer.echo(f"{doc['url']}: {got} ({'ok' if doc['ok'] else 'not ok'})")
+        if not doc["ok"]:
+            raise typer.Exit(2)
+
+    @app.command()
+    def deploy(
+        tag: list[str] = typer.Option([], "--tag", help="IMAGE=TAG (default: each image's latest build)."),
+        namespace: str = typer.Option("", "-n", "--namespace", help="Namespace (default: [helm] namespace)."),
+        wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait until the release is ready."),
+        json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    ) -> None:
+        """`helm upgrade --install` the project's chart with the built tags. Example: shipshape deploy"""
+        from agent.errors import ShipshapeError
+
+        tags = {}
+        for item in tag:
+            name, sep, value = item.partition("=")
+            if not sep or not name or not value:
+                raise ShipshapeError(f"--tag {item!r} is not IMAGE=TAG", code="bad-input")
+            tags[name] = value
+        doc = _call("helm_upgrade", {"tags": tags, "namespace": namespace or None, "wait": wait}, json_out)
+        if not json_out:
+            typer.echo(f"{doc['release']}: revision {doc['revision']} {doc['status']}")
+
+
+def _call(name: str, args: dict[str, Any], json_out: bool | None) -> dict[str, Any]:
+    """Run one tool with the project in the working directory; print its JSON when json_out is True."""
+    from agent.cli.common import load, make_context
+    from agent.tools import get
+
+    ctx = make_context(load(), bool(json_out))
+    try:
+        doc = get(name).call(ctx, args)
+    finally:
+        ctx.store.close()
+    if json_out:
+        from agent.cli.common import emit_json
+
+        emit_json(doc)
+    return doc
 
 
 def _show(doc: dict[str, Any]) -> None:

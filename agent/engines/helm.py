@@ -21,8 +21,6 @@ from agent.errors import EngineUnavailable, ShipshapeError
 if TYPE_CHECKING:
     from agent.config import Project
 
-REPO_TOOLS = Path(__file__).resolve().parents[2] / ".tools" / "bin"
-
 
 def find_helm(extra_dirs: list[Path] | None = None) -> str:
     """The helm executable: PATH first, then the given directories; a one-line error when there is none."""
@@ -53,10 +51,11 @@ class HelmEngine:
 
     @classmethod
     def from_project(cls, project: Project) -> HelmEngine:
-        """helm for the project's cluster; looks in PATH, then in the project's and shipshape's .tools/bin."""
+        """helm for the project's cluster: PATH, then `.tools/bin` in the project's directory or above it
+        (where `make cluster` unpacks it)."""
         from agent.engines.kube import find_kubeconfig
 
-        dirs = [p / ".tools" / "bin" for p in (project.root, *project.root.parents)] + [REPO_TOOLS]
+        dirs = [p / ".tools" / "bin" for p in (project.root, *project.root.parents)]
         binary = find_helm(dirs)
         return cls(binary, find_kubeconfig(project), project.cluster.context, project.allowed_namespaces())
 
