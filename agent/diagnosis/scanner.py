@@ -92,6 +92,8 @@ class Scanner:
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
         self.prefilter = _prefilter_regex(knowledge)
+        # Only the patterns whose literal occurs in the raw line are tried with their (slower) Python regex.
+        self._gated = [(p, tuple(lit.encode() for lit in p.literals)) for p in knowledge.patterns]
 
     def scan(self, stream: BinaryIO) -> ScanResult:
         """Read `stream` to its end in chunks and return what it shows."""
@@ -124,15 +126,13 @@ class Scanner:
         """Scan buf[:end] (whole lines); return the newline count so far."""
         pos = 0
         counted = 0  # buf offset up to which newlines are counted into line_no
-        search = self.prefilter.search
-        while pos < end:
-            match = search(buf, pos, end)
-            if match is None:
-                break
+        # One finditer call per chunk: the re2 wrapper copies its input on every call, so a search() per hit
+        # would cost O(chunk) each time.
+        for match in self.prefilter.finditer(buf, 0, end):
             start = match.start()
-            line_start = buf.rfind(b"\n", pos, start) + 1 if start > pos else pos
-            if line_start < pos:
-                line_start = pos
+            if start < pos:
+                continue  # another hit on a line already looked at
+            line_start = max(buf.rfind(b"\n", pos, start) + 1, pos)
             line_end = buf.find(b"\n", start, end)
             if line_end < 0:
                 line_end = end
@@ -148,12 +148,13 @@ class Scanner:
         return line_no
 
     def _line(self, number: int, raw: bytes, result: ScanResult) -> None:
+        candidates = [p for p, lits in self._gated if any(lit in raw for lit in lits)]
         for text in segments(raw):
             key, body = buildkit_step(text)
             if key is None:
                 key = result.last_classic_step
             self._structure(number, key, body, result)
-            for pattern in self.knowledge.patterns:
+            for pattern in candidates:
                 if pattern.regex.search(body):
                     result.pattern_counts[pattern.id] = result.pattern_counts.get(pattern.id, 0) + 1
                     self._keep(Hit(number, pattern, body, key), result)

@@ -26,7 +26,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/root/\.npm/_logs/\S+"), "<npm-log>"),
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
     (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}\b"), "<hex>"),
-    (re.compile(r"\bv?\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.]+)?\b"), "<v>"),
+    (re.compile(r"\bv?\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.]+)*\b"), "<v>"),
     (re.compile(r"\d+"), "<n>"),
     (re.compile(r"\s+"), " "),
 )

@@ -1,0 +1,141 @@
+"""Diagnosis benchmarks: corpus coverage, labelled accuracy, and throughput on a generated 1 GB log against
+`grep -E -f` with the same prefilter patterns on the same file."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import Result
+
+SIZE = int(os.environ.get("SHIPSHAPE_BENCH_LOG_BYTES", str(1024**3)))
+
+FILLER = (
+    " ---> Running in {hex}",
+    "npm WARN deprecated inflight@1.0.6: This module is not supported, and leaks memory.",
+    "npm http fetch GET 200 https://registry.npmjs.org/@babel%2fcore {n}ms (cache miss)",
+    "added {n} packages, and audited {n} packages in {n}s",
+    "Get:{n} http://deb.debian.org/debian bookworm/main amd64 libssl3 amd64 3.0.{n}-1~deb12u1 [2,0{n} kB]",
+    "Setting up libcurl4:amd64 (7.88.1-10+deb12u{n}) ...",
+    "Collecting requests==2.31.0 (from -r requirements.txt (line {n}))",
+    "  Downloading requests-2.31.0-py3-none-any.whl ({n} kB)",
+    "\x1b[32m✓\x1b[39m Compiled /app/page in {n}ms ({n} modules)",
+    "   Creating an optimized production build ...",
+    "  {n}% [=====>          ] building module {n}/{n}\r  {n}% [======>         ] building module {n}/{n}",
+    "Removing intermediate container {hex}",
+    "#12 {n}.{n} gcc -O2 -fPIC -c src/module_{n}.c -o build/module_{n}.o",
+    "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/org/x/x-{n}.jar ({n} kB at {n} kB/s)",
+    "go: downloading github.com/stretchr/testify v1.{n}.0",
+)
+FAILURE = (
+    "Step 39/40 : RUN npm ci\n ---> Running in 3c1f9a2b7d4e\n"
+    "npm ERR! code ETIMEDOUT\nnpm ERR! errno ETIMEDOUT\n"
+    "npm ERR! network request to https://registry.npmjs.org/next failed, reason: connect ETIMEDOUT 104.16.0.35:443\n"
+    "npm ERR! A complete log of this run can be found in: /root/.npm/_logs/2026-11-27T02_51_07_594Z-debug-0.log\n"
+    "The command '/bin/sh -c npm ci' returned a non-zero code: 1\n"
+)
+
+
+def generate(path: Path, size: int) -> None:
+    """A realistic build log of about `size` bytes with an npm network failure at the end."""
+    rnd = random.Random(7)
+    lines = []
+    for number in range(20000):
+        if number % 2000 == 0:  # a step header now and then, as in a real multi-step build
+            lines.append(f"Step {number // 2000 + 1}/40 : RUN npm run build")
+        template = rnd.choice(FILLER)
+        lines.append(template.format(n=rnd.randint(1, 999), hex=f"{rnd.getrandbits(48):012x}"))
+    block = ("\n".join(lines) + "\n").encode()
+    with open(path, "wb") as out:
+        written = 0
+        while written + len(block) < size - len(FAILURE):
+            out.write(block)
+            written += len(block)
+        out.write(FAILURE.encode())
+
+
+def grep_patterns(path: Path) -> None:
+    """The scanner's prefilters as an ERE file for grep -E -f."""
+    from agent.diagnosis import scanner
+
+    literals = scanner().knowledge.prefilter_literals()
+    ere = [re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", lit) for lit in literals]
+    ere += ["^Step [0-9]+/[0-9]+ : ", "^#[0-9]+ \\[", "^#[0-9]+ ERROR", "returned a non-zero code",
+            "executor failed running", "did not complete successfully", "ERROR \\[", "failed to solve"]
+    path.write_text("\n".join(ere) + "\n")
+
+
+MEASURE = """
+import json, resource, sys, time
+from agent.diagnosis import diagnose_path
+t = time.perf_counter()
+d = diagnose_path(sys.argv[1])
+s = time.perf_counter() - t
+print(json.dumps({"seconds": s, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "root_cause": d.root_cause, "exit_code": d.exit_code}))
+"""
+
+
+def throughput() -> list[Result]:
+    workdir = Path(tempfile.mkdtemp(prefix="shipshape-bench-"))
+    log = workdir / "build-1g.log"
+    patterns = workdir / "patterns.ere"
+    try:
+        generate(log, SIZE)
+        grep_patterns(patterns)
+        size_mb = log.stat().st_size / 1e6
+        subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
+        started = time.perf_counter()
+        grep = subprocess.run(["grep", "-E", "-c", "-f", str(patterns), str(log)], capture_output=True,
+                              check=False, env={**os.environ, "LC_ALL": "C"})
+        grep_s = time.perf_counter() - started
+        if grep.returncode > 1:
+            raise RuntimeError(f"grep failed: {grep.stderr.decode(errors='replace').strip()}")
+        out = subprocess.run([sys.executable, "-c", MEASURE, str(log)], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parents[1])
+        measured = json.loads(out.stdout)
+    finally:
+        log.unlink(missing_ok=True)
+        patterns.unlink(missing_ok=True)
+        workdir.rmdir()
+    mbps = size_mb / measured["seconds"]
+    peak_mb = measured["maxrss_kb"] / 1024
+    ratio = measured["seconds"] / grep_s
+    note = f"{size_mb:.0f} MB, root cause {measured['root_cause']}, exit {measured['exit_code']}"
+    return [
+        Result("diagnose: throughput on a 1 GB log", round(mbps, 1), "MB/s", ">= 100", mbps >= 100, note),
+        Result("diagnose: peak memory (ru_maxrss)", round(peak_mb, 1), "MB", "<= 100", peak_mb <= 100),
+        Result("diagnose: time / grep -E -f time", round(ratio, 2), "x", "<= 2", ratio <= 2,
+               f"grep {size_mb / grep_s:.0f} MB/s (LC_ALL=C)"),
+    ]
+
+
+def corpus() -> list[Result]:
+    from agent.diagnosis import diagnose_bytes
+    from agent.diagnosis.corpus import corpus_dir, iter_logs, labelled_accuracy
+
+    if not corpus_dir().is_dir():
+        return [Result("diagnose: Shipwright corpus", 0, "", note=f"{corpus_dir()} is missing", met=False)]
+    total = known = 0
+    for _, text in iter_logs():
+        total += 1
+        known += diagnose_bytes(text).root_cause != "unknown"
+    accuracy, misses = labelled_accuracy()
+    return [
+        Result("diagnose: corpus logs with a category", round(100 * known / total, 1), "%",
+               note=f"{known} of {total} Shipwright logs (Shipwright: 89.97% of clustered)"),
+        Result("diagnose: labelled root-cause accuracy", round(100 * accuracy, 1), "%", ">= 90", accuracy >= 0.9,
+               f"{len(misses)} misses of {len(misses) + round(accuracy * 100) and len(misses)}"),
+    ]
+
+
+def run() -> list[Result]:
+    """Every diagnosis figure."""
+    return corpus() + throughput()

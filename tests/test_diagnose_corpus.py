@@ -1,0 +1,32 @@
+"""Root-cause accuracy on the hand-labelled sample of the real Shipwright build failures."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from agent.diagnosis.corpus import corpus_dir, labelled_accuracy, labels
+
+pytestmark = pytest.mark.unit
+
+GOAL = 0.90
+
+
+def test_labelled_sample_is_big_enough_and_explained() -> None:
+    rows = labels()
+    assert len(rows) >= 100
+    assert len({r["log"] for r in rows}) == len(rows)
+    assert all(r["why"].strip() and r["category"] for r in rows)
+
+
+def test_root_cause_accuracy_on_labelled_shipwright_logs() -> None:
+    if not corpus_dir().is_dir():
+        if os.environ.get("SHIPSHAPE_REQUIRE_ALL") == "1":
+            pytest.fail(f"the Shipwright corpus is missing at {corpus_dir()}")
+        pytest.skip(f"the Shipwright corpus is missing at {corpus_dir()}")
+    accuracy, misses = labelled_accuracy()
+    print(f"\nlabelled root-cause accuracy: {accuracy:.1%} ({len(labels()) - len(misses)}/{len(labels())})")
+    for miss in misses:
+        print(f"  miss {miss['log']}: labelled {miss['category']}, diagnosed {miss['got']} ({miss['why']})")
+    assert accuracy >= GOAL
