@@ -66,6 +66,10 @@ bash "$REPO/scripts/registry.sh" down
 
 if [ "${1:-}" = "--purge" ]; then
   rm -rf "$CLUSTER/etcd" "$CLUSTER/pki" "$CLUSTER/kubeconfig" "$CLUSTER/kubelet.kubeconfig" "$KUBELET_ROOT"
+  # Paths the 1.20 kubelet hard-codes (no flag moves them): the pods' log directories and the device-plugin
+  # socket directory.
+  rm -rf /var/log/pods/* /var/log/containers/* /var/lib/kubelet/device-plugins
+  rmdir /var/lib/kubelet 2>/dev/null || true
   echo "cluster-down: cluster state removed (etcd data, keys, kubeconfig, kubelet root)"
 fi
 echo "cluster-down: done in $(elapsed)s"
