@@ -36,12 +36,13 @@ the request marked ``unscripted``); set ``standin.default = error(529)`` for an 
 (default None: any key) makes every other key a 401.
 
 Protocol checks (a violation is answered 400 ``invalid_request_error`` and recorded in
-``Recorded.violation``): ``model`` and ``max_tokens`` present; no ``temperature`` (2.x no longer takes
-it); the first message is the user's; unique, well-formed tool names; ``tool_choice`` consistent with
-``tools``; every ``tool_use`` answered by a ``tool_result`` with the same id at the start of the very next
-user message (all of them, results before any other block) and no ``tool_result`` without its
-``tool_use``; tool history only with ``tools`` defined (``tool_choice: none`` to forbid calls); at most 4
-``cache_control`` breakpoints. Sorted tools are not a rule: ``Recorded.tools_sorted`` records it.
+``Recorded.violation``): the ``anthropic-version`` header; ``model`` and ``max_tokens`` present; no
+``temperature`` (2.x no longer takes it); the first message is the user's; unique, well-formed tool names;
+``tool_choice`` consistent with ``tools``; every ``tool_use`` answered by a ``tool_result`` with the same id
+at the start of the very next user message (all of them, results before any other block) and no
+``tool_result`` without its ``tool_use``; tool history only with ``tools`` defined (``tool_choice: none`` to
+forbid calls); at most 4 ``cache_control`` breakpoints. Sorted tools are not a rule:
+``Recorded.tools_sorted`` records it.
 
 Usage numbers are computed from the request (characters / 4). Prompt caching is simulated: the content up
 to each ``cache_control`` breakpoint (tools, then system, then messages) is remembered, and a later request
@@ -575,6 +576,8 @@ def _make_handler(owner: StandIn) -> type[BaseHTTPRequestHandler]:
                 self._send(401, _error_body(401, "invalid x-api-key"), {"x-should-retry": "false"})
                 return
             violation = check_request(body, owner.require_tools_with_tool_history)
+            if violation is None and not rec.headers.get("anthropic-version"):
+                violation = "anthropic-version: header is required"
             if violation is None and body.get("stream"):
                 violation = "stream: the stand-in does not stream; send stream=false"
             if violation:

@@ -339,3 +339,9 @@ def test_without_credentials_the_brain_says_what_to_set(monkeypatch: pytest.Monk
     assert not claude_available()
     with pytest.raises(BrainUnavailable, match="ANTHROPIC_API_KEY"):
         ClaudeBrain().next(Trajectory(report="r"), TOOLS)
+
+
+def test_tool_use_without_a_call_is_a_final_turn(standin: StandIn) -> None:
+    standin.script(reply(text("Hmm."), stop_reason="tool_use"))
+    turn = brain_for(standin).next(Trajectory(report="r"), TOOLS)
+    assert turn.final and turn.calls == [] and "no tool call" in turn.text

@@ -31,8 +31,12 @@ TOOLS = [
 ]
 
 
-def post(server: StandIn, body: Any, key: str | None = "sk-test", timeout: float = 5) -> tuple[int, dict[str, Any]]:
-    headers = {"content-type": "application/json", "anthropic-version": "2026-10-21"}
+def post(
+    server: StandIn, body: Any, key: str | None = "sk-test", timeout: float = 5, version: str | None = "2026-10-21"
+) -> tuple[int, dict[str, Any]]:
+    headers = {"content-type": "application/json"}
+    if version:
+        headers["anthropic-version"] = version
     if key:
         headers["x-api-key"] = key
     req = urllib.request.Request(f"{server.url}/v1/messages", json.dumps(body).encode(), headers, method="POST")
@@ -150,7 +154,7 @@ def test_scripted_errors_carry_retry_headers(standin: StandIn) -> None:
     req = urllib.request.Request(
         f"{standin.url}/v1/messages",
         json.dumps(body([{"role": "user", "content": "hi"}])).encode(),
-        {"x-api-key": "k", "content-type": "application/json"},
+        {"x-api-key": "k", "content-type": "application/json", "anthropic-version": "2026-10-21"},
     )
     with pytest.raises(urllib.error.HTTPError) as first:
         urllib.request.urlopen(req, timeout=5)
@@ -207,3 +211,9 @@ def test_prefixes_below_the_minimum_are_not_cached(standin: StandIn) -> None:
     for _ in range(2):
         usage = post(standin, body([{"role": "user", "content": "hi"}], system=system))[1]["usage"]
         assert usage["cache_creation_input_tokens"] == 0 and usage["cache_read_input_tokens"] == 0
+
+
+def test_the_version_header_is_required(standin: StandIn) -> None:
+    standin.script(reply("ok"))
+    status, answer = post(standin, body([{"role": "user", "content": "hi"}]), version=None)
+    assert status == 400 and "anthropic-version" in answer["error"]["message"]

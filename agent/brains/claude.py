@@ -238,8 +238,10 @@ class ClaudeBrain:
         answer = _text(blocks)
         reason = stop_reason or "unknown"
         note = ""
-        if reason == "tool_use":
+        if reason == "tool_use" and last_step:
             note = "the model asked for tools on the last allowed step; its calls were not run"
+        elif reason == "tool_use":
+            note = "the API reported tool_use but sent no tool call"
         elif reason != "end_turn":
             note = STOP_NOTES.get(reason, f"the API stopped for an unknown reason ({reason})")
             note = note.format(n=paused_times)
