@@ -345,3 +345,12 @@ def test_tool_use_without_a_call_is_a_final_turn(standin: StandIn) -> None:
     standin.script(reply(text("Hmm."), stop_reason="tool_use"))
     turn = brain_for(standin).next(Trajectory(report="r"), TOOLS)
     assert turn.final and turn.calls == [] and "no tool call" in turn.text
+
+
+def test_a_request_the_api_refuses_is_unavailable_not_retried(standin: StandIn) -> None:
+    # Two steps that reuse one call id: the API (and the stand-in) refuse duplicate tool_use ids.
+    call = ToolCall(id="dup-1", name="cluster_status", input={})
+    steps = [Step(Turn(calls=[call]), [observe(call)]) for _ in range(2)]
+    with pytest.raises(BrainUnavailable, match=r"400 invalid_request_error: .*unique"):
+        brain_for(standin, max_retries=2).next(Trajectory(report="r", steps=steps), TOOLS)
+    assert len(standin.requests) == 1
