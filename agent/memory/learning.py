@@ -211,3 +211,113 @@ def pending_fixes(store: Store, image: str | None) -> list[dict[str, Any]]:
         f"SELECT * FROM fix_attempts WHERE outcome = '{PENDING}' AND {where} ORDER BY id",
         [image] if image is not None else [],
     )
+
+
+# -- reading what memory knows (the `shipshape errors` commands and the recall tool) -------------------
+
+
+def list_signatures(
+    store: Store, *, unknown: bool = False, search: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Signatures, most frequent first; `unknown` keeps only those the shipped knowledge does not cover;
+    `search` is full-text over failures (category, excerpt, signature, image)."""
+    where, params = ["1 = 1"], []
+    if unknown:
+        where.append("s.known = 0")
+    if search:
+        matched = [
+            r["signature"]
+            for r in store.rows(
+                "SELECT DISTINCT f.signature FROM failures f JOIN failures_fts ON failures_fts.rowid = f.id "
+                "WHERE failures_fts MATCH ?",
+                [_fts_query(search)],
+            )
+        ]
+        if not matched:
+            return []
+        where.append(f"s.signature IN ({', '.join('?' for _ in matched)})")
+        params.extend(matched)
+    return store.rows(
+        f"SELECT s.rowid AS id, s.* FROM signatures s WHERE {' AND '.join(where)} "
+        f"ORDER BY s.count DESC, s.last_seen DESC LIMIT {int(limit)}",
+        params,
+    )
+
+
+def _fts_query(text: str) -> str:
+    """Every word quoted, so that user text is never FTS syntax."""
+    words = [w.replace('"', "") for w in text.split() if w.replace('"', "")]
+    return " ".join(f'"{w}"' for w in words) or '""'
+
+
+def show_signature(store: Store, ident: str) -> dict[str, Any] | None:
+    """One signature (by row id, exact signature, or unique prefix) with its failures and fix history."""
+    rows: list[dict[str, Any]] = []
+    if ident.isdigit():
+        rows = store.rows("SELECT rowid AS id, * FROM signatures WHERE rowid = ?", [int(ident)])
+    if not rows:
+        rows = store.rows("SELECT rowid AS id, * FROM signatures WHERE signature = ?", [ident])
+    if not rows:
+        rows = store.rows("SELECT rowid AS id, * FROM signatures WHERE signature LIKE ? LIMIT 2", [ident + "%"])
+        if len(rows) != 1:
+            return None
+    row = rows[0]
+    row["failures"] = store.rows(
+        "SELECT id, image, step, exit_code, line, excerpt, source, created_at FROM failures "
+        "WHERE signature = ? ORDER BY id DESC LIMIT 20",
+        [row["signature"]],
+    )
+    row["fix_attempts"] = store.rows(
+        "SELECT id, fix_id, image, outcome, created_at, resolved_at FROM fix_attempts WHERE signature = ? "
+        "ORDER BY id DESC LIMIT 20",
+        [row["signature"]],
+    )
+    row["fix_history"] = fix_history(store, row["signature"])
+    return row
+
+
+def recall(store: Store, *, signature: str | None = None, image: str | None = None) -> dict[str, Any]:
+    """What memory knows about a signature (or a signature prefix) and/or an image."""
+    out: dict[str, Any] = {}
+    if signature:
+        out["signature"] = show_signature(store, signature)
+    if image:
+        out["image"] = {
+            "image": image,
+            "failures": store.rows(
+                "SELECT id, signature, category, step, exit_code, created_at FROM failures WHERE image = ? "
+                "ORDER BY id DESC LIMIT 20",
+                [image],
+            ),
+            "fix_attempts": store.rows(
+                "SELECT id, signature, fix_id, outcome, created_at, resolved_at FROM fix_attempts "
+                "WHERE image = ? ORDER BY id DESC LIMIT 20",
+                [image],
+            ),
+        }
+    return out
+
+
+def stats(store: Store) -> dict[str, Any]:
+    """Counts for `shipshape errors stats`."""
+
+    def one(sql: str) -> int:
+        return int(store.rows(sql)[0]["n"])
+
+    return {
+        "signatures": one("SELECT COUNT(*) AS n FROM signatures"),
+        "unknown_signatures": one("SELECT COUNT(*) AS n FROM signatures WHERE known = 0"),
+        "failures": one("SELECT COUNT(*) AS n FROM failures"),
+        "fix_attempts": one("SELECT COUNT(*) AS n FROM fix_attempts"),
+        "fixes_succeeded": one(f"SELECT COUNT(*) AS n FROM fix_attempts WHERE outcome = '{SUCCESS}'"),
+        "fixes_failed": one(f"SELECT COUNT(*) AS n FROM fix_attempts WHERE outcome = '{FAILURE}'"),
+        "fixes_pending": one(f"SELECT COUNT(*) AS n FROM fix_attempts WHERE outcome = '{PENDING}'"),
+        "by_category": store.rows(
+            "SELECT category, COUNT(*) AS failures, COUNT(DISTINCT signature) AS signatures FROM failures "
+            "GROUP BY category ORDER BY failures DESC"
+        ),
+        "top_fixes": store.rows(
+            "SELECT fix_id, SUM(outcome = 'success') AS succeeded, SUM(outcome = 'failure') AS failed "
+            "FROM fix_attempts GROUP BY fix_id ORDER BY succeeded DESC LIMIT 10"
+        ),
+    }

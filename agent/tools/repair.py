@@ -1,1 +1,122 @@
-"""Tools: repair."""
+"""Tools: suggest_dockerfile_fixes (read: ranked fixes with their diffs) and apply_fix (write: one fix, atomically,
+backed up, undoable with `shipshape undo`, honouring dry-run). apply_fix records the attempt; its outcome is
+decided by the next build of the image (learning.resolve_fix_outcomes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.errors import ShipshapeError
+from agent.tools import tool
+from agent.tools.context import ToolContext
+
+MAX_PLANS = 5
+
+
+class SuggestInput(BaseModel):
+    image: str = Field(..., description="image name in shipshape.toml")
+    log_path: str | None = Field(None, description="the failed build's log (diagnosed first)")
+    log_text: str | None = Field(None, description="the log itself, when there is no file")
+    category: str | None = Field(None, description="a failure category, when the log is not at hand")
+
+
+class ApplyInput(BaseModel):
+    fix_id: str = Field(..., description="the fix id from suggest_dockerfile_fixes / detect_build_failures")
+    image: str = Field(..., description="image name in shipshape.toml")
+    signature: str | None = Field(None, description="the failure signature the fix is for (for learning)")
+    excerpt: str | None = Field(None, description="the error line, for fixes that need it (missing context file)")
+
+
+def _context_for(ctx: ToolContext, image: str) -> tuple[str | None, str, list[dict[str, Any]]]:
+    """(signature, excerpt, ranked fixes) of the image's last recorded failure."""
+    from agent.diagnosis.patterns import load_knowledge
+    from agent.memory import learning
+
+    rows = ctx.store.rows(
+        "SELECT signature, category, excerpt FROM failures WHERE image = ? ORDER BY id DESC LIMIT 1", [image]
+    )
+    if not rows:
+        return None, "", []
+    fixes = load_knowledge().fixes_for_category(rows[0]["category"])
+    return rows[0]["signature"], rows[0]["excerpt"] or "", learning.rank_fixes(ctx.store, rows[0]["signature"], fixes)
+
+
+def _prisma_target(ctx: ToolContext, image_name: str) -> str | None:
+    from agent.tools.prisma import image_target
+
+    image = ctx.project.image(image_name)
+    return image_target(image)[0] if image.prisma_schema is not None else None
+
+
+@tool(
+    "suggest_dockerfile_fixes",
+    """Concrete repairs for a failed build of an image, best first (ranked by past success): each with a
+    unified-diff preview of the edit (.npmrc retries, next/font/local, Prisma binaryTargets, apk add openssl,
+    .dockerignore, FROM --platform) or, where no edit is safe, a precise suggestion. Reads only.""",
+    SuggestInput,
+    writes=False,
+)
+def suggest_dockerfile_fixes(ctx: ToolContext, args: SuggestInput) -> dict[str, Any]:
+    from agent.diagnosis.patterns import load_knowledge
+    from agent.memory import learning
+    from agent.repair import plan_fix
+    from agent.tools.diagnose import detect
+
+    image = ctx.project.image(args.image)
+    signature, excerpt = None, ""
+    if args.log_path or args.log_text is not None:
+        doc = detect(ctx, args.log_path, args.log_text, args.image)
+        root = doc["findings"][0] if doc["root_cause"] != "unknown" and doc["findings"] else None
+        fixes = root["fixes"] if root else doc.get("memory", {}).get("fixes", [])
+        signature = doc.get("memory", {}).get("signature")
+        excerpt = root["excerpt"] if root else ""
+        category = doc["root_cause"]
+    elif args.category:
+        category = args.category
+        fixes = learning.rank_fixes(ctx.store, f"category:{category}", load_knowledge().fixes_for_category(category))
+    else:
+        signature, excerpt, fixes = _context_for(ctx, args.image)
+        category = "from memory"
+        if not fixes:
+            raise ShipshapeError(
+                f"nothing to fix for {args.image}: give log_path, log_text or category", code="bad-input"
+            )
+    plans = []
+    target = _prisma_target(ctx, args.image)
+    for fix in fixes[:MAX_PLANS]:
+        plan = plan_fix(fix["id"], image, ctx.files, excerpt=excerpt, prisma_target=target).as_dict()
+        plan["score"] = fix.get("score")
+        plans.append(plan)
+    return {"image": args.image, "category": category, "signature": signature, "fixes": plans}
+
+
+@tool(
+    "apply_fix",
+    """Apply one fix (by id, from suggest_dockerfile_fixes) to an image's files: backup, atomic write, undo
+    with 'shipshape undo'; running it again changes nothing. Rebuild the image afterwards: the outcome of
+    that build is remembered for this fix.""",
+    ApplyInput,
+    writes=True,
+)
+def apply_fix(ctx: ToolContext, args: ApplyInput) -> dict[str, Any]:
+    from agent.memory import learning
+    from agent.repair import apply_plan, plan_fix
+
+    image = ctx.project.image(args.image)
+    signature, excerpt = args.signature, args.excerpt or ""
+    if signature is None or not excerpt:
+        last_signature, last_excerpt, _ = _context_for(ctx, args.image)
+        signature = signature or last_signature
+        excerpt = excerpt or last_excerpt
+    plan = plan_fix(args.fix_id, image, ctx.files, excerpt=excerpt, prisma_target=_prisma_target(ctx, args.image))
+    result = apply_plan(plan, ctx.files, dry_run=ctx.dry_run)
+    if result["status"] == "applied" and signature:
+        result["attempt_id"] = learning.record_fix_attempt(
+            ctx.store, signature, args.fix_id, image=args.image, description=plan.description
+        )
+    if result["diff"]:
+        ctx.reporter.note(f"{args.fix_id} on {args.image} ({result['status']}):\n{result['diff']}")
+    result.update(image=args.image, signature=signature, dry_run=ctx.dry_run)
+    return result
