@@ -183,7 +183,9 @@ class ClaudeBrain:
             ) from e
         except anthropic.APIStatusError as e:
             kind = getattr(e, "type", None) or _error_type(e)
-            raise BrainUnavailable(f"Claude API answered {e.status_code} {kind}: {_api_message(e)} ({retries})") from e
+            retried = e.status_code in (408, 409, 429) or e.status_code >= 500
+            suffix = f" ({retries})" if retried else ""
+            raise BrainUnavailable(f"Claude API answered {e.status_code} {kind}: {_api_message(e)}{suffix}") from e
         except anthropic.APITimeoutError as e:
             raise BrainUnavailable(f"Claude API timed out after {self.timeout:g} s ({retries})") from e
         except anthropic.APIConnectionError as e:
