@@ -6,7 +6,9 @@ records every request for assertions. The SDK reaches it through `base_url` (or 
 
 Scripting API::
 
-    from tests.standin_anthropic import standin, reply, text, tool_use, error, hang, pause
+    # tests/ is on sys.path under pytest (its conftest.py has no package around it), so the module is
+    # `standin_anthropic`; `tests.standin_anthropic` needs `pythonpath = ["."]` in the pytest settings.
+    from standin_anthropic import standin, reply, text, tool_use, error, hang, pause
 
     def test_recovery(standin):                      # the fixture: a started server, closed afterwards
         standin.script(
