@@ -22,7 +22,7 @@ class SetImageInput(BaseModel):
 def latest_built_ref(ctx: ToolContext, image: str) -> str | None:
     """`repository:tag` of the image's latest successful build recorded in memory."""
     for row in ctx.store.builds(image, limit=20):
-        if row.get("outcome") in ("ok", "cache-hit") and row.get("tag"):
+        if row.get("outcome") in ("built", "cache-hit") and row.get("tag"):
             tag = str(row["tag"])
             return tag if ":" in tag else f"{row.get('repository')}:{tag}"
     return None
