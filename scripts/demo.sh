@@ -43,7 +43,7 @@ echo "new backend image $NEWBACK is on the host, not on the node"
 helm upgrade todo "$DEMO/chart" -n "$NS" --reuse-values \
   --set backend.image.repository="$(repo_of "$NEWBACK")" --set backend.image.tag="$(tag_of "$NEWBACK")" >/dev/null
 for _ in $(seq 1 60); do
-  if kubectl -n "$NS" get pods -l app.kubernetes.io/name=todo-backend \
+  if kubectl -n "$NS" get pods -l app=todo-backend \
        -o jsonpath='{.items[*].status.containerStatuses[*].state.waiting.reason}' 2>/dev/null \
        | grep -qE 'ImagePullBackOff|ErrImagePull'; then break; fi
   sleep 1
@@ -62,7 +62,7 @@ say "6. Independent check: rollout complete and /health answers 200"
 ok=0
 kubectl -n "$NS" rollout status deployment/todo-backend --timeout=60s || ok=1
 kubectl -n "$NS" rollout status deployment/todo-frontend --timeout=60s || ok=1
-POD_IP=$(kubectl -n "$NS" get pods -l app.kubernetes.io/name=todo-backend \
+POD_IP=$(kubectl -n "$NS" get pods -l app=todo-backend \
   --field-selector=status.phase=Running -o jsonpath='{.items[0].status.podIP}')
 CODE=$(curl -s -o /dev/null -w '%{http_code}' "http://$POD_IP:8000/health" || true)
 IMAGE=$(kubectl -n "$NS" get deploy todo-backend -o jsonpath='{.spec.template.spec.containers[0].image}')

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.standin_anthropic"]  # the `standin` fixture: a stand-in Anthropic Messages server
+
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER_DIR = REPO / ".cluster"
 NODE_SOCKET = CLUSTER_DIR / "node-docker.sock"
@@ -29,7 +31,9 @@ def _missing(what: str) -> None:
 def _docker_answers(host: str) -> bool:
     result = subprocess.run(
         ["docker", "-H", host, "version", "--format", "{{.Server.Version}}"],
-        capture_output=True, timeout=20, check=False,
+        capture_output=True,
+        timeout=20,
+        check=False,
     )
     return result.returncode == 0
 
@@ -74,7 +78,9 @@ def kubeconfig() -> Path:
         _missing("the local Kubernetes")
     result = subprocess.run(
         ["kubectl", "--kubeconfig", str(KUBECONFIG), "get", "--raw", "/readyz"],
-        capture_output=True, timeout=20, check=False,
+        capture_output=True,
+        timeout=20,
+        check=False,
     )
     if result.returncode != 0:
         _missing("the local Kubernetes API server")
