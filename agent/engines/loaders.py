@@ -6,7 +6,8 @@ presence by ID afterwards, because some tools report success on a node where the
 (`minikube image load` on the docker runtime keeps the old image when a running pod uses the tag).
 
 - `daemon`: `docker save` on the host streamed straight into `docker load` on the node's daemon (the mechanism
-  inside `minikube image load`), chunk by chunk, no temporary file.
+  inside `minikube image load`): the bytes are copied between the two daemon sockets as they arrive, no
+  temporary file, nothing decoded.
 - `registry`: push to a registry the node can reach, pull on the node, tag back to the plain name.
 - `shared`: the node uses the build daemon (`minikube docker-env`): nothing to move, only verify.
 - `minikube`, `kind`, `k3d`: their own commands, then a check by ID.
@@ -142,18 +143,26 @@ class DaemonLoader(_NodeDaemonLoader):
     def _transfer(self, ref: str, image_id: str, progress: Progress | None) -> int:
         found = self.host.image(ref)
         total = int(found["Size"]) if found else None
-        counted = 0
 
-        def counting() -> Iterator[bytes]:
-            nonlocal counted
-            for chunk in _pipe(self.host.save_stream(ref), progress, total):
-                counted += len(chunk)
-                yield chunk
+        def report(done: int) -> None:
+            if progress:
+                progress(done, max(total or 0, done) or None)
 
-        self.node.load_stream(counting())
+        moved = self.host.copy_image_to(ref, self.node, report)
+        if moved is None:
+            # A transport that is not a plain socket (ssh://, TLS): stream through the SDK instead.
+            moved = 0
+
+            def counting() -> Iterator[bytes]:
+                nonlocal moved
+                for chunk in _pipe(self.host.save_stream(ref), progress, total):
+                    moved += len(chunk)
+                    yield chunk
+
+            self.node.load_stream(counting())
         if progress:
-            progress(counted, counted)  # the stream's real length closes the bar
-        return counted
+            progress(moved, moved)  # the stream's real length closes the bar
+        return moved
 
 
 class RegistryLoader(_NodeDaemonLoader):

@@ -9,6 +9,7 @@ a missing Dockerfile or context, a malformed schema, an unknown image name or no
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -144,10 +145,41 @@ def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
         run.stage, run.error = "prisma", f"image {image.name}: Prisma check failed: {fix.check.reason}"
 
 
+def data_dir(ctx: ToolContext) -> Path:
+    """Build logs and caches live next to the memory database (the user's data directory by default)."""
+    if str(ctx.store.path) == ":memory:":
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("shipshape"))
+    return Path(ctx.store.path).parent
+
+
 def log_file(ctx: ToolContext, image: ImageConfig, digest: str) -> Path:
-    """Where a build's whole log is kept for diagnosis: next to the memory database."""
+    """Where a build's whole log is kept for diagnosis."""
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    return Path(ctx.store.path).parent / "logs" / f"build-{image.name}-{digest[:12]}-{stamp}.log"
+    return data_dir(ctx) / "logs" / f"build-{image.name}-{digest[:12]}-{stamp}.log"
+
+
+def checked_engine(ctx: ToolContext, tag: str, image_id: str, files: list[str], target: str) -> dict[str, Any]:
+    """engine_report, remembered per image ID: an image's content never changes, so neither does the verdict.
+
+    A no-op rebuild then costs no container round trip (the cache is a small JSON file in the data dir).
+    """
+    from agent.engines.files import atomic_write
+
+    path = data_dir(ctx) / "engine-checks.json"
+    key = f"{image_id}|{target}|{','.join(files)}"
+    try:
+        known: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        known = {}
+    if key in known and isinstance(known[key], dict):
+        return dict(known[key])
+    report = engine_report(ctx.docker, tag, files, target)
+    known[key] = report
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(dict(list(known.items())[-200:])))
+    return report
 
 
 def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool, no_cache: bool = False) -> None:
@@ -184,7 +216,7 @@ def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool
             labels={"org.shipshape.image": image.name, "org.shipshape.content-hash": inputs.digest},
             on_line=on_line,
             log_path=log_path,
-            nocache=False,
+            nocache=no_cache,
         )
     ctx.reporter.progress(task, 1, 1)
     run.build_seconds = outcome.seconds
@@ -203,9 +235,11 @@ def verify_step(ctx: ToolContext, run: ImageRun) -> None:
     if tag is None or run.size_bytes is None:
         return
     run.stage = "verify"
-    problem = budget_problem(image.name, run.size_bytes, image.budget_bytes, ctx.docker.history(tag))
-    if run.prisma and run.prisma.get("engine_files") and run.prisma.get("target"):
-        run.engine = engine_report(ctx.docker, tag, list(run.prisma["engine_files"]), str(run.prisma["target"]))
+    over = run.size_bytes > image.budget_bytes
+    problem = budget_problem(image.name, run.size_bytes, image.budget_bytes, ctx.docker.history(tag) if over else [])
+    if run.prisma and run.prisma.get("engine_files") and run.prisma.get("target") and run.image_id:
+        files, target = list(run.prisma["engine_files"]), str(run.prisma["target"])
+        run.engine = checked_engine(ctx, tag, run.image_id, files, target)
         if not run.engine["ok"]:
             problem = f"{problem}; " if problem else ""
             problem += f"image {image.name}: {run.engine['reason']}"
