@@ -67,8 +67,16 @@ def grep_patterns(path: Path) -> None:
 
     literals = scanner().knowledge.prefilter_literals()
     ere = [re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", lit) for lit in literals]
-    ere += ["^Step [0-9]+/[0-9]+ : ", "^#[0-9]+ \\[", "^#[0-9]+ ERROR", "returned a non-zero code",
-            "executor failed running", "did not complete successfully", "ERROR \\[", "failed to solve"]
+    ere += [
+        "^Step [0-9]+/[0-9]+ : ",
+        "^#[0-9]+ \\[",
+        "^#[0-9]+ ERROR",
+        "returned a non-zero code",
+        "executor failed running",
+        "did not complete successfully",
+        "ERROR \\[",
+        "failed to solve",
+    ]
     path.write_text("\n".join(ere) + "\n")
 
 
@@ -93,13 +101,22 @@ def throughput() -> list[Result]:
         size_mb = log.stat().st_size / 1e6
         subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
         started = time.perf_counter()
-        grep = subprocess.run(["grep", "-E", "-c", "-f", str(patterns), str(log)], capture_output=True,
-                              check=False, env={**os.environ, "LC_ALL": "C"})
+        grep = subprocess.run(
+            ["grep", "-E", "-c", "-f", str(patterns), str(log)],
+            capture_output=True,
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},
+        )
         grep_s = time.perf_counter() - started
         if grep.returncode > 1:
             raise RuntimeError(f"grep failed: {grep.stderr.decode(errors='replace').strip()}")
-        out = subprocess.run([sys.executable, "-c", MEASURE, str(log)], capture_output=True, text=True, check=True,
-                             cwd=Path(__file__).resolve().parents[1])
+        out = subprocess.run(
+            [sys.executable, "-c", MEASURE, str(log)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
         measured = json.loads(out.stdout)
     finally:
         log.unlink(missing_ok=True)
@@ -112,8 +129,14 @@ def throughput() -> list[Result]:
     return [
         Result("diagnose: throughput on a 1 GB log", round(mbps, 1), "MB/s", ">= 100", mbps >= 100, note),
         Result("diagnose: peak memory (ru_maxrss)", round(peak_mb, 1), "MB", "<= 100", peak_mb <= 100),
-        Result("diagnose: time / grep -E -f time", round(ratio, 2), "x", "<= 2", ratio <= 2,
-               f"grep {size_mb / grep_s:.0f} MB/s (LC_ALL=C)"),
+        Result(
+            "diagnose: time / grep -E -f time",
+            round(ratio, 2),
+            "x",
+            "<= 2",
+            ratio <= 2,
+            f"grep {size_mb / grep_s:.0f} MB/s (LC_ALL=C)",
+        ),
     ]
 
 
@@ -129,10 +152,20 @@ def corpus() -> list[Result]:
         known += diagnose_bytes(text).root_cause != "unknown"
     accuracy, misses = labelled_accuracy()
     return [
-        Result("diagnose: corpus logs with a category", round(100 * known / total, 1), "%",
-               note=f"{known} of {total} Shipwright logs (Shipwright: 89.97% of clustered)"),
-        Result("diagnose: labelled root-cause accuracy", round(100 * accuracy, 1), "%", ">= 90", accuracy >= 0.9,
-               f"{len(misses)} misses of {len(misses) + round(accuracy * 100) and len(misses)}"),
+        Result(
+            "diagnose: corpus logs with a category",
+            round(100 * known / total, 1),
+            "%",
+            note=f"{known} of {total} Shipwright logs (Shipwright: 89.97% of clustered)",
+        ),
+        Result(
+            "diagnose: labelled root-cause accuracy",
+            round(100 * accuracy, 1),
+            "%",
+            ">= 90",
+            accuracy >= 0.9,
+            f"{len(misses)} misses of {len(misses) + round(accuracy * 100) and len(misses)}",
+        ),
     ]
 
 

@@ -74,7 +74,7 @@ def test_next_font_failure() -> None:
     ("line", "first_fix"),
     [
         (
-            'PrismaClientInitializationError: Prisma Client could not locate the Query Engine for runtime '
+            "PrismaClientInitializationError: Prisma Client could not locate the Query Engine for runtime "
             '"linux-musl-openssl-3.0.x".',
             "prisma-binary-targets",
         ),
@@ -102,11 +102,13 @@ def test_decisive_daemon_error_without_run_step() -> None:
 
 
 def test_exit_code_fallbacks_and_unknown() -> None:
-    killed = "Step 4/5 : RUN make -j8\ncc1plus: compiling\nThe command '/bin/sh -c make -j8' returned a non-zero code: 137\n"
+    killed = (
+        "Step 4/5 : RUN make -j8\ncc1plus: compiling\nThe command '/bin/sh -c make -j8' returned a non-zero code: 137\n"
+    )
     assert diagnose_bytes(killed).root_cause == "out-of-memory"
-    script = "Step 2/2 : RUN ./deploy.sh\nsomething odd happened\nThe command '/bin/sh -c ./deploy.sh' returned a non-zero code: 3\n"
+    script = "Step 2/2 : RUN ./deploy.sh\nsomething odd happened\n" + tail.format("./deploy.sh", 3)
     assert diagnose_bytes(script).root_cause == "script-error"
-    odd = "Step 2/2 : RUN frobnicate --all\nfrobnicate: the widget is sad\nThe command '/bin/sh -c frobnicate --all' returned a non-zero code: 3\n"
+    odd = "Step 2/2 : RUN frobnicate --all\nfrobnicate: the widget is sad\n" + tail.format("frobnicate --all", 3)
     result = diagnose_bytes(odd)
     assert result.root_cause == "unknown"
     assert result.exit_code == 3 and result.failed_step == "Step 2/2 : RUN frobnicate --all"

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = str(REPO / ".venv" / "bin" / "shipshape")
-FAILURE = b"Step 3/6 : RUN npm ci\nnpm error code ETIMEDOUT\nThe command '/bin/sh -c npm ci' returned a non-zero code: 1\n"
+FAILURE = (
+    b"Step 3/6 : RUN npm ci\nnpm error code ETIMEDOUT\nThe command '/bin/sh -c npm ci' returned a non-zero code: 1\n"
+)
 
 
 def _run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

@@ -1,7 +1,7 @@
 """Learning from builds: every failure, every fix tried and whether the next build succeeded; fixes ranked by that.
 
 Ranking: each fix's success rate is smoothed with a Beta prior whose mean comes from the shipped order
-(the first shipped fix starts at 0.6, the last at 0.3, prior weight 1 build). A fix that worked once for a
+(the first shipped fix starts at 0.6, the last at 0.35, prior weight 1 build). A fix that worked once for a
 signature therefore outranks every untried fix; one that failed drops below them.
 """
 
@@ -18,23 +18,24 @@ if TYPE_CHECKING:
     from agent.memory.store import Store
 
 PRIOR_TOP = 0.6
-PRIOR_BOTTOM = 0.3
+PRIOR_BOTTOM = 0.35
 PRIOR_WEIGHT = 1.0
 SUCCESS, FAILURE, PENDING = "success", "failure", "pending"
 
 
-def failure_signature(diagnosis: Diagnosis) -> tuple[str, str, str] | None:
-    """(signature, category, excerpt) of the diagnosis's root cause; an unknown failure gets a signature from
-    its failed step. None when the log shows no failure at all."""
+def failure_signature(diagnosis: Diagnosis) -> tuple[str, str, str, bool] | None:
+    """(signature, category, excerpt, known) of the diagnosis's root cause. known is False when no shipped
+    pattern matched (only the exit code or the command gave a category, or nothing did); an unknown failure
+    gets its signature from the failed step. None when the log shows no failure at all."""
     root = diagnosis.root
     if root is not None:
-        return root.signature, root.category, root.excerpt
+        return root.signature, root.category, root.excerpt, not root.pattern.startswith("exit-code-")
     if diagnosis.failed_step:
         text = f"{diagnosis.failed_step} (exit code {diagnosis.exit_code})"
-        return make_signature("unknown", text), "unknown", text
+        return make_signature("unknown", text), "unknown", text, False
     if diagnosis.findings:
         first = diagnosis.findings[0]
-        return make_signature("unknown", first.excerpt), "unknown", first.excerpt
+        return make_signature("unknown", first.excerpt), "unknown", first.excerpt, False
     return None
 
 
@@ -50,6 +51,7 @@ def record_failure(
     line: int | None = None,
     source: str | None = None,
     build_id: int | None = None,
+    known: bool | None = None,
 ) -> dict[str, Any]:
     """Store one failure and count its signature (a new unknown signature gets known=0). Returns the signature row."""
     stamp = now()
@@ -63,7 +65,7 @@ def record_failure(
                 {
                     "signature": sig,
                     "category": category,
-                    "known": 0 if category == "unknown" else 1,
+                    "known": int(known if known is not None else category != "unknown"),
                     "count": 1,
                     "first_seen": stamp,
                     "last_seen": stamp,
@@ -101,7 +103,7 @@ def remember_diagnosis(
     found = failure_signature(diagnosis)
     if found is None:
         return doc
-    sig, category, excerpt = found
+    sig, category, excerpt, known = found
     row = record_failure(
         store,
         sig,
@@ -113,6 +115,7 @@ def remember_diagnosis(
         line=diagnosis.findings[0].line if diagnosis.findings else None,
         source=source,
         build_id=build_id,
+        known=known,
     )
     doc["memory"] = {
         "signature": sig,

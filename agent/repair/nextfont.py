@@ -94,14 +94,12 @@ def rewrite_system_stack(text: str) -> str:
 def plan_next_font(image: ImageConfig, editor: FileEditor, description: str) -> Plan:
     """The edits for every source file of the image that imports next/font/google."""
     plan = Plan("next-font-local", description)
-    sources = [
-        p
-        for p in find_files(image.context, SOURCES, limit=500)
-        if "next/font/google" in p.read_text(encoding="utf-8", errors="replace")
-    ]
+    texts = {p: p.read_text(encoding="utf-8", errors="replace") for p in find_files(image.context, SOURCES, limit=500)}
+    sources = [p for p, text in texts.items() if IMPORT.search(text)]
     if not sources:
-        plan.suggestion = f"no source file under {image.context} imports next/font/google"
-        return plan
+        if not any("next/font/local" in t or "shipshape (next-font-fetch)" in t for t in texts.values()):
+            plan.suggestion = f"no source file under {image.context} imports next/font/google"
+        return plan  # without a suggestion: the fix is already in place
     fonts = find_files(image.context, FONT_FILES, limit=50)
     for source in sources:
         text = read_text(editor, source)
