@@ -102,9 +102,8 @@ def test_decisive_daemon_error_without_run_step() -> None:
 
 
 def test_exit_code_fallbacks_and_unknown() -> None:
-    killed = (
-        "Step 4/5 : RUN make -j8\ncc1plus: compiling\nThe command '/bin/sh -c make -j8' returned a non-zero code: 137\n"
-    )
+    tail = "The command '/bin/sh -c {}' returned a non-zero code: {}\n"
+    killed = "Step 4/5 : RUN make -j8\ncc1plus: compiling\n" + tail.format("make -j8", 137)
     assert diagnose_bytes(killed).root_cause == "out-of-memory"
     script = "Step 2/2 : RUN ./deploy.sh\nsomething odd happened\n" + tail.format("./deploy.sh", 3)
     assert diagnose_bytes(script).root_cause == "script-error"
