@@ -86,3 +86,44 @@ def test_an_unreachable_daemon_is_one_line_naming_the_socket_and_make_env(tmp_pa
         DockerEngine(f"unix://{sock}").ping()
     line = caught.value.one_line()
     assert "\n" not in line and str(sock) in line and "make env" in line
+
+
+def _chunked(body: bytes, sizes: list[int]) -> bytes:
+    out, pos = b"", 0
+    for size in sizes:
+        piece = body[pos : pos + size]
+        pos += len(piece)
+        out += f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("split", [0, 1, 2, 3, 5, 9, 40])
+def test_chunked_body_is_forwarded_verbatim_and_stops_at_its_end(split: int) -> None:
+    """The image copy forwards the save response's chunk framing as is; it must find the end of the body
+    however the framing is split between reads (here: after `split` bytes), and pass on exactly those bytes."""
+    import socket
+    import threading
+
+    from agent.engines.docker import _forward
+
+    body = bytes(range(256)) * 40 + b"\r\n0\r\n\r\n" * 3  # data that looks like framing must not fool it
+    wire = _chunked(body, [1, 4095, 17, 3000, 10, 5000])
+    src_a, src_b = socket.socketpair()
+    sink_a, sink_b = socket.socketpair()
+    received: list[bytes] = []
+
+    def drain() -> None:
+        while data := sink_b.recv(65536):
+            received.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    src_b.sendall(wire[split:])
+    src_b.sendall(b"EXTRA")  # never forwarded: it is past the end of the body
+    moved = _forward(src_a, sink_a, wire[:split], None, None)
+    sink_a.close()
+    reader.join(5)
+    assert moved == len(wire) and b"".join(received) == wire
+    for sock in (src_a, src_b, sink_b):
+        sock.close()
