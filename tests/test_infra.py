@@ -244,3 +244,40 @@ def test_cluster_start_timings_are_recorded(kubeconfig: Path) -> None:
     assert last["kind"] in {"cold", "warm", "already-up"}
     if last["kind"] != "already-up":
         assert 0 < last["apiserver_healthy_s"] <= last["node_ready_s"] <= last["total_s"]
+
+
+# --- unit: the start-time benchmark reads the recorded history ------------------------------------------------
+
+
+@pytest.mark.unit
+def test_bench_prefers_a_measured_cold_start_and_ignores_checks_of_a_running_cluster() -> None:
+    from bench.bench_cluster_start import cold_result, warm_result
+
+    def entry(kind: str, total: float, build: float = 0.0) -> dict[str, Any]:
+        return {"kind": kind, "build_fetch_s": build, "apiserver_healthy_s": 4.0, "node_ready_s": 6.0, "total_s": total}
+
+    history = [entry("cold", 350.0, build=300.0), entry("warm", 8.0), entry("resume", 2.0), entry("warm", 40.0)]
+    cold = cold_result(history)
+    assert cold.value == 350.0
+    assert cold.met is True  # 50 s on top of the build
+    warm = warm_result(history)
+    assert warm.value == 24.0  # median of the two warm starts; the resume is not a start
+    assert warm.met is True
+    assert warm_result([entry("warm", 31.0)]).met is False
+
+
+@pytest.mark.unit
+def test_bench_composes_the_cold_start_from_the_recorded_build_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.bench_cluster_start as b
+
+    build_timing = tmp_path / "build-timing.json"
+    build_timing.write_text('{"build_s": 300, "at": "2026-01-01T00:00:00Z"}')
+    monkeypatch.setattr(b, "BUILD_TIMING", build_timing)
+    warm = {"kind": "warm", "build_fetch_s": 0.0, "apiserver_healthy_s": 4.0, "node_ready_s": 6.0, "total_s": 7.0}
+    cold = b.cold_result([warm])
+    assert cold.value == 307.0
+    assert "composed" in cold.note
+    monkeypatch.setattr(b, "BUILD_TIMING", tmp_path / "absent.json")
+    assert b.cold_result([warm]).met is None
