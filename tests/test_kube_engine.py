@@ -142,8 +142,8 @@ def test_engine_reads_pods_owners_logs_and_nodes(engine_ns: str, kubeconfig: Pat
     rollout = kube.watch_rollout(engine_ns, "sleeper", timeout=120)
     assert rollout["ready"] is True and len(rollout["pods"]) == 2
     owned = kube.pods_with_deployments(engine_ns)
-    assert len(owned) == 2 and {dep for _, dep in owned} == {"sleeper"}
-    pod = owned[0][0]
+    assert sorted(dep for _, dep in owned) == ["sleeper", "sleeper", "unready"]
+    pod = next(p for p, dep in owned if dep == "sleeper")
     assert pod["status"]["podIP"] and pod["spec"]["containers"][0]["image"] == PAUSE  # camelCase JSON
     lines = kube.log_tail(engine_ns, pod["metadata"]["name"], lines=10)
     assert lines == [str(n) for n in range(491, 501)]
@@ -159,8 +159,11 @@ def test_engine_reads_pods_owners_logs_and_nodes(engine_ns: str, kubeconfig: Pat
 @pytest.mark.cluster
 def test_engine_errors_are_one_line(engine_ns: str, kubeconfig: Path, tmp_path: Path) -> None:
     kube = KubeEngine.from_project(_project(tmp_path, kubeconfig, [engine_ns]))
-    with pytest.raises(ShipshapeError, match=r"no deployment 'nope'.*deployments there: sleeper"):
+    with pytest.raises(ShipshapeError) as err:
         kube.deployment(engine_ns, "nope")
+    assert err.value.one_line() == (
+        f"no deployment 'nope' in namespace '{engine_ns}' (deployments there: sleeper, unready)"
+    )
     with pytest.raises(ShipshapeError, match="namespace 'nope-ns' does not exist"):
         kube.require_namespace("nope-ns")
     with pytest.raises(ShipshapeError, match="has no container 'other'"):

@@ -93,7 +93,8 @@ def cluster_status(ctx: ToolContext, args: StatusInput) -> dict[str, Any]:
     rows = []
     for pod, deployment in sorted(pods_with_owner, key=lambda pd: pd[0]["metadata"]["name"]):
         found = diagnose(pod)
-        if found is not None:
+        waiting = not is_ready(pod) and (pod.get("status") or {}).get("phase") not in ("Succeeded",)
+        if found is not None or (waiting and not pod["metadata"].get("deletionTimestamp")):
             # Events are read once per namespace, and only when some pod needs them.
             events = kube.events_by_pod(namespace) if events is None else events
             found = diagnose(pod, events.get(pod["metadata"]["name"], []), [], exists)
