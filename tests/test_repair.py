@@ -3,6 +3,7 @@ build steps (the npm and next/font stand-ins) fail before the fix and pass after
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -186,3 +187,51 @@ def test_prisma_fix_goes_through_fix_prisma(app: Path, store: Store) -> None:
     assert plan.automatic and "linux-musl-openssl-3.0.x" in plan.as_dict()["diff"]
     assert apply_plan(plan, ctx.files)["status"] == "applied"
     assert '"linux-musl-openssl-3.0.x"' in schema.read_text()
+
+
+@pytest.mark.docker
+def test_sample_app_build_is_repaired_end_to_end(app: Path, store: Store, host_docker: str) -> None:
+    """Real docker builds of the broken sample: npm-network, then next-font-fetch, each diagnosed from the real
+    log, fixed with apply_fix, and the third build succeeds; memory learns both fixes worked."""
+    from agent.memory import learning
+
+    ctx = _ctx(app, store)
+    frontend = app / "frontend"
+    tag = "shipshape-test-repair:e2e"
+
+    def build() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["docker", "-H", host_docker, "build", "--target", "build", "-t", tag, str(frontend)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+        )
+
+    seen = []
+    try:
+        for _ in range(3):
+            result = build()
+            if result.returncode == 0:
+                break
+            doc = get("detect_build_failures").call(
+                ctx, {"log_text": result.stdout + result.stderr, "image": "frontend"}
+            )
+            seen.append(doc["root_cause"])
+            learning.resolve_fix_outcomes(
+                store, "frontend", build_ok=False, failure_signature=doc["memory"]["signature"]
+            )
+            fix = doc["findings"][0]["fixes"][0]["id"]
+            applied = get("apply_fix").call(ctx, {"fix_id": fix, "image": "frontend"})
+            assert applied["status"] == "applied", (seen, applied)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+        learning.resolve_fix_outcomes(store, "frontend", build_ok=True)
+    finally:
+        subprocess.run(["docker", "-H", host_docker, "rmi", "-f", tag], capture_output=True, check=False)
+    assert seen == ["npm-network", "next-font-fetch"]
+    outcomes = store.rows("SELECT fix_id, outcome FROM fix_attempts ORDER BY id")
+    assert outcomes == [
+        {"fix_id": "npm-retry-settings", "outcome": "success"},
+        {"fix_id": "next-font-local", "outcome": "success"},
+    ]

@@ -149,20 +149,32 @@ def record_fix_attempt(
     )
 
 
-def resolve_fix_outcomes(store: Store, image: str | None, build_ok: bool, build_id: int | None = None) -> int:
-    """Called after a rebuild of `image`: every pending fix for it succeeded or failed with that build.
-    Returns how many attempts were resolved."""
-    outcome = SUCCESS if build_ok else FAILURE
+def resolve_fix_outcomes(
+    store: Store,
+    image: str | None,
+    build_ok: bool,
+    build_id: int | None = None,
+    failure_signature: str | None = None,
+) -> int:
+    """Called after a rebuild of `image`: every pending fix for it is decided by that build. A successful build
+    makes them successes. A failed build makes them failures, except a fix whose own failure is gone: when the
+    caller passes the new failure's signature and it differs from the one the fix was for, that fix worked
+    (the build got past it). Returns how many attempts were resolved."""
     where = "image = ?" if image is not None else "image IS NULL"
-    params: list[Any] = [outcome, now(), build_id] + ([image] if image is not None else [])
+    pending = store.rows(
+        f"SELECT id, signature FROM fix_attempts WHERE outcome = '{PENDING}' AND {where}",
+        [image] if image is not None else [],
+    )
+    stamp = now()
     with store._lock:
-        cursor = store.db.execute(
-            f"UPDATE fix_attempts SET outcome = ?, resolved_at = ?, build_id = COALESCE(?, build_id) "
-            f"WHERE outcome = '{PENDING}' AND {where}",
-            params,
-        )
+        for row in pending:
+            worked = build_ok or (failure_signature is not None and row["signature"] != failure_signature)
+            store.db.execute(
+                "UPDATE fix_attempts SET outcome = ?, resolved_at = ?, build_id = COALESCE(?, build_id) WHERE id = ?",
+                [SUCCESS if worked else FAILURE, stamp, build_id, row["id"]],
+            )
         store.db.conn.commit()
-        return int(cursor.rowcount or 0)
+    return len(pending)
 
 
 def fix_history(store: Store, sig: str) -> dict[str, dict[str, int]]:
