@@ -19,15 +19,19 @@ def _summary(doc: dict[str, Any], json_mode: bool) -> None:
 
     table = Table(title="images", show_lines=False)
     for col in ("image", "tag", "size / budget", "build", "load", "prisma", "result"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("tag", "size / budget"))
     for img in doc["images"]:
         size = img.get("size_bytes")
         sized = f"{human_size(size)} / {human_size(img['budget_bytes'])}" if size is not None else "-"
-        build = "cache hit" if img.get("cache_hit") else (f"{img['build_seconds']:.1f} s" if size else "-")
-        if img.get("loaded"):
-            load = f"loaded {img['load_seconds']:.2f} s"
+        if "build_seconds" not in img:  # a verify document
+            build = "-"
+            load = {True: "on node", False: "NOT on node"}.get(img.get("on_node"), "-")
         else:
-            load = "on node" if img.get("load_skipped") else "-"
+            build = "cache hit" if img.get("cache_hit") else (f"{img['build_seconds']:.1f} s" if size else "-")
+            if img.get("loaded"):
+                load = f"loaded {img['load_seconds']:.2f} s"
+            else:
+                load = "on node" if img.get("load_skipped") else "-"
         prisma = (img.get("prisma") or {}).get("status", "-")
         result = "ok" if img.get("ok", not img.get("problems")) else "FAILED"
         table.add_row(img["name"], str(img.get("tag") or "-"), sized, build, load, prisma, result)
