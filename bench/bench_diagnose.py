@@ -142,7 +142,7 @@ def throughput() -> list[Result]:
 
 def corpus() -> list[Result]:
     from agent.diagnosis import diagnose_bytes
-    from agent.diagnosis.corpus import corpus_dir, iter_logs, labelled_accuracy
+    from agent.diagnosis.corpus import corpus_dir, iter_logs, labelled_accuracy, labels
 
     if not corpus_dir().is_dir():
         return [Result("diagnose: Shipwright corpus", 0, "", note=f"{corpus_dir()} is missing", met=False)]
