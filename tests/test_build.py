@@ -185,3 +185,37 @@ def test_an_image_over_its_budget_fails_with_size_budget_and_what_to_try(sample:
     assert backend["within_budget"] is False and backend["stage"] == "verify"
     assert "over its budget of 1.0 MB" in backend["error"] and "biggest layers" in backend["error"]
     assert "multi-stage" in backend["error"] and ".dockerignore" in backend["error"]
+
+
+def test_verify_reads_the_engine_out_of_the_image_and_names_what_is_missing(sample: Path, node_docker: str) -> None:
+    code, _doc, err = build(sample)
+    assert code == 0, err
+    ok = subprocess.run([str(SHIPSHAPE), "verify", "--json"], cwd=sample, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    verified = by_name(json.loads(ok.stdout))
+    assert verified["frontend"]["engine"]["ok"] and verified["backend"]["on_node"]
+
+    # An image built (behind shipshape's back) from a schema without the musl target: no musl engine inside.
+    from agent.buildhash import hash_inputs
+    from agent.config import load_project
+
+    schema = sample / "frontend" / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text().replace(f', "{MUSL}"', ""))
+    front = load_project(sample).image("frontend")
+    tag = hash_inputs(front.context, front.dockerfile_path, target=front.target).tag(front.repository)
+    subprocess.run(
+        ["docker", "build", "-q", "--target", "runtime", "-t", tag, str(front.context)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+    )
+    bad = subprocess.run(
+        [str(SHIPSHAPE), "verify", "--only", "frontend", "--json"], cwd=sample, capture_output=True, text=True
+    )
+    assert bad.returncode == 1
+    image = by_name(json.loads(bad.stdout))["frontend"]
+    assert image["tag"] == tag and image["prisma"]["status"] == "missing-target"
+    engine = image["engine"]["files"][0]
+    assert not engine["present"] and "libquery_engine-debian-openssl-3.0.x.so.node" in engine["reason"]
+    assert "could not locate the Query Engine" in engine["reason"]
+    assert len(bad.stderr.strip().splitlines()) == 1
