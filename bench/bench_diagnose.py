@@ -142,7 +142,7 @@ def throughput() -> list[Result]:
 
 def corpus() -> list[Result]:
     from agent.diagnosis import diagnose_bytes
-    from agent.diagnosis.corpus import corpus_dir, iter_logs, labelled_accuracy, labels
+    from agent.diagnosis.corpus import HOLDOUT, corpus_dir, iter_logs, labelled_accuracy, labels
 
     if not corpus_dir().is_dir():
         return [Result("diagnose: Shipwright corpus", 0, "", note=f"{corpus_dir()} is missing", met=False)]
@@ -150,6 +150,7 @@ def corpus() -> list[Result]:
     for _, text in iter_logs():
         total += 1
         known += diagnose_bytes(text).root_cause != "unknown"
+    held, held_misses = labelled_accuracy(HOLDOUT)
     accuracy, misses = labelled_accuracy()
     return [
         Result(
@@ -165,6 +166,14 @@ def corpus() -> list[Result]:
             ">= 90",
             accuracy >= 0.9,
             f"{len(misses)} misses of {len(labels())} hand-labelled logs",
+        ),
+        Result(
+            "diagnose: held-out root-cause accuracy",
+            round(100 * held, 1),
+            "%",
+            ">= 90",
+            held >= 0.9,
+            f"{len(held_misses)} misses of {len(labels(HOLDOUT))} logs labelled after the patterns were written",
         ),
     ]
 
