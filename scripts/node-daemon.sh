@@ -3,7 +3,7 @@
 # the kubelet's runtime and so the cluster's image store (minikube's "build on the host, load into the node").
 #   bash scripts/node-daemon.sh up|down|status
 # Socket: .cluster/node-docker.sock (repo root). Images and containers: /var/lib/shipshape-node (outside the
-# repo, so a fresh clone elsewhere works; one node per machine). Bridge: shipbr0 172.30.0.1/24, made here with
+# repo, so a fresh clone elsewhere works; one node per machine). Bridge: shipbr0 172.30.0.1/22, made here with
 # iproute2, reachable from the host. Runtime: scripts/runc-clamp (runc with negative oom_score_adj clamped to 0).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,7 +15,9 @@ EXEC_ROOT=/var/run/shipshape-node
 PIDFILE="$EXEC_ROOT/dockerd.pid"
 LOG="$CLUSTER/logs/node-dockerd.log"
 BRIDGE=shipbr0
-BRIDGE_CIDR=172.30.0.1/24
+# A /22 (1022 pod addresses), not a /24: benchmarks run 50 pods at a time, tests run beside them, and terminated
+# pods keep their address for about a minute, so 253 addresses can run out.
+BRIDGE_CIDR=172.30.0.1/22
 RUNTIME=shipshape-runc
 PAUSE_IMAGE=shipshape/pause:1
 
@@ -31,7 +33,9 @@ ensure_bridge() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
   fi
-  if ! ip -4 addr show dev "$BRIDGE" | grep -q "inet ${BRIDGE_CIDR%/*}/"; then
+  # Only called while the node daemon is down, so a bridge left with another address can be re-addressed.
+  if ! ip -4 addr show dev "$BRIDGE" | grep -q "inet $BRIDGE_CIDR "; then
+    ip addr flush dev "$BRIDGE"
     ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
   fi
   ip link set "$BRIDGE" up
