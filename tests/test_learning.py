@@ -103,3 +103,19 @@ def test_review_serves_facets_and_descriptions(tmp_path: Path, store: Store) -> 
     assert doc["rows"] and set(doc["facet_results"]) >= {"category", "image"}
     html = _cli("review", "--get", f"/{name}/fix_attempts").stdout
     assert "Fixes tried" in html and "pending until the next build" in html
+
+
+def test_detect_and_recall_tools(tmp_path: Path, store: Store) -> None:
+    from agent.config import load_project
+    from agent.tools import get
+    from agent.tools.context import ToolContext
+
+    ctx = ToolContext(project=load_project(REPO / "examples" / "todo" / "shipshape.toml"), store=store)
+    log = tmp_path / "build.log"
+    log.write_text(NPM)
+    doc = get("detect_build_failures").call(ctx, {"log_path": str(log), "image": "frontend"})
+    assert doc["root_cause"] == "npm-network" and doc["memory"]["count"] == 1
+    known = get("recall").call(ctx, {"signature": doc["memory"]["signature"], "image": "frontend"})
+    assert known["signature"]["count"] == 1 and known["signature"]["failures"][0]["image"] == "frontend"
+    assert known["image"]["failures"][0]["category"] == "npm-network"
+    assert get("detect_build_failures").writes is False and get("apply_fix").writes is True
