@@ -351,7 +351,17 @@ class DockerEngine:
                 f"POST /v1.41/images/load?quiet=1 HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar"
                 f"\r\n{framing}\r\nConnection: close\r\n\r\n".encode()
             )
-            moved = _forward(source, sink, rest, int(length) if length is not None else None, progress)
+            try:
+                moved = _forward(source, sink, rest, int(length) if length is not None else None, progress)
+            except OSError as exc:
+                # The node stopped reading (it rejected the archive or went away): its answer says why.
+                sink.settimeout(5)
+                try:
+                    status, _headers, rest = _read_head(sink)
+                    why = _drain(sink, rest).strip()[:300]
+                except (OSError, ShipshapeError):
+                    why = str(exc)
+                raise ShipshapeError(f"load into {target.base_url} failed: {why}", code="load-failed") from None
             status, _headers, rest = _read_head(sink)
             body = _drain(sink, rest)
         if status != 200 or '"error"' in body:
