@@ -111,6 +111,17 @@ def test_exit_code_fallbacks_and_unknown() -> None:
     result = diagnose_bytes(odd)
     assert result.root_cause == "unknown"
     assert result.exit_code == 3 and result.failed_step == "Step 2/2 : RUN frobnicate --all"
+    assert result.last_message == "frobnicate: the widget is sad"
+
+
+def test_unknown_failure_after_many_chunks_keeps_its_last_message() -> None:
+    filler = "npm http fetch GET 200 https://registry.npmjs.org/react 12ms\n" * 200_000  # ~12 MB, > one chunk
+    log = "Step 1/2 : RUN make\n" + filler + "zork: the flux capacitor is empty\n"
+    log += "The command '/bin/sh -c make' returned a non-zero code: 2\n"
+    result = diagnose_bytes(log)
+    assert result.root_cause == "unknown" and result.exit_code == 2
+    assert result.last_message == "zork: the flux capacitor is empty"
+    assert result.lines == 200_003
 
 
 def test_ansi_carriage_returns_and_invalid_utf8() -> None:

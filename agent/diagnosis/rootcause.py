@@ -67,6 +67,8 @@ class Diagnosis:
     findings: list[Finding] = field(default_factory=list)
     lines: int = 0
     bytes: int = 0
+    # For a failure no pattern explains: the step's last own output line before the failure (redacted).
+    last_message: str | None = None
 
     @property
     def root(self) -> Finding | None:
@@ -80,6 +82,7 @@ class Diagnosis:
             "findings": [f.as_dict() for f in self.findings],
             "lines": self.lines,
             "bytes": self.bytes,
+            "last_message": self.last_message,
         }
 
 
@@ -148,7 +151,30 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
             seen.add(extra.signature)
             findings.append(extra)
     diagnosis.findings = findings
+    if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
+        diagnosis.last_message = _last_message(scan, failure)
     return diagnosis
+
+
+NOISE = re.compile(r"^(?:-+> |Removing intermediate container|Step \d+/\d+ :|The command '|#\d+ (?:DONE|CACHED|\[))")
+
+
+def _last_message(scan: ScanResult, failure: Failure | None) -> str | None:
+    """The last line of the step's own output before the failure marker, from the log's tail."""
+    from agent.diagnosis.clean import buildkit_step, segments
+
+    stop = failure.line if failure is not None else scan.lines + 1
+    number = scan.tail_first_line
+    best: str | None = None
+    for raw in scan.tail.split(b"\n"):
+        if number >= stop:
+            break
+        for text in segments(raw):
+            body = buildkit_step(text)[1].strip()
+            if body and not NOISE.match(body) and not body.startswith(("ERROR: process", "------")):
+                best = body
+        number += 1
+    return redact(best)[:EXCERPT_LEN] if best else None
 
 
 def _header_of(scan: ScanResult, hit: Hit) -> str | None:

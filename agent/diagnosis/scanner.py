@@ -8,6 +8,7 @@ does not grow with the log.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ MAX_LINE = 1024 * 1024  # a "line" longer than this (binary garbage) is cut
 HITS_PER_STEP = 200
 STEPS_KEPT = 64
 MAX_HEADERS = 4096
+TAIL = 64 * 1024
 
 # Build structure: which step runs, and which one failed with what exit code.
 STRUCTURE_PREFILTERS = (
@@ -75,6 +77,9 @@ class ScanResult:
     bytes: int = 0
     binary_lines: int = 0
     last_classic_step: str | None = None
+    # The last bytes of the log: an unknown failure is described by its last lines before the failure marker.
+    tail: builtins.bytes = b""  # (the field `bytes` above shadows the type in this class body)
+    tail_first_line: int = 1
 
     def all_hits(self) -> list[Hit]:
         return sorted((h for hits in self.hits.values() for h in hits), key=lambda h: h.line)
@@ -116,6 +121,7 @@ class Scanner:
                     continue
                 end = cut + 1 if cut >= 0 else len(buf)
             line_no = self._scan_block(buf, end, line_no, result)
+            self._keep_tail(buf, end, line_no, result)
             leftover = buf[end:]
             if eof:
                 break
@@ -188,6 +194,19 @@ class Scanner:
             named = next((k for k, (_, text) in result.headers.items() if text == wanted), None)
             result.failures.append(Failure(number, named, bk_error.group(2), None))
             del result.failures[:-16]
+
+    @staticmethod
+    def _keep_tail(buf: bytes, end: int, newlines: int, result: ScanResult) -> None:
+        """Keep the log's last TAIL bytes (whole lines) and the number of their first line."""
+        piece = buf[max(0, end - TAIL) : end]
+        if len(piece) < TAIL:
+            piece = result.tail + piece
+        if len(piece) > TAIL:
+            piece = piece[-TAIL:]
+            cut = piece.find(b"\n")
+            piece = piece[cut + 1 :] if cut >= 0 else piece
+        result.tail = piece
+        result.tail_first_line = newlines - piece.count(b"\n") + 1
 
     @staticmethod
     def _step_by_command(command: str, result: ScanResult) -> str | None:

@@ -32,6 +32,8 @@ def failure_signature(diagnosis: Diagnosis) -> tuple[str, str, str, bool] | None
         return root.signature, root.category, root.excerpt, not root.pattern.startswith("exit-code-")
     if diagnosis.failed_step:
         text = f"{diagnosis.failed_step} (exit code {diagnosis.exit_code})"
+        if diagnosis.last_message:
+            text += f": {diagnosis.last_message}"
         return make_signature("unknown", text), "unknown", text, False
     if diagnosis.findings:
         first = diagnosis.findings[0]
