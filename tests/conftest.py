@@ -20,6 +20,8 @@ KUBECONFIG = CLUSTER_DIR / "kubeconfig"
 HOST_DOCKER = "unix:///var/run/docker.sock"
 REGISTRY = "127.0.0.1:5000"
 REQUIRE_ALL = os.environ.get("SHIPSHAPE_REQUIRE_ALL") == "1"
+# helm and kubectl unpacked by `make cluster`, as the Makefile puts them on PATH
+os.environ["PATH"] = f"{REPO / '.tools' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def _missing(what: str) -> None:

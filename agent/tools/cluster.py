@@ -302,7 +302,9 @@ def built_tags(ctx: ToolContext, explicit: dict[str, str]) -> tuple[dict[str, An
             good = [b for b in ctx.store.builds(image.name) if b.get("outcome") in GOOD_BUILDS and b.get("tag")]
             tag = good[0]["tag"] if good else None
         if tag:
-            values[image.name] = {"image": {"repository": image.repository, "tag": tag}}
+            # Builds record full refs (`repo:hex`); the chart wants the tag alone.
+            repository, _, bare = tag.rpartition(":") if ":" in tag else (image.repository, "", tag)
+            values[image.name] = {"image": {"repository": repository or image.repository, "tag": bare}}
         else:
             skipped.append(image.name)
     unknown = set(explicit) - {i.name for i in ctx.project.images}
