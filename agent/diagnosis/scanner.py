@@ -1,7 +1,7 @@
 """Streaming scan of a build log: constant memory, large byte chunks, one linear-time multi-pattern search.
 
 All prefilters (the patterns' literals and the build-structure markers) are joined into one google-re2 regex
-and run over 8 MB chunks of raw bytes. Only the lines that hit are decoded, cleaned (ANSI, \\r, BuildKit
+and run over 4 MB chunks of raw bytes. Only the lines that hit are decoded, cleaned (ANSI, \\r, BuildKit
 prefixes) and matched against the precise Python regexes. Hits are kept per build step with caps, so memory
 does not grow with the log.
 """
@@ -19,7 +19,7 @@ import re2
 from agent.diagnosis.clean import buildkit_step, segments
 from agent.diagnosis.patterns import Knowledge, Pattern
 
-CHUNK = 8 * 1024 * 1024
+CHUNK = 4 * 1024 * 1024
 MAX_LINE = 1024 * 1024  # a "line" longer than this (binary garbage) is cut
 HITS_PER_STEP = 200
 STEPS_KEPT = 64
