@@ -82,9 +82,14 @@ if alive etcd && alive kube-apiserver && alive kube-controller-manager && alive 
   exit 0
 fi
 
-for c in curl openssl python3; do
-  command -v "$c" >/dev/null || die "$c missing: run 'make env' first (apt-get install $c)"
-done
+missing=""
+for c in curl openssl python3; do command -v "$c" >/dev/null || missing="$missing $c"; done
+if [ -n "$missing" ]; then
+  say "installing$missing"
+  apt-get update -q >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
 
 # 1. Binaries: Kubernetes (built once), helm + kubectl, etcd. Cold = the Kubernetes build had to run;
 # resume = some of our processes still ran (not a whole start, so not counted as warm).
