@@ -118,6 +118,8 @@ def pod_waiting_reason(namespace: str, app_label: str, reasons: set[str], timeou
     while time.monotonic() < deadline:
         pods = json.loads(kubectl("-n", namespace, "get", "pods", "-l", f"app={app_label}", "-o", "json"))
         for pod in pods["items"]:
+            if pod["metadata"].get("deletionTimestamp"):
+                continue  # a pod on its way out says nothing about the new rollout
             for cs in pod.get("status", {}).get("containerStatuses", []) or []:
                 seen = (cs.get("state", {}).get("waiting") or {}).get("reason", "") or seen
                 if seen in reasons:

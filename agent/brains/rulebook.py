@@ -37,6 +37,7 @@ READ_ONLY = {
     "activate_skill",
 }
 MAX_BUILD_FIXES = 2
+MAX_STATUS_READS = 3
 # Failures the plan itself reads (a failed build is diagnosed, a failed wait is reported with its evidence).
 TOLERATED_FAILURES = {"build_and_load_images", "wait_for_rollout", "check_health", "verify_images"}
 
@@ -85,14 +86,10 @@ class RulebookBrain:
 
     def next(self, trajectory: Trajectory, tools: list[dict[str, Any]] | None) -> Turn:
         workflow = _workflow(trajectory.report)
-        plan = {"build": self._build_plan, "slow": self._slow_plan}.get(workflow, self._cluster_plan)(
-            trajectory
-        )
+        plan = {"build": self._build_plan, "slow": self._slow_plan}.get(workflow, self._cluster_plan)(trajectory)
         done, failure = self._match(plan, trajectory)
         if failure is not None:
-            return self._answer(
-                trajectory, plan, f"{failure.call.name} failed: {failure.error or _short(failure)}"
-            )
+            return self._answer(trajectory, plan, f"{failure.call.name} failed: {failure.error or _short(failure)}")
         if any(o.result and o.result.get("dry_run") for o in trajectory.observations()):
             rest = [p.tool for p in plan.calls[done:]]
             return self._answer(trajectory, plan, "dry run: nothing was changed", planned=rest)
@@ -143,14 +140,13 @@ class RulebookBrain:
         plan = Plan()
         namespace = self.project.cluster.namespace
         plan.add("cluster_status", "Look at the pods and rollouts first.", namespace=namespace)
-        status = traj.results_of("cluster_status")
-        if not status:
+        first = self._settled_status(traj, plan, namespace)
+        if first is None:
             return plan
-        first = status[0]
         if not first.ok or first.result is None:
             plan.stop = f"the cluster could not be read: {first.error}"
             return plan
-        pods = [p for p in first.result.get("pods", []) if not p.get("ready") and p.get("category")]
+        pods = [p for p in _live(first.result) if not p.get("ready") and p.get("category")]
         by_image = {i.deployment: i for i in self.project.images if i.deployment}
         prisma_images = {i.name for i in self.project.images if i.prisma_schema}
         image_fix: dict[str, dict[str, Any]] = {}
@@ -165,9 +161,7 @@ class RulebookBrain:
             signals = pod.get("log_signals") or []
             if pod.get("category") in IMAGE_CATEGORIES:
                 image_fix.setdefault(image.name, pod)
-            elif "prisma-engine" in signals or (
-                image.name in prisma_images and "prisma" in traj.report.lower()
-            ):
+            elif "prisma-engine" in signals or (image.name in prisma_images and "prisma" in traj.report.lower()):
                 prisma_fix.setdefault(image.name, pod)
         if not image_fix and not prisma_fix:
             blocked = [p for p in pods if p.get("category") in UNFIXABLE or p.get("category") == "unknown"]
@@ -253,6 +247,36 @@ class RulebookBrain:
                 plan.add("check_health", f"Check {name}'s health endpoint.", image=name)
         return plan
 
+    @staticmethod
+    def _settled_status(traj: Trajectory, plan: Plan, namespace: str) -> Observation | None:
+        """The cluster_status to act on. Pods that are not ready yet for no visible reason (ContainerCreating,
+        a first pull in progress) are watched with wait_for_rollout, which returns as soon as they are Ready or
+        fail for good, and the status is read again (at most twice)."""
+        statuses = traj.results_of("cluster_status")
+        for i in range(MAX_STATUS_READS):
+            if len(statuses) <= i:
+                return None
+            status = statuses[i]
+            if not status.ok or status.result is None or i == MAX_STATUS_READS - 1:
+                return status
+            live = _live(status.result)
+            failing = [p for p in live if not p.get("ready") and p.get("category")]
+            unsettled = sorted(
+                {p["deployment"] for p in live if not p.get("ready") and not p.get("category") and p.get("deployment")}
+            )
+            if failing or not unsettled:
+                return status
+            for deployment in unsettled:
+                plan.add(
+                    "wait_for_rollout",
+                    f"{deployment} is still starting: watch it settle.",
+                    namespace=namespace,
+                    deployment=deployment,
+                    timeout_seconds=60,
+                )
+            plan.add("cluster_status", "Look again now that the pods have settled.", namespace=namespace)
+        return None
+
     def _helm_managed(self, status: dict[str, Any], deployment: str | None) -> bool:
         """A Helm release is redeployed with helm_upgrade; plain manifests get their image set."""
         if self.project.helm is None:
@@ -291,9 +315,7 @@ class RulebookBrain:
                 log_path=log_path,
                 image=image.get("name"),
             )
-            diagnosis = _result(
-                traj, "detect_build_failures", {"log_path": log_path, "image": image.get("name")}
-            )
+            diagnosis = _result(traj, "detect_build_failures", {"log_path": log_path, "image": image.get("name")})
             if diagnosis is None:
                 return plan
             plan.summary.append(f"{image.get('name')}: root cause {diagnosis.get('root_cause')}")
@@ -303,14 +325,10 @@ class RulebookBrain:
                 log_path=log_path,
                 image=image.get("name"),
             )
-            suggestions = _result(
-                traj, "suggest_dockerfile_fixes", {"log_path": log_path, "image": image.get("name")}
-            )
+            suggestions = _result(traj, "suggest_dockerfile_fixes", {"log_path": log_path, "image": image.get("name")})
             if suggestions is None:
                 return plan
-            fix = next(
-                (f for f in suggestions.get("fixes", []) if f.get("automatic", f.get("applicable"))), None
-            )
+            fix = next((f for f in suggestions.get("fixes", []) if f.get("automatic", f.get("applicable"))), None)
             if fix is None:
                 plan.stop = (
                     f"{image.get('name')} fails with {diagnosis.get('root_cause')}; no safe automatic "
@@ -362,15 +380,11 @@ class RulebookBrain:
             lines.append("What I did:")
             lines.extend(f"- {o.call.name} {_brief(o.call.input)}" for o in acted)
         checks = [
-            o
-            for o in traj.observations()
-            if o.call.name in ("wait_for_rollout", "check_health", "verify_images")
+            o for o in traj.observations() if o.call.name in ("wait_for_rollout", "check_health", "verify_images")
         ]
         if checks:
             lines.append("How it was checked:")
-            lines.extend(
-                f"- {o.call.name} {_brief(o.call.input)}: {'ok' if o.ok else 'FAILED'}" for o in checks[-4:]
-            )
+            lines.extend(f"- {o.call.name} {_brief(o.call.input)}: {'ok' if o.ok else 'FAILED'}" for o in checks[-4:])
         if planned:
             lines.append("Planned next: " + ", ".join(planned))
         if stop:
@@ -378,6 +392,11 @@ class RulebookBrain:
         for note in traj.notes:
             lines.append(f"Note: {note}")
         return Turn(text="\n".join(lines) or "Nothing to do.", final=True)
+
+
+def _live(status: dict[str, Any]) -> list[dict[str, Any]]:
+    """Pods that are not on their way out: a terminating pod's state says nothing about the rollout."""
+    return [p for p in status.get("pods", []) if p.get("reason") != "Terminating"]
 
 
 def _result(traj: Trajectory, tool: str, args: dict[str, Any]) -> dict[str, Any] | None:

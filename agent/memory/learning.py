@@ -7,6 +7,8 @@ signature therefore outranks every untried fix; one that failed drops below them
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.memory.signatures import signature as make_signature
@@ -41,6 +43,18 @@ def failure_signature(diagnosis: Diagnosis) -> tuple[str, str, str, bool] | None
     return None
 
 
+def _already_recorded(store: Store, sig: str, source: str | None) -> bool:
+    """The same log file, unchanged since its failure was recorded (the build tool records every failed build;
+    a later detect_build_failures on that log must not count it twice)."""
+    if not source or not Path(source).is_file():
+        return False
+    written = datetime.fromtimestamp(Path(source).stat().st_mtime, UTC).isoformat(timespec="milliseconds")
+    found = store.rows(
+        "SELECT created_at FROM failures WHERE source = ? AND signature = ? ORDER BY id DESC LIMIT 1", [source, sig]
+    )
+    return bool(found) and str(found[0]["created_at"]) >= written
+
+
 def record_failure(
     store: Store,
     sig: str,
@@ -59,6 +73,8 @@ def record_failure(
     stamp = now()
     with store._lock:
         existing = store.rows("SELECT * FROM signatures WHERE signature = ?", [sig])
+        if existing and _already_recorded(store, sig, source):
+            return existing[0]
         if existing:
             store.db.execute("UPDATE signatures SET count = count + 1, last_seen = ? WHERE signature = ?", [stamp, sig])
             store.db.conn.commit()

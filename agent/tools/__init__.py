@@ -34,14 +34,29 @@ class Tool:
         """The tool definition in the Anthropic Messages format (name, description, input_schema)."""
         schema = self.input_model.model_json_schema()
         schema.pop("title", None)
-        for prop in schema.get("properties", {}).values():
-            prop.pop("title", None)
+        for name, prop in schema.get("properties", {}).items():
+            schema["properties"][name] = _compact(prop)
         return {"name": self.name, "description": self.description, "input_schema": schema}
 
     def call(self, ctx: ToolContext, raw_input: dict[str, Any]) -> dict[str, Any]:
         """Validate `raw_input` against the input model and run the tool."""
         args = self.input_model.model_validate(raw_input or {})
         return self.run(ctx, args)
+
+
+def _compact(prop: dict[str, Any]) -> dict[str, Any]:
+    """A property schema without what costs tokens and tells the model nothing: titles, and the
+    `anyOf [X, null]` that pydantic writes for an optional field (not being required already says it)."""
+    prop = {k: v for k, v in prop.items() if k != "title"}
+    options = prop.get("anyOf")
+    if isinstance(options, list):
+        kept = [o for o in options if o.get("type") != "null"]
+        if len(kept) == 1:
+            prop.pop("anyOf")
+            prop = {**kept[0], **prop}
+            if prop.get("default", 0) is None:
+                prop.pop("default")
+    return prop
 
 
 REGISTRY: dict[str, Tool] = {}

@@ -61,6 +61,7 @@ class ImageRun:
     stage: str = "check"
     log_path: str | None = None
     log_tail: list[str] = field(default_factory=list)
+    root_cause: str | None = None
 
     @property
     def within_budget(self) -> bool | None:
@@ -93,6 +94,7 @@ class ImageRun:
             "stage": self.stage,
             "failed_step": self.failed_step,
             "log_path": self.log_path,
+            "root_cause": self.root_cause,
         }
         if self.error and self.log_tail:
             doc["log_tail"] = self.log_tail[-15:]
@@ -267,7 +269,9 @@ def load_step(ctx: ToolContext, run: ImageRun, loader: Loader) -> None:
 
 
 def record(ctx: ToolContext, run: ImageRun, loader_name: str | None) -> None:
-    ctx.store.record_build(
+    """The build row, then what it teaches: a failed build's failure is remembered, and pending fixes for the
+    image are decided by this build's outcome."""
+    build_id = ctx.store.record_build(
         image=run.image.name,
         repository=run.image.repository,
         tag=run.tag,
@@ -285,6 +289,25 @@ def record(ctx: ToolContext, run: ImageRun, loader_name: str | None) -> None:
         error=run.error,
         log_path=run.log_path,
     )
+    learn(ctx, run, build_id)
+
+
+def learn(ctx: ToolContext, run: ImageRun, build_id: int) -> None:
+    from agent.memory import learning
+
+    if run.stage == "check":
+        return  # nothing was built: no outcome for a fix
+    built = run.error is None or run.stage != "build"
+    signature = None
+    if not built and run.log_path and Path(run.log_path).is_file():
+        from agent.diagnosis import diagnose_path
+
+        doc = learning.remember_diagnosis(
+            ctx.store, diagnose_path(run.log_path), image=run.image.name, source=run.log_path, build_id=build_id
+        )
+        signature = (doc.get("memory") or {}).get("signature")
+        run.root_cause = doc.get("root_cause")
+    learning.resolve_fix_outcomes(ctx.store, run.image.name, built, build_id=build_id, failure_signature=signature)
 
 
 def hash_cache(ctx: ToolContext) -> HashCache:

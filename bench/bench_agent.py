@@ -1,0 +1,93 @@
+"""The agent: scenario 1's wall time against the bare operations, model calls with the rulebook, the size of
+the system prompt plus tool definitions, and `shipshape --help` start time."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import Result
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def prompt_tokens() -> Result:
+    """System prompt + tool definitions, as the Messages API receives them. No tokenizer is reachable here, so
+    this is an estimate at 4 characters a token (Claude's tokenizer averages 3.5-4.5 on English and JSON)."""
+    from agent.config import load_project
+    from agent.prompts import system_prompt
+    from agent.tools import definitions
+
+    project = load_project(REPO / "examples" / "todo")
+    chars = len(system_prompt(project)) + len(json.dumps(definitions()))
+    tokens = chars / 4
+    return Result(
+        "system prompt + tool definitions",
+        tokens,
+        "tokens (≈ chars/4)",
+        "<= 4,000",
+        tokens <= 4000,
+        f"{chars} chars, {len(definitions())} tools",
+    )
+
+
+def help_start() -> Result:
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        subprocess.run([str(REPO / ".venv" / "bin" / "shipshape"), "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    ms = statistics.median(times) * 1000
+    return Result("shipshape --help start time", ms, "ms (median of 5)", "<= 300", ms <= 300)
+
+
+def scenario_one() -> list[Result]:
+    """Scenario 1 on the real cluster: the agent's run, then the same operations done by hand on the same break."""
+    sys.path.insert(0, str(REPO))
+    os.environ["PATH"] = f"{REPO / '.tools' / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    from agent.chat import make_agent
+    from agent.memory.store import Store
+    from tests.scenario_kit import deploy, make_app, remove_app, rolled_out
+    from tests.test_scenarios import break_with_host_only_image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "memory.db")
+        app = make_app(Path(tmp), store)
+        try:
+            deploy(app)
+            break_with_host_only_image(app)
+            started = time.perf_counter()
+            result = make_agent(app.ctx, "rulebook", assume_yes=True).run("pods show ImagePullBackOff")
+            agent_seconds = time.perf_counter() - started
+            rolled_out(app.namespace, "todo-backend")
+
+            break_with_host_only_image(app)
+            started = time.perf_counter()
+            app.call("build_and_load_images", only=["backend"])
+            app.call("rollout_restart", namespace=app.namespace, deployment="todo-backend")
+            app.call("wait_for_rollout", namespace=app.namespace, deployment="todo-backend", timeout_seconds=120)
+            bare_seconds = time.perf_counter() - started
+        finally:
+            remove_app(app)
+    ratio = agent_seconds / bare_seconds
+    return [
+        Result(
+            "scenario 1: agent / bare operations",
+            ratio,
+            "ratio",
+            "<= 1.10",
+            ratio <= 1.10,
+            f"agent {agent_seconds:.2f} s ({len(result.steps)} steps, ok={result.ok}), bare {bare_seconds:.2f} s",
+        ),
+        Result("scenario 1: model calls (rulebook)", float(result.model_calls), "calls", "0", result.model_calls == 0),
+    ]
+
+
+def run() -> list[Result]:
+    return [prompt_tokens(), help_start(), *scenario_one()]
