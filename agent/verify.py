@@ -37,24 +37,20 @@ def verify_outcome(ctx: ToolContext, traj: Trajectory) -> dict[str, Any]:
         return {"ok": False, "checks": [{"check": "action", "ok": False, "detail": "nothing was changed"}]}
     build = traj.last("build_and_load_images")
     if build is not None:
-        checks.append(
-            {"check": "build", "ok": build.ok, "detail": "last build " + ("ok" if build.ok else "failed")}
-        )
+        checks.append({"check": "build", "ok": build.ok, "detail": "last build " + ("ok" if build.ok else "failed")})
     if used & CLUSTER_TOOLS or traj.last("cluster_status") is not None:
         checks.extend(_cluster_checks(ctx))
     if traj.last("verify_images") is not None and not used & CLUSTER_TOOLS:
         result = _call(ctx, "verify_images", {})
-        checks.append(
-            {"check": "images on node", "ok": bool(result.get("ok")), "detail": _images_detail(result)}
-        )
+        checks.append({"check": "images on node", "ok": bool(result.get("ok")), "detail": _images_detail(result)})
     return {"ok": bool(checks) and all(c["ok"] for c in checks), "checks": checks}
 
 
 def _images_detail(result: dict[str, Any]) -> str:
     images = result.get("images") or []
-    return ", ".join(
-        f"{i.get('name')}: {'on node' if i.get('on_node') else 'missing'}" for i in images
-    ) or str(result.get("error", ""))
+    return ", ".join(f"{i.get('name')}: {'on node' if i.get('on_node') else 'missing'}" for i in images) or str(
+        result.get("error", "")
+    )
 
 
 def _cluster_checks(ctx: ToolContext) -> list[dict[str, Any]]:
@@ -67,13 +63,19 @@ def _cluster_checks(ctx: ToolContext) -> list[dict[str, Any]]:
         if dep.get("name") not in wanted:
             continue
         desired = int(dep.get("desired") or 0)
-        good = desired > 0 and all(int(dep.get(k) or 0) >= desired for k in ("ready", "updated", "available"))
+        counts = all(int(dep.get(k) or 0) >= desired for k in ("ready", "updated", "available"))
+        # An old pod still serving while the new one fails counts as ready and available: a rollout is only
+        # complete when no live pod of the deployment is failing.
+        failing = [
+            p["name"]
+            for p in status.get("pods", [])
+            if p.get("deployment") == dep["name"] and not p.get("ready") and p.get("reason") != "Terminating"
+        ]
+        detail = f"{dep.get('ready')}/{desired} ready, {dep.get('updated')} updated"
+        if failing:
+            detail += f"; not ready: {', '.join(failing)}"
         checks.append(
-            {
-                "check": f"deployment {dep['name']}",
-                "ok": good,
-                "detail": f"{dep.get('ready')}/{desired} ready, {dep.get('updated')} updated",
-            }
+            {"check": f"deployment {dep['name']}", "ok": desired > 0 and counts and not failing, "detail": detail}
         )
     for image in ctx.project.images:
         if image.health is None or not image.deployment:

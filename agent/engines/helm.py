@@ -103,6 +103,10 @@ class HelmEngine:
         if not Path(chart).is_dir():
             raise ShipshapeError(f"no chart at {chart}", "fix [helm] chart in shipshape.toml", code="not-found")
         args = ["upgrade", "--install", release, str(chart), "--namespace", namespace, "-o", "json"]
+        if self._major() >= 4:
+            # helm 4 applies server-side: fields someone changed by hand (kubectl set image / patch) would
+            # conflict. The release owns its manifests, so it takes them back, as `helm upgrade` did before.
+            args += ["--force-conflicts"]
         for path in values_files or []:
             args += ["-f", str(path)]
         with tempfile.TemporaryDirectory(prefix="shipshape-helm-") as tmp:
