@@ -55,6 +55,8 @@ class Plan:
 
     calls: list[Planned] = field(default_factory=list)
     stop: str = ""
+    # A stop that is a finding, not a failure ("nothing to fix").
+    benign: bool = False
     summary: list[str] = field(default_factory=list)
 
     def add(self, tool: str, why: str, **args: Any) -> None:
@@ -182,7 +184,7 @@ class RulebookBrain:
             elif pods:
                 plan.stop = "pods are not ready, but for no reason shipshape can act on yet"
             else:
-                plan.stop = "every pod in the namespace is ready; nothing to recover"
+                plan.stop, plan.benign = "every pod in the namespace is ready; nothing to recover", True
             return plan
         for name, pod in prisma_fix.items():
             plan.add(
@@ -298,7 +300,7 @@ class RulebookBrain:
                 return plan
             build = builds[attempt].result or {}
             if build.get("ok"):
-                plan.stop = "" if attempt else "the build succeeds now; nothing to fix"
+                plan.stop, plan.benign = ("", True) if attempt else ("the build succeeds now; nothing to fix", True)
                 return plan
             failed = [i for i in build.get("images", []) if i.get("error") or i.get("ok") is False]
             if not failed:
@@ -328,21 +330,21 @@ class RulebookBrain:
             suggestions = _result(traj, "suggest_dockerfile_fixes", {"log_path": log_path, "image": image.get("name")})
             if suggestions is None:
                 return plan
-            fix = next((f for f in suggestions.get("fixes", []) if f.get("automatic", f.get("applicable"))), None)
+            # The best-ranked fix that still changes something (one applied before has an empty diff).
+            fix = next((f for f in suggestions.get("fixes", []) if f.get("automatic") and f.get("diff")), None)
             if fix is None:
                 plan.stop = (
-                    f"{image.get('name')} fails with {diagnosis.get('root_cause')}; no safe automatic "
-                    f"edit exists. Suggestions: "
-                    + "; ".join(str(f.get("description")) for f in suggestions.get("fixes", [])[:3])
+                    f"{image.get('name')} fails with {diagnosis.get('root_cause')}; no safe automatic edit is left. "
+                    "Suggestions: "
+                    + "; ".join(
+                        str(f.get("suggestion") or f.get("description")) for f in suggestions.get("fixes", [])[:3]
+                    )
                 )
                 return plan
-            plan.add(
-                "apply_fix",
-                f"Apply the best-ranked fix: {fix.get('description')}",
-                fix_id=fix.get("fix_id") or fix.get("id"),
-                image=image.get("name"),
-                log_path=log_path,
-            )
+            apply_args: dict[str, Any] = {"fix_id": fix.get("fix_id"), "image": image.get("name")}
+            if suggestions.get("signature"):
+                apply_args["signature"] = suggestions["signature"]
+            plan.add("apply_fix", f"Apply the best-ranked fix: {fix.get('description')}", **apply_args)
             if _result(traj, "apply_fix", plan.calls[-1].input) is None:
                 return plan
         return plan
@@ -355,7 +357,7 @@ class RulebookBrain:
             return plan
         missing = sorted(i["name"] for i in check.get("images", []) if not i.get("on_node"))
         if not missing:
-            plan.stop = "every image is already cached on the node; the slowness is elsewhere"
+            plan.stop, plan.benign = "every image is already cached on the node; the slowness is elsewhere", True
             return plan
         plan.summary.append("not cached on the node: " + ", ".join(missing))
         plan.add(
@@ -388,7 +390,7 @@ class RulebookBrain:
         if planned:
             lines.append("Planned next: " + ", ".join(planned))
         if stop:
-            lines.append(f"Stopped: {stop}" if not stop.startswith("every") else stop)
+            lines.append(stop if plan.benign else f"Stopped: {stop}")
         for note in traj.notes:
             lines.append(f"Note: {note}")
         return Turn(text="\n".join(lines) or "Nothing to do.", final=True)

@@ -7,7 +7,8 @@ cd "${1:-.}"
 echo "  ▲ Next.js 14.2.15"
 echo ""
 echo "   Creating an optimized production build ..."
-google=$(grep -rlE "^[[:space:]]*import[^/]*['\"]next/font/google['\"]" app 2>/dev/null | head -n 1 || true)
+# busybox grep has no --include: list the matches, keep source files (an editor's .backup is not compiled)
+google=$(grep -rlE "^[[:space:]]*import[^/]*['\"]next/font/google['\"]" app 2>/dev/null | grep -E '\.(js|jsx|ts|tsx|mjs)$' | head -n 1 || true)
 if [ -n "$google" ]; then
   family=$(sed -n "s/.*import[[:space:]]*{[[:space:]]*\([A-Za-z_]*\).*next\/font\/google.*/\1/p" "$google" | head -n 1)
   family=$(echo "${family:-Inter}" | tr '_' ' ')

@@ -1,0 +1,88 @@
+"""The build-failure workflow end to end through the real CLI: `shipshape chat "docker build fails with
+ETIMEDOUT" --yes` on a copy of the sample app whose .npmrc lost its retry settings (the sample's npm stand-in
+then fails with npm's real ETIMEDOUT text), and the same for a Google Fonts import. Passed only by the outcome:
+exit code, the rebuilt image, the files, and what memory learned."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.memory.store import Store
+
+pytestmark = pytest.mark.docker
+REPO = Path(__file__).resolve().parents[1]
+SHIPSHAPE = REPO / ".venv" / "bin" / "shipshape"
+
+
+def sample(tmp_path: Path) -> Path:
+    root = tmp_path / "todo"
+    shutil.copytree(REPO / "examples" / "todo", root, ignore=shutil.ignore_patterns("*.backup", "chart", "k8s"))
+    config = (root / "shipshape.toml").read_text().replace("../../.cluster", str(REPO / ".cluster"))
+    (root / "shipshape.toml").write_text(config)
+    return root
+
+
+def chat(root: Path, report: str, db: Path) -> tuple[int, dict, str]:
+    env = {**os.environ, "SHIPSHAPE_DB": str(db)}
+    proc = subprocess.run(
+        [str(SHIPSHAPE), "chat", report, "--yes", "--brain", "rulebook", "--json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    return proc.returncode, json.loads(proc.stdout) if proc.stdout.strip() else {}, proc.stderr
+
+
+def test_npm_etimedout_is_diagnosed_fixed_and_rebuilt(tmp_path: Path, host_docker: str, node_docker: str) -> None:
+    root = sample(tmp_path)
+    npmrc = root / "frontend" / ".npmrc"
+    npmrc.write_text("# retries removed\n")
+    db = tmp_path / "memory.db"
+    code, doc, err = chat(root, "docker build fails with ETIMEDOUT", db)
+    assert code == 0, err
+    assert doc["ok"] is True and doc["model_calls"] == 0
+    tools = [s["tool"] for s in doc["steps"]]
+    assert tools[0] == "build_and_load_images" and "apply_fix" in tools and tools[-1] == "build_and_load_images"
+    text = npmrc.read_text()
+    assert "fetch-retries=" in text and "fetch-retry-maxtimeout=" in text
+    assert (root / "frontend" / ".npmrc.backup").read_text() == "# retries removed\n"
+    store = Store(db)
+    root_causes = {r["category"] for r in store.rows("SELECT category FROM failures")}
+    assert "npm-network" in root_causes
+    outcomes = store.rows("SELECT fix_id, outcome FROM fix_attempts")
+    assert outcomes and all(o["outcome"] == "success" for o in outcomes)
+    # undo brings the broken file back, as the user had it
+    undo = subprocess.run(
+        [str(SHIPSHAPE), "undo", str(npmrc)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SHIPSHAPE_DB": str(db)},
+    )
+    assert undo.returncode == 0, undo.stderr
+    assert npmrc.read_text() == "# retries removed\n"
+
+
+def test_google_font_fetch_is_fixed_with_the_local_font(tmp_path: Path, host_docker: str, node_docker: str) -> None:
+    root = sample(tmp_path)
+    layout = root / "frontend" / "app" / "layout.js"
+    layout.write_text(
+        'import { Inter } from "next/font/google";\n\n'
+        'const inter = Inter({ subsets: ["latin"] });\n\n'
+        "export default function RootLayout({ children }) {\n"
+        '  return (<html lang="en" className={inter.className}><body>{children}</body></html>);\n}\n'
+    )
+    code, doc, err = chat(root, "frontend docker build fails: Failed to fetch font Inter", tmp_path / "memory.db")
+    assert code == 0, err
+    assert doc["ok"] is True
+    text = layout.read_text()
+    assert not any(line.strip().startswith("import") and "next/font/google" in line for line in text.splitlines())
+    assert "next/font/local" in text or "system-ui" in text
