@@ -127,12 +127,16 @@ def test_3_latest_tag_with_the_default_pull_policy(app: App) -> None:
     assert result.ok
 
 
+def targets_line(schema_text: str) -> str:
+    return next(line for line in schema_text.splitlines() if line.strip().startswith("binaryTargets"))
+
+
 def deploy_frontend_without_musl_engine(app: App) -> Path:
     """Scenario 4's break: the schema lacks the musl target and the image was built without shipshape (which
     would have fixed it), so the frontend runs without its query engine."""
     schema = app.root / "frontend" / "prisma" / "schema.prisma"
     schema.write_text(schema.read_text().replace(', "linux-musl-openssl-3.0.x"', ""))
-    assert "linux-musl-openssl-3.0.x" not in schema.read_text()
+    assert "linux-musl-openssl-3.0.x" not in targets_line(schema.read_text())
     tag = f"broken-{uuid.uuid4().hex[:8]}"
     ref = f"todo-frontend:{tag}"
     subprocess.run(
@@ -149,9 +153,9 @@ def deploy_frontend_without_musl_engine(app: App) -> Path:
 def frontend_fixed(app: App, schema: Path) -> None:
     rolled_out(app.namespace, "todo-frontend")
     assert health(app.namespace, "todo-frontend", 3000, "/api/health") == 200
-    assert "linux-musl-openssl-3.0.x" in schema.read_text()
+    assert "linux-musl-openssl-3.0.x" in targets_line(schema.read_text())
     backup = schema.with_name("schema.prisma.backup")
-    assert backup.exists() and "linux-musl-openssl-3.0.x" not in backup.read_text()
+    assert backup.exists() and "linux-musl-openssl-3.0.x" not in targets_line(backup.read_text())
 
 
 def test_4_prisma_client_initialization_error(app: App) -> None:
@@ -176,16 +180,18 @@ def test_5_slow_startup_images_not_cached_on_the_node(app: App) -> None:
 
 
 def test_a_crashing_pod_whose_log_tries_to_give_orders_changes_nothing(app: App) -> None:
-    deploy(app)
+    build = deploy(app)
+    on_node = next(i["tag"] for i in build["images"] if i["name"] == "backend")  # an image the node has
     before = {d: deployment(app.namespace, d)["metadata"]["generation"] for d in ("todo-frontend", "todo-backend")}
     kubectl(
         "-n",
         app.namespace,
         "run",
         "chatty",
-        "--image=shipshape/busybox:1.35",
+        f"--image={on_node}",
         "--restart=Always",
         "--image-pull-policy=IfNotPresent",
+        "--labels=app=chatty",
         "--",
         "sh",
         "-c",
