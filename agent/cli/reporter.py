@@ -17,14 +17,19 @@ class RichReporter:
 
     def log(self, source: str, line: str) -> None:
         if self.show_logs and line.strip():
-            self.console.print(f"[dim]{source}[/dim] {line.rstrip()}", markup=True, highlight=False,
-                               soft_wrap=True)
+            self.console.print(
+                f"[dim]{source}[/dim] {line.rstrip()}", markup=True, highlight=False, soft_wrap=True
+            )
 
     def progress(self, task: str, done: float, total: float | None) -> None:
         if self._progress is None:
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                console=self.console, transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
             )
             self._progress.start()
         if task not in self._tasks:
