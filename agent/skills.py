@@ -53,9 +53,7 @@ def load_skill(folder: Path) -> Skill:
     name = str(meta.get("name", ""))
     description = str(meta.get("description", "")).strip()
     if unknown:
-        raise ShipshapeError(
-            f"{path}: keys not allowed in SKILL.md front matter: {', '.join(sorted(unknown))}"
-        )
+        raise ShipshapeError(f"{path}: keys not allowed in SKILL.md front matter: {', '.join(sorted(unknown))}")
     if not _NAME.match(name) or len(name) > 64 or name != folder.name:
         raise ShipshapeError(f"{path}: name {name!r} must be lowercase-hyphenated and equal the folder name")
     if not 1 <= len(description) <= 1024:

@@ -17,9 +17,7 @@ class RichReporter:
 
     def log(self, source: str, line: str) -> None:
         if self.show_logs and line.strip():
-            self.console.print(
-                f"[dim]{source}[/dim] {line.rstrip()}", markup=True, highlight=False, soft_wrap=True
-            )
+            self.console.print(f"[dim]{source}[/dim] {line.rstrip()}", markup=True, highlight=False, soft_wrap=True)
 
     def progress(self, task: str, done: float, total: float | None) -> None:
         if self._progress is None:

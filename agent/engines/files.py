@@ -32,9 +32,7 @@ class EditResult:
 
 def unified_diff(old: str, new: str, path: str) -> str:
     return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
-        )
+        difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}")
     )
 
 
@@ -135,9 +133,7 @@ class FileEditor:
             target.unlink(missing_ok=True)
             absent.unlink()
         else:
-            raise ShipshapeError(
-                f"nothing to undo for {target}: no {backup.name} next to it", code="nothing-to-undo"
-            )
+            raise ShipshapeError(f"nothing to undo for {target}: no {backup.name} next to it", code="nothing-to-undo")
         if self.store is not None:
             self.store.db.execute("UPDATE edits SET undone = 1 WHERE path = ? AND undone = 0", [str(target)])
             self.store.db.conn.commit()

@@ -77,9 +77,7 @@ TOOL_MODULES = (
 
 def tool(
     name: str, description: str, input_model: type[ArgsT], *, writes: bool
-) -> Callable[
-    [Callable[[ToolContext, ArgsT], dict[str, Any]]], Callable[[ToolContext, ArgsT], dict[str, Any]]
-]:
+) -> Callable[[Callable[[ToolContext, ArgsT], dict[str, Any]]], Callable[[ToolContext, ArgsT], dict[str, Any]]]:
     """Register the decorated function as the tool `name`."""
 
     def register(

@@ -42,9 +42,7 @@ def set_deployment_image(ctx: ToolContext, args: SetImageInput) -> dict[str, Any
         raise ShipshapeError(f"image {image.name!r} names no deployment in shipshape.toml")
     ref = args.ref or latest_built_ref(ctx, image.name)
     if not ref:
-        raise ShipshapeError(
-            f"no successful build of {image.name!r} is recorded", "run build_and_load_images"
-        )
+        raise ShipshapeError(f"no successful build of {image.name!r} is recorded", "run build_and_load_images")
     namespace = args.namespace or ctx.project.cluster.namespace
     container = image.container or image.name
     before = ctx.kube.set_image(namespace, image.deployment, container, ref)
