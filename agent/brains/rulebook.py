@@ -103,8 +103,10 @@ class RulebookBrain:
             return self._answer(trajectory, plan, "the step limit was reached")
         batch = [plan.calls[done]]
         if batch[0].tool in READ_ONLY:
+            # Reads of the same kind run together (two rollouts watched at once); a different read may depend
+            # on the one before it (check_health after wait_for_rollout), so it waits for the next turn.
             for item in plan.calls[done + 1 :]:
-                if item.tool not in READ_ONLY:
+                if item.tool != batch[0].tool:
                     break
                 batch.append(item)
         calls = []
