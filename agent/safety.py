@@ -13,27 +13,35 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 # Secrets that must reach neither the model, the terminal nor the database.
+_R = "[REDACTED]"
 _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S), _R),
+    # Authorization / Proxy-Authorization headers, whatever the scheme; x-api-key.
     (
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-        "[REDACTED KEY]",
+        re.compile(r"(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:(?:bearer|basic|token|digest)\s+)?[^\s\"',]+"),
+        r"\1" + _R,
     ),
-    (re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{8,}"), "[REDACTED]"),
-    (re.compile(r"\b(?:ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{16,}"), "[REDACTED]"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{8,}"), "[REDACTED]"),
-    (re.compile(r"\bxapp-[A-Za-z0-9\-]{8,}"), "[REDACTED]"),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[REDACTED]"),
-    (re.compile(r"\bnpm_[A-Za-z0-9]{20,}"), "[REDACTED]"),
-    (re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer|basic|token)?\s*[^\s\"',]+"), r"\1[REDACTED]"),
-    (re.compile(r"(?i)(_authToken\s*=\s*)\S+"), r"\1[REDACTED]"),
+    (re.compile(r"(?i)(x-api-key\s*[:=]\s*)\S+"), r"\1" + _R),
+    # user:password@ in URLs: the user stays, the password goes.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s:/@]+):([^\s/@]+)@"), r"\1\2:" + _R + "@"),
+    # npm's _authToken / _auth / _password, and key=value secrets (any key naming a password, token or key).
     (
         re.compile(
-            r"(?i)\b([a-z0-9_\-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[a-z0-9_\-]*"
-            r"\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;]+)"
+            r"(?i)\b([a-z0-9_\-]*(?:_authtoken|_auth|password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key"
+            r"|private[_-]?key)[a-z0-9_\-]*\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;]+)"
         ),
-        r"\1[REDACTED]",
+        r"\1" + _R,
     ),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s:/@]+):([^\s/@]+)@"), r"\1\2:[REDACTED]@"),
+    # docker login --password VALUE / -p VALUE.
+    (re.compile(r"(--password(?:-stdin)?[= ]|login\s+(?:-u\s+\S+\s+)?-p\s+)\S+"), r"\1" + _R),
+    # Well-known token shapes.
+    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9_]{16,}|github_pat_[A-Za-z0-9_]{16,}|glpat-[A-Za-z0-9_-]{20,})"), _R),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{8,}"), _R),
+    (re.compile(r"\bxapp-[A-Za-z0-9\-]{8,}"), _R),
+    (re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_\-]{8,}"), _R),
+    (re.compile(r"\bnpm_[A-Za-z0-9]{20,}"), _R),
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), _R),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), _R),
 ]
 
 

@@ -148,7 +148,7 @@ def test_excerpts_are_redacted() -> None:
     assert result.root_cause == "download-failed"
     text = " ".join(f.excerpt + f.signature for f in result.findings)
     assert "hunter2" not in text and "ghp_abc" not in text
-    assert "<redacted>" in result.findings[0].excerpt
+    assert "[REDACTED]" in result.findings[0].excerpt
 
 
 def test_empty_log_has_no_finding() -> None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.diagnosis.patterns import Fix, Knowledge
-from agent.diagnosis.redact import redact
 from agent.diagnosis.scanner import Failure, Hit, ScanResult
 from agent.memory.signatures import signature
+from agent.safety import redact
 
 MAX_FINDINGS = 20
 EXCERPT_LEN = 400
