@@ -34,9 +34,12 @@ ensure_bridge() {
     ip link add "$BRIDGE" type bridge
   fi
   # Only called while the node daemon is down, so a bridge left with another address can be re-addressed.
+  # dockerd keeps the default network's subnet in its network store and would go on using the old one, so
+  # the store goes too (it holds only that network: the kubelet makes no others) and dockerd rebuilds it.
   if ! ip -4 addr show dev "$BRIDGE" | grep -q "inet $BRIDGE_CIDR "; then
     ip addr flush dev "$BRIDGE"
     ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
+    rm -f "$DATA_ROOT/network/files/local-kv.db"
   fi
   ip link set "$BRIDGE" up
 }
