@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -403,3 +404,59 @@ def test_helm_upgrade_deploys_the_sample_chart_with_built_tags(
         assert ctx.helm.status("todo", ns)["status"] == "deployed"
     finally:
         kubectl(kubeconfig, "delete", "namespace", ns, "--wait=false", check=False)
+
+
+def _images(docker_host: str, repository: str) -> list[str]:
+    out = subprocess.run(
+        ["docker", "-H", docker_host, "images", repository, "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return [ref for ref in out.split() if re.fullmatch(r"[\w.-]+:[0-9a-f]{12}", ref)]
+
+
+def test_sample_app_backend_missing_from_node_then_loaded(
+    kubeconfig: Path,
+    node_docker: str,
+    host_docker: str,
+    store: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The issue's story with the sample app's real images (built by `shipshape build`): the backend's tag
+    exists only on the build host -> ImagePullBackOff / image-not-on-node; once the image is loaded into the
+    node (docker save | docker load, what the daemon loader does), a restart becomes Ready and /health is 200."""
+    backends = _images(host_docker, "todo-backend")
+    frontends = [ref for ref in _images(node_docker, "todo-frontend") if ref in _images(host_docker, "todo-frontend")]
+    if not backends or not frontends:
+        pytest.skip("the sample app's images are not built (shipshape build in examples/todo)")
+    monkeypatch.setenv("PATH", f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    tag = uuid.uuid4().hex[:12]
+    backend = f"todo-backend:{tag}"
+    subprocess.run(["docker", "-H", host_docker, "tag", backends[0], backend], check=True, timeout=60)
+    ns = f"{RUN}-sample"
+    kubectl(kubeconfig, "create", "namespace", ns)
+    try:
+        ctx = make_context(kubeconfig, [ns], store, tmp_path, helm_chart=REPO / "examples" / "todo" / "chart")
+        tags = {"backend": tag, "frontend": frontends[0].split(":", 1)[1]}
+        call(ctx, "helm_upgrade", tags=tags, wait=False)
+        write_config(tmp_path, kubeconfig, ns)
+        pod = wait_until(lambda: _cli_pod(tmp_path, ns, "image-not-on-node"), 120, "backend image-not-on-node")
+        assert pod["deployment"] == "todo-backend" and pod["reason"] in ("ImagePullBackOff", "ErrImagePull")
+        save = subprocess.Popen(["docker", "-H", host_docker, "save", backend], stdout=subprocess.PIPE)
+        subprocess.run(
+            ["docker", "-H", node_docker, "load"], stdin=save.stdout, check=True, capture_output=True, timeout=300
+        )
+        assert save.wait(60) == 0
+        call(ctx, "rollout_restart", deployment="todo-backend", namespace=ns)
+        rollout = call(ctx, "wait_for_rollout", deployment="todo-backend", namespace=ns, timeout_seconds=120)
+        assert rollout["ready"] is True, rollout
+        health = call(ctx, "check_health", image="backend", namespace=ns)
+        assert (health["status"], health["ok"]) == (200, True), health
+        assert "ok" in health["body"]
+    finally:
+        kubectl(kubeconfig, "delete", "namespace", ns, "--wait=false", check=False)
+        for host in (host_docker, node_docker):
+            subprocess.run(["docker", "-H", host, "rmi", "-f", backend], capture_output=True, check=False, timeout=60)

@@ -156,8 +156,9 @@ def _show(doc: dict[str, Any]) -> None:
         )
     out.print(deps)
     pods = Table(title="pods", title_justify="left")
-    for col in ("pod", "deployment", "ready", "reason", "category", "evidence / next step"):
-        pods.add_column(col, overflow="fold")
+    for col in ("pod", "deployment", "ready", "reason", "category"):
+        pods.add_column(col, no_wrap=True)
+    pods.add_column("evidence / next step", overflow="fold")
     for p in doc["pods"]:
         ok = p["category"] is None
         detail = "" if ok else f"{escape(p['evidence'])}\n[bold]next:[/bold] {escape(p['next_step'])}"
