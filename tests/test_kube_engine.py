@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -170,7 +171,13 @@ def test_engine_errors_are_one_line(engine_ns: str, kubeconfig: Path, tmp_path: 
         kube.set_image(engine_ns, "sleeper", "other", PAUSE)
     with pytest.raises(ShipshapeError, match="not one shipshape may change"):
         kube.rollout_restart("kube-system", "coredns")
-    # A probe that never passes is not a definitive failure: the watch runs to its timeout, then says why.
+    # A probe that never passes is not a definitive failure: the watch runs to its timeout, then says why
+    # (once the container runs and the kubelet has reported the failing probe).
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not any(
+        e.get("reason") == "Unhealthy" for e in kube.events(engine_ns) if "unready" in str(e["involvedObject"])
+    ):
+        time.sleep(1)
     slow = kube.watch_rollout(engine_ns, "unready", timeout=8)
     assert slow["ready"] is False and slow["timed_out"] is True and 8 <= slow["seconds"] < 20
     assert slow["diagnosis"]["category"] == "probe-failing"

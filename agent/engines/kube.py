@@ -383,10 +383,16 @@ class KubeEngine:
 
     def _watch(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         from kubernetes import watch
+        from kubernetes.client.exceptions import ApiException
 
         w = watch.Watch()
         try:
             yield from w.stream(call, *args, deserialize=False, **kwargs)
+        except ApiException as exc:
+            if self._status(exc) != 410:
+                self._api_error(exc)
+                raise
+            yield {"type": "ERROR", "object": {"code": 410}}  # resourceVersion too old: the caller relists
         except Exception as exc:
             self._connection_error(exc)
             raise
@@ -408,6 +414,9 @@ class KubeEngine:
                 resource_version=dep["metadata"]["resourceVersion"],
             ):
                 obj = event.get("object") or {}
+                if event.get("type") == "ERROR":
+                    dep = self.deployment(namespace, name)  # the watch expired: start again from now
+                    break
                 if event.get("type") in ("ADDED", "MODIFIED") and obj.get("metadata"):
                     dep = obj
                     status = dep.get("status") or {}
@@ -509,6 +518,7 @@ class KubeEngine:
         result["seconds"] = round(time.monotonic() - start, 3)
         result["revision"] = (rs["metadata"].get("annotations") or {}).get(REVISION)
         result["pods"] = [_summary(p) for p in pods.values()]
+        result["ready_pods"] = sum(1 for p in pods.values() if is_ready(p))
         if failed is None:
             result["ready"] = done and sum(1 for p in pods.values() if is_ready(p)) >= desired
             result["timed_out"] = not result["ready"]
