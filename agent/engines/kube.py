@@ -123,9 +123,7 @@ class KubeEngine:
             self._connection_error(exc)
             raise
         if not 200 <= int(resp.status) < 300:
-            from kubernetes.client.exceptions import ApiException as _E
-
-            err = _E(status=resp.status, reason=resp.reason)
+            err = ApiException(status=resp.status, reason=resp.reason)
             err.body = resp.data
             self._api_error(err)
             raise err
