@@ -148,6 +148,16 @@ down() {
     echo "node dockerd not running"
   fi
   rm -f "$SOCK" "$CLUSTER/pids/node-dockerd.pid"
+  # A dockerd that had to be killed leaves its mounts: the data root bound onto itself, container root
+  # filesystems, shm and network namespaces. Deepest first, so that each parent is free when its turn comes.
+  local leftover
+  leftover=$(awk -v d="$DATA_ROOT" -v e="$EXEC_ROOT" -v r="$(readlink -f "$EXEC_ROOT" 2>/dev/null || echo "$EXEC_ROOT")" \
+    '$5 == d || index($5, d "/") == 1 || index($5, e "/") == 1 || index($5, r "/") == 1 { print $5 }' \
+    /proc/self/mountinfo | awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2-)
+  if [ -n "$leftover" ]; then
+    while IFS= read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done <<<"$leftover"
+    echo "node: unmounted $(echo "$leftover" | wc -l) mount(s) the daemon left behind"
+  fi
   # The bridge goes too, so that nothing is left behind; `up` makes it again.
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" || true
 }
