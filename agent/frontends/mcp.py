@@ -13,6 +13,7 @@ so that two clients never change the project or the cluster at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from pathlib import Path
@@ -78,9 +79,7 @@ class ShipshapeMCP:
         """Registry tools offered to clients: every read-only one, and the writes this server may run."""
         tools = registry.load_all()
         return [
-            tools[n]
-            for n in sorted(tools)
-            if not tools[n].writes or self.allow_writes or n in self.policy.auto_approve
+            tools[n] for n in sorted(tools) if not tools[n].writes or self.allow_writes or n in self.policy.auto_approve
         ]
 
     def call(self, name: str, args: dict[str, Any]) -> CallToolResult:
@@ -104,10 +103,9 @@ class ShipshapeMCP:
         def emit(line: str) -> None:
             lines.append(line)
             if context is not None:
-                try:
+                # A client that went away must not stop the run.
+                with contextlib.suppress(Exception):
                     anyio.from_thread.run(context.report_progress, float(len(lines)), None, line)
-                except Exception:  # a client that went away must not stop the run
-                    pass
 
         steps = StepLines(emit)
 
@@ -128,7 +126,8 @@ class ShipshapeMCP:
 
     def _registry_tool(self, tool: registry.Tool) -> MCPTool:
         """An MCP tool whose schema is the registry's and whose arguments are validated by its input model."""
-        arg_model = create_model(f"{tool.name}_arguments", __base__=(tool.input_model, ArgModelBase))
+        bases: Any = (tool.input_model, ArgModelBase)
+        arg_model: type[ArgModelBase] = create_model(f"{tool.name}_arguments", __base__=bases)
 
         def run(**kwargs: Any) -> CallToolResult:
             return self.call(tool.name, kwargs)
@@ -136,10 +135,12 @@ class ShipshapeMCP:
         return MCPTool(
             fn=run,
             name=tool.name,
+            title=None,
             description=tool.description,
             parameters=tool.schema()["input_schema"],
             fn_metadata=FuncMetadata(arg_model=arg_model),
             is_async=False,  # the SDK runs it on a worker thread
+            context_kwarg=None,
             annotations=ToolAnnotations(
                 read_only_hint=not tool.writes, destructive_hint=tool.writes, open_world_hint=False
             ),
@@ -188,4 +189,3 @@ def serve(project_dir: Path | None, *, brain: BrainChoice = "auto", allow_writes
     """Serve over stdio until the client closes the connection. Nothing else may write to stdout."""
     ctx = open_context(project_dir)
     build_server(ctx, brain=brain, allow_writes=allow_writes).run("stdio")
-

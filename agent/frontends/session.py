@@ -74,9 +74,7 @@ class DirectResult:
     seconds: float = 0.0
 
 
-def run_tool(
-    ctx: ToolContext, policy: Policy, approver: Approver, name: str, args: dict[str, Any]
-) -> DirectResult:
+def run_tool(ctx: ToolContext, policy: Policy, approver: Approver, name: str, args: dict[str, Any]) -> DirectResult:
     """Run registry tool `name` the way the loop would: the policy first (namespace guard, approval for
     writes), then the tool; the result redacted and its text bounded as the brains see it."""
     tool = registry.get(name)
@@ -117,7 +115,9 @@ def result_gist(result: dict[str, Any]) -> str:
         for image in result["images"][:4]:
             extra = " (cache hit)" if image.get("cache_hit") else ""
             extra += " loaded" if image.get("loaded") else ""
-            bits.append(f"{image.get('name') or image.get('image')} {image.get('tag') or image.get('status', '')}{extra}")
+            bits.append(
+                f"{image.get('name') or image.get('image')} {image.get('tag') or image.get('status', '')}{extra}"
+            )
     return "; ".join(str(b) for b in bits)[:300]
 
 
