@@ -128,7 +128,10 @@ def test_parallel_calls_share_memory_safely_on_worker_threads(tmp_path: Path) ->
     ctx = open_context(sample(tmp_path))
     server = build_server(ctx, brain="rulebook")
     results: list[CallToolResult] = []
-    log = "npm ERR! code ETIMEDOUT\nnpm ERR! network request to https://registry.npmjs.org/pkg{n} failed, reason: connect ETIMEDOUT 104.16.{n}.1:443\n"
+    log = (
+        "npm ERR! code ETIMEDOUT\n"
+        "npm ERR! network request to https://registry.npmjs.org/pkg{n} failed, reason: connect ETIMEDOUT 10.0.{n}.1:443\n"
+    )
 
     async def main() -> None:
         async with Client(server, mode="legacy") as client:
