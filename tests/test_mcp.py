@@ -130,7 +130,7 @@ def test_parallel_calls_share_memory_safely_on_worker_threads(tmp_path: Path) ->
     results: list[CallToolResult] = []
     log = (
         "npm ERR! code ETIMEDOUT\n"
-        "npm ERR! network request to https://registry.npmjs.org/pkg{n} failed, reason: connect ETIMEDOUT 10.0.{n}.1:443\n"
+        "npm ERR! network request to https://registry.npmjs.org/p{n} failed, reason: connect ETIMEDOUT 10.0.{n}.1\n"
     )
 
     async def main() -> None:
