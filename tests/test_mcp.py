@@ -14,7 +14,7 @@ import anyio
 import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, TextContent
 from standin_anthropic import StandIn, reply, text, tool_use
 
 from agent import tools as registry
@@ -43,6 +43,12 @@ def sample(tmp_path: Path, *, broken: bool = False, auto_approve: list[str] | No
 
 def schema_text(root: Path) -> str:
     return (root / "frontend" / "prisma" / "schema.prisma").read_text()
+
+
+def text_of(result: CallToolResult) -> str:
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
 
 
 def run(server: Any, *calls: tuple[str, dict[str, Any]]) -> tuple[list[Any], list[CallToolResult]]:
@@ -96,7 +102,7 @@ def test_activate_skill_returns_the_skill_body_and_a_bad_name_is_an_error(tmp_pa
     assert good.is_error is False
     assert good.structured_content is not None and good.structured_content["name"] == "fix-prisma-client"
     assert "binaryTargets" in good.structured_content["instructions"]
-    assert bad.is_error is True and "recover-image-pull" in bad.content[0].text  # says which skills exist
+    assert bad.is_error is True and "recover-image-pull" in text_of(bad)  # says which skills exist
 
 
 def test_check_prisma_targets_reads_the_sample_app(tmp_path: Path) -> None:
@@ -111,7 +117,7 @@ def test_check_prisma_targets_reads_the_sample_app(tmp_path: Path) -> None:
     assert result.is_error is False and result.structured_content is not None
     assert result.structured_content["status"] == "missing-target"
     assert result.structured_content["images"][0]["target"] == MUSL
-    assert MUSL in result.content[0].text
+    assert MUSL in text_of(result)
     assert schema_text(root) == before  # a read
     assert invalid.is_error is True
 
@@ -119,7 +125,7 @@ def test_check_prisma_targets_reads_the_sample_app(tmp_path: Path) -> None:
 def test_namespace_outside_the_policy_is_refused(tmp_path: Path) -> None:
     ctx = open_context(sample(tmp_path))
     _, (result,) = run(build_server(ctx, brain="rulebook"), ("cluster_status", {"namespace": "kube-system"}))
-    assert result.is_error is True and "namespace 'kube-system' is not allowed" in result.content[0].text
+    assert result.is_error is True and "namespace 'kube-system' is not allowed" in text_of(result)
 
 
 def test_parallel_calls_share_memory_safely_on_worker_threads(tmp_path: Path) -> None:
@@ -149,7 +155,7 @@ def test_parallel_calls_share_memory_safely_on_worker_threads(tmp_path: Path) ->
 
     anyio.run(main)
     assert len(results) == 12
-    assert [r.content[0].text for r in results if r.is_error] == []
+    assert [text_of(r) for r in results if r.is_error] == []
     found = ctx.store.rows("SELECT count(*) AS n FROM failures WHERE image = 'frontend'")[0]["n"]
     assert found == 8, found
 
