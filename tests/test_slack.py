@@ -12,7 +12,7 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -185,7 +185,7 @@ class Rig:
     def dispatch(self, body: str, content_type: str, secret: str = SECRET) -> BoltResponse:
         stamp = str(int(time.time()))
         signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-        headers = {
+        headers: dict[str, str | Sequence[str]] = {
             "content-type": [content_type],
             "x-slack-request-timestamp": [stamp],
             "x-slack-signature": [signature],
