@@ -370,3 +370,38 @@ def test_a_bad_signature_is_rejected_and_starts_nothing(rig_factory: Callable[..
     assert response.status == 401
     time.sleep(0.3)
     assert rig.api.calls == [] and rig.frontend.runs == []
+
+
+def test_channel_message_starts_one_incident_and_a_mention_is_not_taken_twice(
+    rig_factory: Callable[..., Rig],
+) -> None:
+    rig = rig_factory(reason_timeout=0)
+    # Slack sends both a message and an app_mention event for a mention: one run only.
+    text = "<@UBOT> PrismaClientInitializationError"
+    rig.event({"type": "message", "channel_type": "channel", "user": "U0DEV", "text": text, "ts": MENTION_TS})
+    rig.mention("PrismaClientInitializationError")
+    # A plain message in the channel is a report too; a thread among people is not ours.
+    rig.event(
+        {"type": "message", "channel_type": "channel", "user": "U0DEV", "text": "build fails", "ts": "1700000005.1"}
+    )
+    rig.event({"type": "message", "user": "U0DEV", "text": "lunch?", "ts": "1700000006.2", "thread_ts": "1700000006.1"})
+    asks = rig.api.approvals(2)
+    assert sorted(a.params["thread_ts"] for a in asks) == [MENTION_TS, "1700000005.1"]
+    for ask in asks:
+        rig.click("shipshape_deny", ask)
+    rig.api.finals(2)
+    rig.frontend.wait_idle()
+    assert len(rig.frontend.runs) == 2
+    assert not [p for p in rig.api.posts() if p.get("thread_ts") == "1700000006.1"]
+
+
+def test_serve_slack_without_tokens_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.cli.serve import slack
+    from agent.errors import ShipshapeError
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-test")
+    with pytest.raises(ShipshapeError) as caught:
+        slack(project_dir=None, brain="auto", approval_timeout=600, approvers="")
+    assert caught.value.one_line().startswith("SLACK_BOT_TOKEN is not set")
+    assert "xoxb-" in caught.value.one_line()
