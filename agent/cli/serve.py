@@ -24,7 +24,7 @@ def _brain(brain: str) -> str:
 
 @serve_app.command("mcp")
 def mcp(
-    project_dir: Path = typer.Option(None, "--project", "-C", help="Directory with shipshape.toml."),
+    project_dir: Path | None = typer.Option(None, "--project", "-C", help="Directory with shipshape.toml."),
     brain: str = typer.Option("auto", help="The brain behind the chat tool: auto, claude or rulebook."),
     allow_writes: bool = typer.Option(
         False, "--allow-writes", help="Offer the writing tools and let chat write without asking."
@@ -38,7 +38,7 @@ def mcp(
 
 @serve_app.command("slack")
 def slack(
-    project_dir: Path = typer.Option(None, "--project", "-C", help="Directory with shipshape.toml."),
+    project_dir: Path | None = typer.Option(None, "--project", "-C", help="Directory with shipshape.toml."),
     brain: str = typer.Option("auto", help="auto (Claude when ANTHROPIC_API_KEY is set), claude or rulebook."),
     approval_timeout: float = typer.Option(600, help="Seconds to wait for Approve / Deny before it counts as No."),
     approvers: str = typer.Option(
