@@ -67,5 +67,5 @@ def slack(
         approval_timeout=approval_timeout,
         approvers={a.strip() for a in approvers.split(",") if a.strip()} or None,
     )
-    typer.echo(f"shipshape: serving {ctx.project.name} in Slack (Socket Mode); Ctrl-C to stop", err=True)
+    typer.echo(f"shipshape: connecting {ctx.project.name} to Slack (Socket Mode); Ctrl-C to stop", err=True)
     serve_slack(frontend, os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_APP_TOKEN"])

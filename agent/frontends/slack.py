@@ -331,9 +331,18 @@ def build_app(
 def serve(frontend: SlackFrontend, bot_token: str, app_token: str) -> None:
     """Connect over Socket Mode and serve until interrupted."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
 
-    app = build_app(frontend, token=bot_token)
     try:
-        SocketModeHandler(app, app_token).start()
+        app = build_app(frontend, token=bot_token)  # checks the bot token with auth.test
+        SocketModeHandler(app, app_token).start()  # opens the connection with the app-level token
+    except (BoltError, SlackApiError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ShipshapeError(
+            f"Slack refused or could not be reached: {first}",
+            "check SLACK_BOT_TOKEN (xoxb-, installed in the workspace), SLACK_APP_TOKEN (xapp-, connections:write, "
+            "Socket Mode on) and the network",
+        ) from None
     finally:
         frontend.close()
