@@ -385,10 +385,14 @@ def test_channel_message_starts_one_incident_and_a_mention_is_not_taken_twice(
         {"type": "message", "channel_type": "channel", "user": "U0DEV", "text": "build fails", "ts": "1700000005.1"}
     )
     rig.event({"type": "message", "user": "U0DEV", "text": "lunch?", "ts": "1700000006.2", "thread_ts": "1700000006.1"})
+    # One incident at a time: the second report is queued until the first is done.
+    first = rig.api.approvals(1)[0]
+    rig.api.wait_for(lambda: [p for p in rig.api.posts() if p["text"].startswith("Queued:")])
+    assert len(rig.api.approvals(1)) == 1
+    rig.click("shipshape_deny", first)
     asks = rig.api.approvals(2)
+    rig.click("shipshape_deny", asks[1])
     assert sorted(a.params["thread_ts"] for a in asks) == [MENTION_TS, "1700000005.1"]
-    for ask in asks:
-        rig.click("shipshape_deny", ask)
     rig.api.finals(2)
     rig.frontend.wait_idle()
     assert len(rig.frontend.runs) == 2
@@ -405,3 +409,17 @@ def test_serve_slack_without_tokens_says_what_is_missing(monkeypatch: pytest.Mon
         slack(project_dir=None, brain="auto", approval_timeout=600, approvers="")
     assert caught.value.one_line().startswith("SLACK_BOT_TOKEN is not set")
     assert "xoxb-" in caught.value.one_line()
+
+
+def test_only_listed_approvers_may_approve(rig_factory: Callable[..., Rig]) -> None:
+    rig = rig_factory(approvers={"U0LEAD"})
+    rig.mention("PrismaClientInitializationError")
+    ask = rig.api.approvals()[0]
+    rig.click("shipshape_approve", ask, user="U0DEV")
+    note = rig.api.wait_for(lambda: rig.api.posts("chat.postEphemeral"))
+    assert note[0]["user"] == "U0DEV" and "may not approve" in note[0]["text"]
+    assert FIXED not in schema_text(rig.root) and rig.frontend.pending  # still waiting
+    rig.click("shipshape_approve", ask, user="U0LEAD")
+    rig.api.finals()
+    rig.frontend.wait_idle()
+    assert FIXED in schema_text(rig.root)

@@ -1,7 +1,8 @@
 """`shipshape serve slack`: the agent as a Slack app (slack-bolt, Socket Mode: no public URL needed).
 
 A mention of the app, or a message in a channel it is in, starts an incident; the Slack thread is the
-conversation (a later message in the thread is a follow-up report in the same conversation). Each finished
+conversation (a later message in the thread is a follow-up report in the same conversation). One incident
+runs at a time; a report that arrives meanwhile is queued and says so. Each finished
 step is posted in the thread (tool, why, a gist of the result), then the answer with the verification checks.
 
 A write that needs approval posts Approve / Approve for this conversation / Deny buttons carrying the pending
@@ -89,6 +90,8 @@ class SlackFrontend:
         self.pending: dict[str, Pending] = {}
         self.runs: list[Future[None]] = []
         self._lock = threading.Lock()
+        # One incident at a time across the workspace: two threads must not build or restart at once.
+        self._one_run = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shipshape-slack")
 
     # -- wiring ------------------------------------------------------------------------------------------
@@ -168,6 +171,9 @@ class SlackFrontend:
             except Exception:  # Slack being unreachable must not stop the agent
                 log.exception("posting to Slack failed")
 
+        if not self._one_run.acquire(blocking=False):
+            post("Queued: another report is being worked on; I start on this one when it is done.")
+            self._one_run.acquire()
         try:
             post(f"On it: {report}")
             steps = StepLines(post)
@@ -184,6 +190,7 @@ class SlackFrontend:
             post(f"shipshape: internal error ({type(exc).__name__}); the details are in the server's log")
         finally:
             conv.running = False
+            self._one_run.release()
 
     # -- approvals ---------------------------------------------------------------------------------------
 
