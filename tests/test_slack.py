@@ -300,7 +300,7 @@ def test_mention_asks_and_approve_runs_the_write(rig_factory: Callable[..., Rig]
     assert {p["thread_ts"] for p in rig.api.posts()} == {MENTION_TS}  # everything in the mention's thread
     assert {c.token for c in rig.api.calls} == {BOT_TOKEN}
     # Slack wants the ack within 3 s: the mention only starts the run, the click only resolves it.
-    assert mention_seconds < 1.0 and click_seconds < 1.0, (mention_seconds, click_seconds)
+    assert mention_seconds < 3.0 and click_seconds < 3.0, (mention_seconds, click_seconds)
     print(f"ack times: mention {mention_seconds * 1000:.0f} ms, button {click_seconds * 1000:.0f} ms")
 
     # A second press finds nothing pending and says so.
