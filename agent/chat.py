@@ -8,7 +8,7 @@ from typing import Any, Literal
 from agent.brains.base import Brain
 from agent.config import Project
 from agent.errors import ShipshapeError
-from agent.loop import Agent, Limits, Listener
+from agent.loop import Agent, Limits, Listener, RunResult
 from agent.safety import Approver, Policy
 from agent.tools.context import ToolContext
 
@@ -66,3 +66,34 @@ def make_agent(
 
 def summarise_input(args: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in args.items() if v not in (None, [], {}, "")) or "-"
+
+
+def result_gist(result: dict[str, Any]) -> str:
+    """A few words on a tool result: the fields people look for first (errors, status, failing pods, images)."""
+    bits: list[str] = []
+    for key in ("error", "status", "root_cause", "ready", "url"):
+        if result.get(key) not in (None, "", [], {}):
+            bits.append(f"{key}={result[key]}")
+    if isinstance(result.get("pods"), list):
+        failing = [p for p in result["pods"] if not p.get("ready")]
+        bits.append(f"{len(result['pods'])} pods, {len(failing)} not ready")
+        bits.extend(f"{p.get('name')}: {p.get('reason')}/{p.get('category')}" for p in failing[:3])
+    if isinstance(result.get("images"), list):
+        for image in result["images"][:4]:
+            extra = " (cache hit)" if image.get("cache_hit") else ""
+            extra += " loaded" if image.get("loaded") else ""
+            bits.append(
+                f"{image.get('name') or image.get('image')} {image.get('tag') or image.get('status', '')}{extra}"
+            )
+    return "; ".join(str(b) for b in bits)[:300]
+
+
+def outcome_lines(result: RunResult) -> list[str]:
+    """The verification of a finished run, one line per check."""
+    checks = result.verification.get("checks", [])
+    return [f"{'✓' if c['ok'] else '✗'} {c['check']}: {c['detail']}" for c in checks]
+
+
+def outcome_title(result: RunResult) -> str:
+    state = "recovered and verified" if result.ok else "not verified"
+    return f"shipshape: {state} (incident #{result.incident_id}, {result.brain}, {result.model_calls} model calls)"

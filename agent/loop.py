@@ -228,7 +228,7 @@ class Agent:
             approval = self.approver.ask(call.name, call.input, call.why)
             if approval.answer == "no":
                 why = approval.reason or "no reason given"
-                return self._fail(call, f"the user declined {call.name}: {why}", denied=True)
+                return self._fail(call, f"{call.name} was not approved: {why}", denied=True)
             if approval.answer == "session":
                 self.policy.session_approved.add(call.name)
         self.listener("call", {"tool": call.name, "input": call.input, "why": call.why})

@@ -31,9 +31,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from agent.cli import build, chat, cluster, diagnose, errors
+    from agent.cli import build, chat, cluster, diagnose, errors, serve
 
-    for module in (build, cluster, diagnose, errors, chat):
+    for module in (build, cluster, diagnose, errors, chat, serve):
         module.register(app)
 
 

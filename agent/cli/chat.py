@@ -77,7 +77,7 @@ class _Live:
         self.out = out
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
-        from agent.chat import summarise_input
+        from agent.chat import result_gist, summarise_input
 
         if kind == "thought":
             self.out.print(f"[cyan]{data['brain']}[/cyan]: {data['text']}", markup=True, highlight=False)
@@ -85,7 +85,8 @@ class _Live:
             self.out.print(f"  [bold]→ {data['tool']}[/bold]({summarise_input(data['input'])})", highlight=False)
         elif kind == "result":
             mark = "[green]✓[/green]" if data["ok"] else "[red]✗[/red]"
-            self.out.print(f"    {mark} {data['tool']} in {data['seconds']:.1f} s{_gist(data['result'])}")
+            gist = result_gist(data["result"])
+            self.out.print(f"    {mark} {data['tool']} in {data['seconds']:.1f} s" + (f": {gist}" if gist else ""))
         elif kind in ("error", "denied"):
             self.out.print(f"    [red]✗ {data['tool']}[/red]: {data['error']}", highlight=False)
         elif kind == "planned":
@@ -94,37 +95,15 @@ class _Live:
             self.out.print(f"[yellow]{data['text']}[/yellow]")
 
 
-def _gist(result: dict[str, Any]) -> str:
-    """A few words on a result: the fields people look for first."""
-    bits = []
-    for key in ("error", "status", "root_cause", "ready", "url"):
-        if result.get(key) not in (None, "", [], {}):
-            bits.append(f"{key}={result[key]}")
-    if isinstance(result.get("pods"), list):
-        failing = [p for p in result["pods"] if not p.get("ready")]
-        bits.append(f"{len(result['pods'])} pods, {len(failing)} not ready")
-        bits.extend(f"{p.get('name')}: {p.get('reason')}/{p.get('category')}" for p in failing[:3])
-    if isinstance(result.get("images"), list):
-        bits.extend(
-            f"{i.get('name')} {i.get('tag', '')}{' (cache hit)' if i.get('cache_hit') else ''}"
-            f"{' loaded' if i.get('loaded') else ''}"
-            for i in result["images"][:4]
-        )
-    return (": " + "; ".join(str(b) for b in bits))[:300] if bits else ""
-
-
 def _summary(out: Any, result: Any) -> None:
     from rich.panel import Panel
 
-    checks = result.verification.get("checks", [])
-    lines = [result.answer, ""]
-    lines += [f"{'✓' if c['ok'] else '✗'} {c['check']}: {c['detail']}" for c in checks]
-    title = "recovered and verified" if result.ok else "not verified"
+    from agent.chat import outcome_lines, outcome_title
+
     out.print(
         Panel(
-            "\n".join(lines),
-            title=f"shipshape: {title} (incident #{result.incident_id}, "
-            f"{result.brain}, {result.model_calls} model calls)",
+            "\n".join([result.answer, "", *outcome_lines(result)]),
+            title=outcome_title(result),
             border_style="green" if result.ok else "red",
         )
     )

@@ -28,15 +28,13 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, create_model
 
 from agent import tools as registry
-from agent.chat import BrainChoice
+from agent.chat import BrainChoice, outcome_lines, outcome_title
 from agent.frontends.session import (
     AgentFactory,
     Refuse,
     StepLines,
     agent_factory,
     open_context,
-    outcome_lines,
-    outcome_title,
     run_tool,
 )
 from agent.loop import Limits

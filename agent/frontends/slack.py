@@ -25,9 +25,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from agent.chat import summarise_input
+from agent.chat import outcome_lines, outcome_title, summarise_input
 from agent.errors import ShipshapeError
-from agent.frontends.session import AgentFactory, StepLines, outcome_lines, outcome_title
+from agent.frontends.session import AgentFactory, StepLines
 from agent.safety import Approval
 
 log = logging.getLogger("shipshape.slack")
