@@ -335,7 +335,9 @@ def test_deny_without_a_reason_and_an_unanswered_approval_count_as_no(rig_factor
     rig.click("shipshape_deny", rig.api.approvals()[0])
     rig.api.finals()
     rig.frontend.wait_idle()
-    assert rig.seen[0].denied and rig.seen[0].text.endswith("fix_prisma_targets was not approved: denied in Slack by <@U0OPS>")
+    assert rig.seen[0].denied and rig.seen[0].text.endswith(
+        "fix_prisma_targets was not approved: denied in Slack by <@U0OPS>"
+    )
 
     slow = rig_factory(approval_timeout=0.3)
     slow.mention("PrismaClientInitializationError", ts="1700000001.000100")
