@@ -32,7 +32,8 @@ Listener = Callable[[str, dict[str, Any]], None]
 class Limits:
     max_steps: int = 20
     max_seconds: float = 900.0
-    max_tokens: int = 200_000
+    # Input tokens are counted per request, the cached prefix included: 20 steps of a long history add up.
+    max_tokens: int = 500_000
 
 
 class LimitReached(Exception):
