@@ -1,8 +1,9 @@
 """shipshape.toml -> Project: the images, the cluster, the deployments, the budgets and the policy.
 
 Paths in the file are relative to the file's own directory; `Project` holds them resolved.
-Environment variables override the cluster connection so the same file works on a laptop and in CI:
-SHIPSHAPE_NODE_DOCKER_HOST, SHIPSHAPE_LOADER, KUBECONFIG.
+Environment variables override the node connection so the same file works on a laptop and in CI:
+SHIPSHAPE_NODE_DOCKER_HOST, SHIPSHAPE_LOADER. The kubeconfig is [cluster] kubeconfig when set, else KUBECONFIG,
+else ~/.kube/config.
 """
 
 from __future__ import annotations
