@@ -15,6 +15,7 @@ from pathlib import Path
 from bench import Result
 
 REPO = Path(__file__).resolve().parents[1]
+ROUNDS = 3
 
 
 def prompt_tokens() -> Result:
@@ -56,25 +57,33 @@ def scenario_one() -> list[Result]:
     from tests.scenario_kit import deploy, make_app, remove_app, rolled_out
     from tests.test_scenarios import break_with_host_only_image
 
+    agent_times, bare_times, steps, ok, calls = [], [], 0, True, 0
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "memory.db")
         app = make_app(Path(tmp), store)
         try:
             deploy(app)
-            break_with_host_only_image(app)
-            started = time.perf_counter()
-            result = make_agent(app.ctx, "rulebook", assume_yes=True).run("pods show ImagePullBackOff")
-            agent_seconds = time.perf_counter() - started
-            rolled_out(app.namespace, "todo-backend")
+            # Both sides use warm clients: importing the kubernetes package once is the process's cost, not
+            # the agent's. Rounds alternate so that a slow pod start does not favour one side.
+            app.ctx.kube.deployment(app.namespace, "todo-backend")
+            for _ in range(ROUNDS):
+                break_with_host_only_image(app)
+                started = time.perf_counter()
+                result = make_agent(app.ctx, "rulebook", assume_yes=True).run("pods show ImagePullBackOff")
+                agent_times.append(time.perf_counter() - started)
+                steps, ok, calls = len(result.steps), ok and result.ok, calls + result.model_calls
+                rolled_out(app.namespace, "todo-backend")
 
-            break_with_host_only_image(app)
-            started = time.perf_counter()
-            app.call("build_and_load_images", only=["backend"])
-            app.call("rollout_restart", namespace=app.namespace, deployment="todo-backend")
-            app.call("wait_for_rollout", namespace=app.namespace, deployment="todo-backend", timeout_seconds=120)
-            bare_seconds = time.perf_counter() - started
+                break_with_host_only_image(app)
+                started = time.perf_counter()
+                app.call("build_and_load_images", only=["backend"])
+                app.call("rollout_restart", namespace=app.namespace, deployment="todo-backend")
+                app.call("wait_for_rollout", namespace=app.namespace, deployment="todo-backend", timeout_seconds=120)
+                bare_times.append(time.perf_counter() - started)
+                rolled_out(app.namespace, "todo-backend")
         finally:
             remove_app(app)
+    agent_seconds, bare_seconds = statistics.median(agent_times), statistics.median(bare_times)
     ratio = agent_seconds / bare_seconds
     return [
         Result(
@@ -83,9 +92,9 @@ def scenario_one() -> list[Result]:
             "ratio",
             "<= 1.10",
             ratio <= 1.10,
-            f"agent {agent_seconds:.2f} s ({len(result.steps)} steps, ok={result.ok}), bare {bare_seconds:.2f} s",
+            f"medians of {ROUNDS}: agent {agent_seconds:.2f} s ({steps} steps, ok={ok}), bare {bare_seconds:.2f} s",
         ),
-        Result("scenario 1: model calls (rulebook)", float(result.model_calls), "calls", "0", result.model_calls == 0),
+        Result("scenario 1: model calls (rulebook)", float(calls), "calls", "0", calls == 0),
     ]
 
 

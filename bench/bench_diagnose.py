@@ -81,12 +81,14 @@ def grep_patterns(path: Path) -> None:
 
 
 MEASURE = """
-import json, resource, sys, time
+import json, sys, time
 from agent.diagnosis import diagnose_path
 t = time.perf_counter()
 d = diagnose_path(sys.argv[1])
 s = time.perf_counter() - t
-print(json.dumps({"seconds": s, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+# VmHWM is this process's own peak: ru_maxrss would also carry the parent's peak across vfork + exec.
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": s, "maxrss_kb": hwm,
                   "root_cause": d.root_cause, "exit_code": d.exit_code}))
 """
 
@@ -128,7 +130,7 @@ def throughput() -> list[Result]:
     note = f"{size_mb:.0f} MB, root cause {measured['root_cause']}, exit {measured['exit_code']}"
     return [
         Result("diagnose: throughput on a 1 GB log", round(mbps, 1), "MB/s", ">= 100", mbps >= 100, note),
-        Result("diagnose: peak memory (ru_maxrss)", round(peak_mb, 1), "MB", "<= 100", peak_mb <= 100),
+        Result("diagnose: peak memory (VmHWM)", round(peak_mb, 1), "MB", "<= 100", peak_mb <= 100),
         Result(
             "diagnose: time / grep -E -f time",
             round(ratio, 2),
