@@ -395,6 +395,27 @@ def _scheduling(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnos
     return None
 
 
+def _pull_failure_status(pod: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The kubelet reports a failed pull in an event a moment before the container status says so: the
+    container status the event implies, so the pull is classified the same way either way."""
+    failed = [e for e in _events_text(events, {"Failed"}) if "Failed to pull image" in str(e.get("message", ""))]
+    if not failed:
+        return None
+    message = str(failed[-1].get("message", ""))
+    containers = (pod.get("spec") or {}).get("containers") or []
+    named = [c for c in containers if f'"{c.get("image")}"' in message] or containers[:1]
+    if not named:
+        return None
+    container = named[0]
+    return {
+        "name": container.get("name", ""),
+        "image": container.get("image", ""),
+        "ready": False,
+        "restartCount": 0,
+        "state": {"waiting": {"reason": "ErrImagePull", "message": message}},
+    }
+
+
 def _from_events(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnosis | None:
     mount = [e for e in _events_text(events, {"FailedMount"}) if _CONFIG_MISSING.search(str(e.get("message")))]
     if mount:
@@ -475,6 +496,11 @@ def diagnose(
         waiting_ok = all(
             ((c.get("state") or {}).get("waiting") or {}).get("reason", "") in PROGRESSING_WAITING for c in statuses
         )
+        pull = _pull_failure_status(pod, events)
+        if pull is not None:
+            found = _container_diagnosis(pod, pull, specs.get(str(pull["name"]), {}), events, exists)
+            if found is not None:
+                return found
         found = _from_events(pod, events)
         if found is not None and (waiting_ok or phase != "Pending"):
             return found

@@ -42,10 +42,18 @@ NEWBACK=$(json_tag "$DEMO/build2.json" backend)
 echo "new backend image $NEWBACK is on the host, not on the node"
 helm upgrade todo "$DEMO/chart" -n "$NS" --reuse-values \
   --set backend.image.repository="$(repo_of "$NEWBACK")" --set backend.image.tag="$(tag_of "$NEWBACK")" >/dev/null
-for _ in $(seq 1 60); do
-  if kubectl -n "$NS" get pods -l app=todo-backend \
-       -o jsonpath='{.items[*].status.containerStatuses[*].state.waiting.reason}' 2>/dev/null \
-       | grep -qE 'ImagePullBackOff|ErrImagePull'; then break; fi
+# wait until a live pod running the new image reports the failed pull (not a leftover of an earlier run)
+for _ in $(seq 1 90); do
+  if kubectl -n "$NS" get pods -l app=todo-backend -o json | "$ROOT/.venv/bin/python" -c '
+import json, sys
+image = sys.argv[1]
+for p in json.load(sys.stdin)["items"]:
+    if p["metadata"].get("deletionTimestamp"):
+        continue
+    for c in p["status"].get("containerStatuses", []):
+        if c["image"] == image and (c["state"].get("waiting") or {}).get("reason") in ("ErrImagePull", "ImagePullBackOff"):
+            sys.exit(0)
+sys.exit(1)' "$NEWBACK"; then break; fi
   sleep 1
 done
 kubectl -n "$NS" get pods
@@ -62,8 +70,13 @@ say "6. Independent check: rollout complete and /health answers 200"
 ok=0
 kubectl -n "$NS" rollout status deployment/todo-backend --timeout=60s || ok=1
 kubectl -n "$NS" rollout status deployment/todo-frontend --timeout=60s || ok=1
-POD_IP=$(kubectl -n "$NS" get pods -l app=todo-backend \
-  --field-selector=status.phase=Running -o jsonpath='{.items[0].status.podIP}')
+# a Ready pod that is not on its way out (a terminating pod may still say Running, without an address)
+POD_IP=$(kubectl -n "$NS" get pods -l app=todo-backend -o json | "$ROOT/.venv/bin/python" -c '
+import json, sys
+pods = json.load(sys.stdin)["items"]
+ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and p["status"].get("podIP")
+         and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
+print(ready[0]["status"]["podIP"] if ready else "")')
 CODE=$(curl -s -o /dev/null -w '%{http_code}' "http://$POD_IP:8000/health" || true)
 IMAGE=$(kubectl -n "$NS" get deploy todo-backend -o jsonpath='{.spec.template.spec.containers[0].image}')
 echo "backend runs $IMAGE; GET http://$POD_IP:8000/health -> $CODE; shipshape chat exit code $CHAT_RC"

@@ -206,3 +206,12 @@ def test_recorded_cases_from_skaffold_and_k8sgpt() -> None:
     for line in wrong:
         print("  wrong:", line)
     assert right / len(cases) >= 0.95, wrong
+
+
+def test_a_pull_failure_seen_in_events_before_the_status_says_so() -> None:
+    """The kubelet's Failed events can arrive while the container status still says ContainerCreating."""
+    early = pod("ContainerCreating")
+    d = diagnose(early, failed_pull(), image_exists=lambda ref: ref == "todo-backend:v2")
+    assert d is not None
+    assert (d.reason, d.category) == ("ErrImagePull", "image-not-on-node")
+    assert diagnose(pod("ContainerCreating"), [], image_exists=lambda ref: True) is None

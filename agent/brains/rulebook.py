@@ -264,9 +264,15 @@ class RulebookBrain:
             if not status.ok or status.result is None or i == MAX_STATUS_READS - 1:
                 return status
             live = _live(status.result)
-            failing = [p for p in live if not p.get("ready") and p.get("category")]
+            # "unknown" on a pod that is still starting is often the kubelet's events running ahead of its
+            # status: watching the rollout settles it, as it does a pod with no diagnosis yet.
+            failing = [p for p in live if not p.get("ready") and p.get("category") not in (None, "", "unknown")]
             unsettled = sorted(
-                {p["deployment"] for p in live if not p.get("ready") and not p.get("category") and p.get("deployment")}
+                {
+                    p["deployment"]
+                    for p in live
+                    if not p.get("ready") and p.get("category") in (None, "", "unknown") and p.get("deployment")
+                }
             )
             if failing or not unsettled:
                 return status
