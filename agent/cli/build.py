@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
     ) -> None:
         """Prisma check/fix, build with content tags, verify size and engine, load onto the node, record."""
-        from agent.cli.common import emit_json, load, make_context
+        from agent.cli.common import load, make_context
         from agent.tools.build import BuildInput, build_and_load_images
 
         project = load(config)
@@ -79,13 +79,7 @@ def register(app: typer.Typer) -> None:
             close = getattr(ctx.reporter, "close", None)
             if close:
                 close()
-        if json_mode:
-            emit_json(doc)
-        else:
-            _summary(doc, json_mode)
-        if not doc["ok"]:
-            typer.echo(f"shipshape: error: {_fail_line(doc)}", err=True)
-            raise typer.Exit(1)
+        _finish(doc, json_mode)
 
     @app.command()
     def verify(
@@ -94,20 +88,14 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
     ) -> None:
         """Sizes against budgets, the Prisma engine inside each image, images present on the node by ID."""
-        from agent.cli.common import emit_json, load, make_context
+        from agent.cli.common import load, make_context
         from agent.tools.verify import VerifyInput, verify_images
 
         project = load(config)
         project.select(only or None)
         ctx = make_context(project, json_mode)
         doc = verify_images(ctx, VerifyInput(only=only or None))
-        if json_mode:
-            emit_json(doc)
-        else:
-            _summary(doc, json_mode)
-        if not doc["ok"]:
-            typer.echo(f"shipshape: error: {_fail_line(doc)}", err=True)
-            raise typer.Exit(1)
+        _finish(doc, json_mode)
 
     @app.command()
     def undo(
@@ -158,3 +146,16 @@ def register(app: typer.Typer) -> None:
             emit_json({"ok": True, "path": str(written), "images": images, "charts": [str(c) for c in found.charts]})
         else:
             console().print(f"wrote {written} ({len(images)} image(s))", highlight=False)
+
+
+def _finish(doc: dict[str, Any], json_mode: bool) -> None:
+    """Print the document (JSON or the summary table) and exit 1 with a one-line reason when it failed."""
+    from agent.cli.common import emit_json
+
+    if json_mode:
+        emit_json(doc)
+    else:
+        _summary(doc, json_mode)
+    if not doc["ok"]:
+        typer.echo(f"shipshape: error: {_fail_line(doc)}", err=True)
+        raise typer.Exit(1)
