@@ -9,10 +9,21 @@ run that the model brain started (fallback) and continue from what has been obse
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from agent.brains.base import Observation, ToolCall, Trajectory, Turn
+from agent.brains.plan import (
+    Plan,
+    brief,
+    build_error,
+    built_ref,
+    dedupe,
+    live,
+    match,
+    prisma_status,
+    result_of,
+    short,
+)
 from agent.config import Project
 
 IMAGE_CATEGORIES = {"image-not-on-node", "image-not-found", "image-never-pull", "latest-tag-pull-always"}
@@ -38,29 +49,6 @@ READ_ONLY = {
 }
 MAX_BUILD_FIXES = 2
 MAX_STATUS_READS = 3
-# Failures the plan itself reads (a failed build is diagnosed, a failed wait is reported with its evidence).
-TOLERATED_FAILURES = {"build_and_load_images", "wait_for_rollout", "check_health", "verify_images"}
-
-
-@dataclass
-class Planned:
-    tool: str
-    input: dict[str, Any]
-    why: str
-
-
-@dataclass
-class Plan:
-    """Calls in order; `stop` ends the run with an explanation instead of further calls."""
-
-    calls: list[Planned] = field(default_factory=list)
-    stop: str = ""
-    # A stop that is a finding, not a failure ("nothing to fix").
-    benign: bool = False
-    summary: list[str] = field(default_factory=list)
-
-    def add(self, tool: str, why: str, **args: Any) -> None:
-        self.calls.append(Planned(tool, args, why))
 
 
 def _workflow(report: str) -> str:
@@ -89,9 +77,9 @@ class RulebookBrain:
     def next(self, trajectory: Trajectory, tools: list[dict[str, Any]] | None) -> Turn:
         workflow = _workflow(trajectory.report)
         plan = {"build": self._build_plan, "slow": self._slow_plan}.get(workflow, self._cluster_plan)(trajectory)
-        done, failure = self._match(plan, trajectory)
+        done, failure = match(plan, trajectory)
         if failure is not None:
-            return self._answer(trajectory, plan, f"{failure.call.name} failed: {failure.error or _short(failure)}")
+            return self._answer(trajectory, plan, f"{failure.call.name} failed: {failure.error or short(failure)}")
         if any(o.result and o.result.get("dry_run") for o in trajectory.observations()):
             rest = [p.tool for p in plan.calls[done:]]
             return self._answer(trajectory, plan, "dry run: nothing was changed", planned=rest)
@@ -117,27 +105,6 @@ class RulebookBrain:
 
     # -- matching the plan against what happened ----------------------------------------------------
 
-    @staticmethod
-    def _match(plan: Plan, traj: Trajectory) -> tuple[int, Observation | None]:
-        """How many planned calls already ran (in order), and the first of them that failed for good."""
-        observed = traj.observations()
-        i = 0
-        for k, item in enumerate(plan.calls):
-            j = next(
-                (
-                    x
-                    for x in range(i, len(observed))
-                    if observed[x].call.name == item.tool and observed[x].call.input == item.input
-                ),
-                None,
-            )
-            if j is None:
-                return k, None
-            if not observed[j].ok and item.tool not in TOLERATED_FAILURES:
-                return k, observed[j]
-            i = j + 1
-        return len(plan.calls), None
-
     # -- workflows ----------------------------------------------------------------------------------
 
     def _cluster_plan(self, traj: Trajectory) -> Plan:
@@ -150,7 +117,7 @@ class RulebookBrain:
         if not first.ok or first.result is None:
             plan.stop = f"the cluster could not be read: {first.error}"
             return plan
-        pods = [p for p in _live(first.result) if not p.get("ready") and p.get("category")]
+        pods = [p for p in live(first.result) if not p.get("ready") and p.get("category")]
         by_image = {i.deployment: i for i in self.project.images if i.deployment}
         prisma_images = {i.name for i in self.project.images if i.prisma_schema}
         image_fix: dict[str, dict[str, Any]] = {}
@@ -197,10 +164,10 @@ class RulebookBrain:
                 tail_lines=40,
             )
             plan.add("check_prisma_targets", "Is the engine's binary target in schema.prisma?", image=name)
-            check = _result(traj, "check_prisma_targets", {"image": name})
+            check = result_of(traj, "check_prisma_targets", {"image": name})
             if check is None:
                 return plan
-            if _prisma_status(check) == "missing-target":
+            if prisma_status(check) == "missing-target":
                 plan.add("fix_prisma_targets", "Add the missing binary target (with a .backup).", image=name)
         names = sorted(set(image_fix) | set(prisma_fix))
         plan.add(
@@ -208,13 +175,13 @@ class RulebookBrain:
             "Build the images the failing pods need and load them onto the node.",
             only=names,
         )
-        build = _result(traj, "build_and_load_images", {"only": names})
+        build = result_of(traj, "build_and_load_images", {"only": names})
         if build is None:
             return plan
         if not build.get("ok"):
-            plan.stop = "the build failed: " + _build_error(build)
+            plan.stop = "the build failed: " + build_error(build)
             return plan
-        built = {i["name"]: _ref(i) for i in build.get("images", [])}
+        built = {i["name"]: built_ref(i) for i in build.get("images", [])}
         deployments = []
         for name in names:
             image = self.project.image(name)
@@ -237,7 +204,7 @@ class RulebookBrain:
                     namespace=namespace,
                     deployment=image.deployment,
                 )
-        plan.calls = _dedupe(plan.calls)
+        plan.calls = dedupe(plan.calls)
         for deployment in deployments:
             plan.add(
                 "wait_for_rollout",
@@ -263,14 +230,14 @@ class RulebookBrain:
             status = statuses[i]
             if not status.ok or status.result is None or i == MAX_STATUS_READS - 1:
                 return status
-            live = _live(status.result)
+            pods = live(status.result)
             # "unknown" on a pod that is still starting is often the kubelet's events running ahead of its
             # status: watching the rollout settles it, as it does a pod with no diagnosis yet.
-            failing = [p for p in live if not p.get("ready") and p.get("category") not in (None, "", "unknown")]
+            failing = [p for p in pods if not p.get("ready") and p.get("category") not in (None, "", "unknown")]
             unsettled = sorted(
                 {
                     p["deployment"]
-                    for p in live
+                    for p in pods
                     if not p.get("ready") and p.get("category") in (None, "", "unknown") and p.get("deployment")
                 }
             )
@@ -312,7 +279,7 @@ class RulebookBrain:
                 return plan
             failed = [i for i in build.get("images", []) if i.get("error") or i.get("ok") is False]
             if not failed:
-                plan.stop = "the build failed: " + _build_error(build)
+                plan.stop = "the build failed: " + build_error(build)
                 return plan
             image = failed[0]
             log_path = image.get("log_path")
@@ -325,7 +292,7 @@ class RulebookBrain:
                 log_path=log_path,
                 image=image.get("name"),
             )
-            diagnosis = _result(traj, "detect_build_failures", {"log_path": log_path, "image": image.get("name")})
+            diagnosis = result_of(traj, "detect_build_failures", {"log_path": log_path, "image": image.get("name")})
             if diagnosis is None:
                 return plan
             plan.summary.append(f"{image.get('name')}: root cause {diagnosis.get('root_cause')}")
@@ -335,7 +302,9 @@ class RulebookBrain:
                 log_path=log_path,
                 image=image.get("name"),
             )
-            suggestions = _result(traj, "suggest_dockerfile_fixes", {"log_path": log_path, "image": image.get("name")})
+            suggestions = result_of(
+                traj, "suggest_dockerfile_fixes", {"log_path": log_path, "image": image.get("name")}
+            )
             if suggestions is None:
                 return plan
             # The best-ranked fix that still changes something (one applied before has an empty diff).
@@ -353,14 +322,14 @@ class RulebookBrain:
             if suggestions.get("signature"):
                 apply_args["signature"] = suggestions["signature"]
             plan.add("apply_fix", f"Apply the best-ranked fix: {fix.get('description')}", **apply_args)
-            if _result(traj, "apply_fix", plan.calls[-1].input) is None:
+            if result_of(traj, "apply_fix", plan.calls[-1].input) is None:
                 return plan
         return plan
 
     def _slow_plan(self, traj: Trajectory) -> Plan:
         plan = Plan()
         plan.add("verify_images", "Are the images cached on the node?")
-        check = _result(traj, "verify_images", {})
+        check = result_of(traj, "verify_images", {})
         if check is None:
             return plan
         missing = sorted(i["name"] for i in check.get("images", []) if not i.get("on_node"))
@@ -373,7 +342,7 @@ class RulebookBrain:
             "Load the missing images onto the node (no rebuild when unchanged).",
             only=missing,
         )
-        if _result(traj, "build_and_load_images", {"only": missing}) is None:
+        if result_of(traj, "build_and_load_images", {"only": missing}) is None:
             return plan
         plan.add("verify_images", "Confirm they are on the node now.", only=missing)
         return plan
@@ -388,13 +357,13 @@ class RulebookBrain:
         acted = [o for o in traj.observations() if o.ok and o.call.name not in READ_ONLY]
         if acted:
             lines.append("What I did:")
-            lines.extend(f"- {o.call.name} {_brief(o.call.input)}" for o in acted)
+            lines.extend(f"- {o.call.name} {brief(o.call.input)}" for o in acted)
         checks = [
             o for o in traj.observations() if o.call.name in ("wait_for_rollout", "check_health", "verify_images")
         ]
         if checks:
             lines.append("How it was checked:")
-            lines.extend(f"- {o.call.name} {_brief(o.call.input)}: {'ok' if o.ok else 'FAILED'}" for o in checks[-4:])
+            lines.extend(f"- {o.call.name} {brief(o.call.input)}: {'ok' if o.ok else 'FAILED'}" for o in checks[-4:])
         if planned:
             lines.append("Planned next: " + ", ".join(planned))
         if stop:
@@ -402,51 +371,3 @@ class RulebookBrain:
         for note in traj.notes:
             lines.append(f"Note: {note}")
         return Turn(text="\n".join(lines) or "Nothing to do.", final=True)
-
-
-def _live(status: dict[str, Any]) -> list[dict[str, Any]]:
-    """Pods that are not on their way out: a terminating pod's state says nothing about the rollout."""
-    return [p for p in status.get("pods", []) if p.get("reason") != "Terminating"]
-
-
-def _result(traj: Trajectory, tool: str, args: dict[str, Any]) -> dict[str, Any] | None:
-    """The result of the last successful call of `tool` with exactly `args`."""
-    for obs in reversed(traj.observations()):
-        if obs.call.name == tool and obs.call.input == args:
-            return obs.result if obs.result is not None else {"ok": False, "error": obs.error}
-    return None
-
-
-def _prisma_status(check: dict[str, Any]) -> str:
-    results = check.get("results") or check.get("images") or [check]
-    statuses = {str(r.get("status")) for r in results}
-    return "missing-target" if "missing-target" in statuses else next(iter(statuses), "unknown")
-
-
-def _ref(image: dict[str, Any]) -> str:
-    tag = str(image.get("ref") or image.get("tag") or "")
-    return tag if ":" in tag else f"{image.get('repository', image.get('name'))}:{tag}"
-
-
-def _build_error(build: dict[str, Any]) -> str:
-    errors = [f"{i.get('name')}: {i.get('error')}" for i in build.get("images", []) if i.get("error")]
-    return "; ".join(errors) or str(build.get("error", "see the build log"))
-
-
-def _short(obs: Observation) -> str:
-    return obs.text[:200]
-
-
-def _brief(args: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in args.items() if v not in (None, [], {}))
-
-
-def _dedupe(calls: list[Planned]) -> list[Planned]:
-    seen: list[tuple[str, str]] = []
-    out = []
-    for c in calls:
-        key = (c.tool, repr(sorted(c.input.items())))
-        if key not in seen:
-            seen.append(key)
-            out.append(c)
-    return out
