@@ -105,7 +105,7 @@ def test_chunked_body_is_forwarded_verbatim_and_stops_at_its_end(split: int) -> 
     import socket
     import threading
 
-    from agent.engines.docker import _forward
+    from agent.engines.imagecopy import _forward
 
     body = bytes(range(256)) * 40 + b"\r\n0\r\n\r\n" * 3  # data that looks like framing must not fool it
     wire = _chunked(body, [1, 4095, 17, 3000, 10, 5000])

@@ -2,7 +2,8 @@
 
 It drives the classic builder (dockerd 20.10 without buildx) through the SDK's low-level API so the build log
 can be streamed line by line, and it reads files out of an image without running it (create a container,
-`get_archive`, remove the container). Images move between daemons as streams, never as temporary files.
+`get_archive`, remove the container). Images move between daemons as streams, never as temporary files (the
+socket-to-socket copy lives in `agent.engines.imagecopy`).
 """
 
 from __future__ import annotations
@@ -10,13 +11,9 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import queue
 import re
-import socket
 import tarfile
-import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +23,12 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from agent.engines.imagecopy import copy_image
 from agent.errors import EngineUnavailable, ShipshapeError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 # Chunk size of image streams: big enough for throughput, small enough to keep memory flat.
 STREAM_CHUNK = 1024 * 1024
-PIECE = 1024 * 1024
 _STEP = re.compile(r"^Step \d+/\d+ : ")
 
 
@@ -304,18 +301,6 @@ class DockerEngine:
         except docker.errors.NotFound:
             raise ShipshapeError(f"image {ref} is not on {self.base_url}", code="no-image") from None
 
-    def _raw_connect(self) -> socket.socket | None:
-        """A plain socket to the daemon (unix or tcp without TLS); None for other transports."""
-        url = self.base_url
-        if url.startswith(("unix://", "http+unix://")):
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.connect(url.split("://", 1)[1])
-            return sock
-        if url.startswith(("tcp://", "http://")) and not os.environ.get("DOCKER_TLS_VERIFY"):
-            host, _, port = url.split("://", 1)[1].rstrip("/").rpartition(":")
-            return socket.create_connection((host, int(port)))
-        return None
-
     def copy_image_to(
         self, ref: str, target: DockerEngine, progress: Callable[[int], None] | None = None
     ) -> int | None:
@@ -324,49 +309,9 @@ class DockerEngine:
         The save response's HTTP chunks are forwarded verbatim as the load request's chunked body, so no
         byte is decoded, re-framed or stored: the copy runs at the daemons' speed. Returns the bytes moved,
         or None when a transport is not a plain socket (the caller then streams through the SDK).
+        See `agent.engines.imagecopy`.
         """
-        try:
-            source, sink = self._raw_connect(), target._raw_connect()
-        except OSError as exc:
-            raise ShipshapeError(f"cannot reach a daemon to copy {ref}: {exc}", code="load-failed") from None
-        if source is None or sink is None:
-            for sock in (source, sink):
-                if sock is not None:
-                    sock.close()
-            return None
-        with source, sink:
-            query = urllib.parse.urlencode({"names": ref})
-            source.sendall(
-                f"GET /v1.41/images/get?{query} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".encode()
-            )
-            status, headers, rest = _read_head(source)
-            if status != 200:
-                raise ShipshapeError(
-                    f"docker save {ref} on {self.base_url} failed: HTTP {status} {_drain(source, rest)[:200]}",
-                    code="no-image" if status == 404 else "load-failed",
-                )
-            length = headers.get("content-length")
-            framing = f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
-            sink.sendall(
-                f"POST /v1.41/images/load?quiet=1 HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar"
-                f"\r\n{framing}\r\nConnection: close\r\n\r\n".encode()
-            )
-            try:
-                moved = _forward(source, sink, rest, int(length) if length is not None else None, progress)
-            except OSError as exc:
-                # The node stopped reading (it rejected the archive or went away): its answer says why.
-                sink.settimeout(5)
-                try:
-                    status, _headers, rest = _read_head(sink)
-                    why = _drain(sink, rest).strip()[:300]
-                except (OSError, ShipshapeError):
-                    why = str(exc)
-                raise ShipshapeError(f"load into {target.base_url} failed: {why}", code="load-failed") from None
-            status, _headers, rest = _read_head(sink)
-            body = _drain(sink, rest)
-        if status != 200 or '"error"' in body:
-            raise ShipshapeError(f"load into {target.base_url} failed: {body.strip()[:300]}", code="load-failed")
-        return moved
+        return copy_image(ref, self.base_url, target.base_url, progress)
 
     def load_stream(self, chunks: Iterable[bytes]) -> list[str]:
         """`docker load` from a stream of chunks; returns the daemon's messages (e.g. 'Loaded image: ...')."""
@@ -380,115 +325,3 @@ class DockerEngine:
         except docker.errors.APIError as exc:
             raise ShipshapeError(f"load into {self.base_url} failed: {exc.explanation}", code="load-failed") from None
         return messages
-
-
-# -- raw HTTP over a daemon socket (the image copy) ---------------------------------------------------------
-
-
-def _read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """Status, lower-cased headers, and the body bytes already received."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        more = sock.recv(65536)
-        if not more:
-            raise ShipshapeError("the Docker daemon closed the connection mid-response", code="load-failed")
-        data += more
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        key, _, value = line.partition(":")
-        headers[key.strip().lower()] = value.strip()
-    return status, headers, rest
-
-
-def _drain(sock: socket.socket, rest: bytes) -> str:
-    """The rest of a Connection: close response, as text (chunk framing left in: only searched)."""
-    parts = [rest]
-    while more := sock.recv(65536):
-        parts.append(more)
-    return b"".join(parts).decode("utf-8", "replace")
-
-
-def _pieces(source: socket.socket, first: bytes) -> Iterator[bytes | bytearray]:
-    """What `source` sends, read ahead by a thread (at most 8 pieces of up to 1 MiB held), so that receiving
-    from one daemon overlaps sending to the other, as the two processes of `docker save | docker load` do."""
-    ahead: queue.Queue[bytes | bytearray | BaseException | None] = queue.Queue(maxsize=8)
-
-    def reader() -> None:
-        try:
-            while True:
-                piece = bytearray(PIECE)
-                count = source.recv_into(piece)
-                if count == 0:
-                    break
-                del piece[count:]
-                ahead.put(piece)
-            ahead.put(None)
-        except BaseException as exc:
-            ahead.put(exc)
-
-    if first:
-        yield first
-    thread = threading.Thread(target=reader, name="docker-save-reader", daemon=True)
-    thread.start()
-    while True:
-        item = ahead.get()
-        if item is None:
-            return
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-
-
-def _forward(
-    source: socket.socket,
-    sink: socket.socket,
-    first: bytes,
-    length: int | None,
-    progress: Callable[[int], None] | None,
-) -> int:
-    """Copy the response body from `source` to `sink` verbatim; stop at its end: Content-Length bytes, or
-    the zero-size chunk of chunked framing (only the chunk-size lines are looked at, never the data)."""
-    moved = 0
-    skip = 0  # bytes of chunk data (+ its CRLF) still to pass through
-    line = b""  # a chunk-size line split across two reads
-    last = False  # the zero-size chunk was seen: only its CRLF remains
-    for src in _pieces(source, first):
-        end = len(src)
-        done = False
-        if length is not None:
-            take = min(end, length - moved)
-            sink.sendall(memoryview(src)[:take])
-            moved += take
-            done = moved >= length
-        else:
-            pos = 0
-            while pos < end:
-                if skip:
-                    step = min(skip, end - pos)
-                    skip -= step
-                    pos += step
-                    if last and not skip:
-                        done = True
-                        break
-                    continue
-                newline = src.find(b"\n", pos, end)
-                if newline < 0:
-                    line += bytes(src[pos:end])
-                    pos = end
-                    break
-                line += bytes(src[pos : newline + 1])
-                pos = newline + 1
-                size = int(line.split(b";")[0].strip() or b"0", 16)
-                line = b""
-                skip = size + 2
-                last = size == 0
-            sink.sendall(memoryview(src)[:pos])
-            moved += pos
-        if progress:
-            progress(moved)
-        if done:
-            return moved
-    raise ShipshapeError("docker save stopped before the image was complete", code="load-failed")
