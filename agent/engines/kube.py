@@ -2,7 +2,7 @@
 
 Objects come back as the API server serialises them (camelCase dicts, as `kubectl get -o json` prints
 them), read with `_preload_content=False` so that no model classes are built: that keeps a 50-pod status
-well under a second and gives agent/poddiag.py exactly the shape it reads. Every write checks the project's
+well under a second and gives agent/poddiag exactly the shape it reads. Every write checks the project's
 allowed namespaces first. Expected failures (no kubeconfig, API server down, unknown namespace or
 deployment) raise ShipshapeError / EngineUnavailable with one line a user can act on.
 """
@@ -11,33 +11,20 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.engines import rollout
 from agent.errors import EngineUnavailable, ShipshapeError
-from agent.poddiag import PodDiagnosis, diagnose, is_ready
+from agent.poddiag import PodDiagnosis, diagnose
 
 if TYPE_CHECKING:
     from agent.config import Project
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-REVISION = "deployment.kubernetes.io/revision"
-# Failures that no amount of waiting fixes: wait_for_rollout returns on them at once.
-DEFINITIVE = {
-    "image-not-on-node",
-    "image-not-found",
-    "registry-unreachable",
-    "registry-auth",
-    "image-never-pull",
-    "latest-tag-pull-always",
-    "crash-loop",
-    "oom-killed",
-    "config-missing",
-}
 REQUEST_TIMEOUT = (5, 30)
 
 
@@ -397,45 +384,9 @@ class KubeEngine:
         finally:
             w.stop()
 
-    def _observed(self, namespace: str, name: str, deadline: float) -> dict[str, Any]:
-        """The deployment once its controller has seen the latest spec (observedGeneration)."""
-        dep = self.deployment(namespace, name)
-        while (dep.get("status") or {}).get("observedGeneration", 0) < dep["metadata"].get("generation", 0):
-            left = int(deadline - time.monotonic())
-            if left <= 0:
-                break
-            for event in self._watch(
-                self.apps.list_namespaced_deployment,
-                namespace,
-                field_selector=f"metadata.name={name}",
-                timeout_seconds=max(left, 1),
-                resource_version=dep["metadata"]["resourceVersion"],
-            ):
-                obj = event.get("object") or {}
-                if event.get("type") == "ERROR":
-                    dep = self.deployment(namespace, name)  # the watch expired: start again from now
-                    break
-                if event.get("type") in ("ADDED", "MODIFIED") and obj.get("metadata"):
-                    dep = obj
-                    status = dep.get("status") or {}
-                    if status.get("observedGeneration", 0) >= dep["metadata"].get("generation", 0):
-                        break
-        return dep
-
     def new_replicaset(self, namespace: str, dep: dict[str, Any]) -> dict[str, Any] | None:
         """The deployment's current ReplicaSet: the one with the deployment's revision."""
-        revision = (dep["metadata"].get("annotations") or {}).get(REVISION)
-        labels = dep["spec"]["selector"].get("matchLabels") or {}
-        selector = ",".join(f"{k}={v}" for k, v in labels.items())
-        owned = [
-            rs
-            for rs in self.replicasets(namespace, selector)
-            if any(r.get("uid") == dep["metadata"]["uid"] for r in rs["metadata"].get("ownerReferences") or [])
-        ]
-        for rs in owned:
-            if (rs["metadata"].get("annotations") or {}).get(REVISION) == revision:
-                return rs
-        return max(owned, key=lambda rs: int((rs["metadata"].get("annotations") or {}).get(REVISION, 0)), default=None)
+        return rollout.new_replicaset(self, namespace, dep)
 
     def watch_rollout(
         self,
@@ -448,85 +399,9 @@ class KubeEngine:
 
         Old pods are not waited for (they linger ~55 s after termination). Returns ready, seconds,
         the new pods' summaries, and on failure the failing pod's diagnosis (with events and log lines).
+        The watch itself lives in agent/engines/rollout.py.
         """
-        start = time.monotonic()
-        deadline = start + timeout
-        dep = self._observed(namespace, name, deadline)
-        desired = int(dep["spec"].get("replicas", 1) or 0)
-        rs = self.new_replicaset(namespace, dep)
-        result: dict[str, Any] = {
-            "namespace": namespace,
-            "deployment": name,
-            "desired": desired,
-            "ready": False,
-            "timed_out": False,
-            "diagnosis": None,
-        }
-        if rs is None:
-            result.update(
-                seconds=round(time.monotonic() - start, 3), pods=[], error="the deployment has no ReplicaSet yet"
-            )
-            return result
-        template_hash = rs["metadata"]["labels"].get("pod-template-hash", "")
-        labels = dict(dep["spec"]["selector"].get("matchLabels") or {})
-        labels["pod-template-hash"] = template_hash
-        selector = ",".join(f"{k}={v}" for k, v in labels.items())
-        listing = self._raw(self.core.list_namespaced_pod, namespace, label_selector=selector)
-        pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
-        version = listing["metadata"].get("resourceVersion")
-        failed: dict[str, Any] | None = None
-
-        def verdict() -> bool:
-            nonlocal failed
-            live = [p for p in pods.values() if not p["metadata"].get("deletionTimestamp")]
-            for p in live:
-                found = diagnose(p)
-                if found is not None and found.category in DEFINITIVE:
-                    failed = p
-                    return True
-            return sum(1 for p in live if is_ready(p)) >= desired
-
-        done = verdict()
-        while not done and time.monotonic() < deadline:
-            left = max(int(deadline - time.monotonic()) + 1, 1)
-            for event in self._watch(
-                self.core.list_namespaced_pod,
-                namespace,
-                label_selector=selector,
-                resource_version=version,
-                timeout_seconds=left,
-            ):
-                obj = event.get("object") or {}
-                if event.get("type") == "ERROR" or not obj.get("metadata"):
-                    version = None  # expired: relist
-                    break
-                version = obj["metadata"].get("resourceVersion", version)
-                if event.get("type") == "DELETED":
-                    pods.pop(obj["metadata"]["name"], None)
-                else:
-                    pods[obj["metadata"]["name"]] = obj
-                if verdict() or time.monotonic() >= deadline:
-                    done = True
-                    break
-            if not done and version is None:
-                listing = self._raw(self.core.list_namespaced_pod, namespace, label_selector=selector)
-                pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
-                version = listing["metadata"].get("resourceVersion")
-                done = verdict()
-        result["seconds"] = round(time.monotonic() - start, 3)
-        result["revision"] = (rs["metadata"].get("annotations") or {}).get(REVISION)
-        result["pods"] = [_summary(p) for p in pods.values()]
-        result["ready_pods"] = sum(1 for p in pods.values() if is_ready(p))
-        if failed is None:
-            result["ready"] = done and sum(1 for p in pods.values() if is_ready(p)) >= desired
-            result["timed_out"] = not result["ready"]
-            if result["timed_out"]:
-                failed = next((p for p in pods.values() if not is_ready(p)), None)
-        if failed is not None:
-            found = self.diagnose_pod(namespace, failed, image_exists=image_exists)
-            result["diagnosis"] = found.to_dict() if found else None
-            result["failed_pod"] = failed["metadata"]["name"]
-        return result
+        return rollout.watch_rollout(self, namespace, name, timeout, image_exists)
 
     def diagnose_pod(
         self,
@@ -545,13 +420,3 @@ class KubeEngine:
             if logs:
                 found = diagnose(pod, events, logs, image_exists)
         return found
-
-
-def _summary(pod: dict[str, Any]) -> dict[str, Any]:
-    status = pod.get("status") or {}
-    return {
-        "name": pod["metadata"]["name"],
-        "phase": status.get("phase", ""),
-        "ready": is_ready(pod),
-        "pod_ip": status.get("podIP") or "",
-    }

@@ -1,40 +1,16 @@
-"""Why is this pod not healthy? Pure functions over a pod's status, its events and its last log lines.
-
-Input is the pod as the API server serialises it (camelCase keys, as `kubectl get pod -o json` prints it),
-its events as dicts (`type`, `reason`, `message`), its last log lines, and a callable telling whether an
-image exists on the build host (True / False / None when that cannot be known). No I/O happens here, so the
-same code classifies live pods and recorded cases (tests/fixtures/pod_cases).
-
-`diagnose()` returns None for a healthy or normally progressing pod, else a PodDiagnosis whose `reason` is
-Kubernetes' own word (ImagePullBackOff, CrashLoopBackOff, OOMKilled, Unschedulable, ...) and whose `category`
-is one of CATEGORIES: the root cause shipshape acts on.
+"""diagnose(): a pod's container statuses first, then scheduling, probes and events, with log signals added
+for crashes and failing probes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
-CATEGORIES = (
-    "image-not-on-node",
-    "image-not-found",
-    "registry-unreachable",
-    "registry-auth",
-    "image-never-pull",
-    "latest-tag-pull-always",
-    "crash-loop",
-    "oom-killed",
-    "config-missing",
-    "unschedulable",
-    "probe-failing",
-    "unknown",
-)
+from agent.poddiag.model import ImageExists, PodDiagnosis, _events_text, _last_warning, _one_line, is_ready
+from agent.poddiag.pull import PULL_REASONS, _pull_failure, _pull_failure_status
 
-ImageExists = Callable[[str], bool | None]
-
-PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "ErrImagePullBackOff"}
 # Waiting reasons that are a normal step of starting a container, not a failure.
 PROGRESSING_WAITING = {"ContainerCreating", "PodInitializing", ""}
 # Waiting reasons that are failures with no finer category here; the reason itself is reported.
@@ -49,21 +25,6 @@ OTHER_FAILED_WAITING = {
     "ContainerCannotRun",
 }
 
-_NOT_FOUND = re.compile(
-    r"manifest unknown|manifest for \S+ not found|not found: manifest|repository does not exist|"
-    r"name unknown|: not found|NotFound|404 Not Found",
-    re.I,
-)
-_AUTH = re.compile(
-    r"unauthorized|authentication required|no basic auth credentials|401 Unauthorized|403 Forbidden|"
-    r"denied: requested access|incorrect username or password|pull access denied",
-    re.I,
-)
-_NETWORK = re.compile(
-    r"no such host|dial tcp|connection refused|i/o timeout|TLS handshake timeout|network is unreachable|"
-    r"Temporary failure in name resolution|server misbehaving|context deadline exceeded|EOF$",
-    re.I,
-)
 _CONFIG_MISSING = re.compile(
     r'(configmap|secret)s? "?[\w.-]+"? not found|couldn\'t find key|configmap references non-existent|'
     r"secret references non-existent",
@@ -96,83 +57,15 @@ LOG_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-@dataclass
-class PodDiagnosis:
-    """What is wrong with one pod: Kubernetes' reason, shipshape's category, the evidence, the next step."""
-
-    reason: str
-    category: str
-    evidence: str
-    next_step: str
-    container: str = ""
-    image: str = ""
-    log_signals: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def image_tag(image: str) -> str:
-    """The tag of an image reference ('' when it names none; digests count as a tag)."""
-    if "@" in image:
-        return image.split("@", 1)[1]
-    last = image.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else ""
-
-
-def registry_host(image: str) -> str:
-    """The registry host an image reference names explicitly ('' for Docker Hub's short names)."""
-    first, sep, _ = image.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return ""
-
-
 def log_signals(lines: Iterable[str]) -> list[str]:
     """The known root causes named in these log lines, in LOG_SIGNALS order."""
     text = "\n".join(lines)
     return [name for name, pattern in LOG_SIGNALS if pattern.search(text)]
 
 
-def is_ready(pod: dict[str, Any]) -> bool:
-    """The pod's Ready condition is True."""
-    for cond in (pod.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Ready":
-            return cond.get("status") == "True"
-    return False
-
-
-def _events_text(events: list[dict[str, Any]], reasons: set[str] | None = None) -> list[dict[str, Any]]:
-    picked = [e for e in events if reasons is None or e.get("reason") in reasons]
-    return sorted(picked, key=_event_time)
-
-
-def _event_time(event: dict[str, Any]) -> str:
-    return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
-
-
-def _last_warning(events: list[dict[str, Any]]) -> dict[str, Any] | None:
-    warnings = [e for e in _events_text(events) if e.get("type") == "Warning"]
-    return warnings[-1] if warnings else None
-
-
 def _container_specs(pod: dict[str, Any]) -> dict[str, dict[str, Any]]:
     spec = pod.get("spec") or {}
     return {c.get("name", ""): c for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])}
-
-
-def _pull_policy(spec: dict[str, Any], image: str) -> str:
-    if spec.get("imagePullPolicy"):
-        return str(spec["imagePullPolicy"])
-    if not spec:
-        return ""  # a recorded status without the pod's spec: the policy is not known
-    # Kubernetes' default: Always for :latest or no tag, IfNotPresent otherwise.
-    return "Always" if image_tag(image) in ("", "latest") else "IfNotPresent"
-
-
-def _one_line(text: str, limit: int = 400) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _with_logs(diag: PodDiagnosis, logs: list[str]) -> PodDiagnosis:
@@ -189,72 +82,6 @@ def _with_logs(diag: PodDiagnosis, logs: list[str]) -> PodDiagnosis:
         if tail and "log:" not in diag.evidence:
             diag.evidence = _one_line(f"{diag.evidence}; last log line: {tail.strip()}")
     return diag
-
-
-def _pull_failure(
-    reason: str,
-    message: str,
-    container: str,
-    image: str,
-    spec: dict[str, Any],
-    events: list[dict[str, Any]],
-    image_exists: ImageExists,
-) -> PodDiagnosis:
-    failed = [
-        e for e in _events_text(events, {"Failed"}) if str(e.get("message", "")).lower().startswith("failed to pull")
-    ]
-    detail = _one_line(str(failed[-1].get("message", "")) if failed else message)
-    evidence = detail or f"{reason} for {image}"
-    text = f"{message}\n" + "\n".join(str(e.get("message", "")) for e in failed)
-    policy = _pull_policy(spec, image)
-    on_host = image_exists(image)
-
-    def made(category: str, step: str) -> PodDiagnosis:
-        return PodDiagnosis(reason, category, evidence, step, container, image)
-
-    if policy == "Always" and image_tag(image) in ("", "latest"):
-        hint = "" if on_host is not False else " (it is not on the build host either: build it first)"
-        return made(
-            "latest-tag-pull-always",
-            f"{image} uses the latest tag, so Kubernetes pulls it on every start (imagePullPolicy "
-            f"Always) and a loaded image is never used: give it a versioned tag and set "
-            f"imagePullPolicy: IfNotPresent{hint}",
-        )
-    if on_host:
-        return made(
-            "image-not-on-node",
-            f"{image} exists on the build host but not on the cluster's node: load it into the node "
-            f"(shipshape build loads it), then restart the deployment",
-        )
-    if _NOT_FOUND.search(text):
-        return made(
-            "image-not-found",
-            f"no registry has {image} and the build host does not either: check the image name and tag, or build it",
-        )
-    if _AUTH.search(text):
-        return made(
-            "registry-auth",
-            f"the registry refused to serve {image} without credentials: add an imagePullSecret or "
-            f"log in to the registry on the node",
-        )
-    if _NETWORK.search(text):
-        if on_host is False and not registry_host(image):
-            return made(
-                "image-not-found",
-                f"{image} is on neither the build host nor the node, and the registry cannot be "
-                f"reached: build it and load it into the node (or fix the image name)",
-            )
-        return made(
-            "registry-unreachable",
-            f"the node cannot reach the registry for {image}: check DNS and network, or build the "
-            f"image locally and load it into the node",
-        )
-    if on_host is False:
-        return made(
-            "image-not-found",
-            f"{image} cannot be pulled and the build host does not have it: build it, or fix the name",
-        )
-    return made("unknown", f"the pull of {image} failed: read the pod's events (kubectl describe pod)")
 
 
 def _terminated(term: dict[str, Any]) -> str:
@@ -395,27 +222,6 @@ def _scheduling(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnos
     return None
 
 
-def _pull_failure_status(pod: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The kubelet reports a failed pull in an event a moment before the container status says so: the
-    container status the event implies, so the pull is classified the same way either way."""
-    failed = [e for e in _events_text(events, {"Failed"}) if "Failed to pull image" in str(e.get("message", ""))]
-    if not failed:
-        return None
-    message = str(failed[-1].get("message", ""))
-    containers = (pod.get("spec") or {}).get("containers") or []
-    named = [c for c in containers if f'"{c.get("image")}"' in message] or containers[:1]
-    if not named:
-        return None
-    container = named[0]
-    return {
-        "name": container.get("name", ""),
-        "image": container.get("image", ""),
-        "ready": False,
-        "restartCount": 0,
-        "state": {"waiting": {"reason": "ErrImagePull", "message": message}},
-    }
-
-
 def _from_events(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnosis | None:
     mount = [e for e in _events_text(events, {"FailedMount"}) if _CONFIG_MISSING.search(str(e.get("message")))]
     if mount:
@@ -517,20 +323,3 @@ def diagnose(
                 "read the pod's events and logs",
             )
     return None
-
-
-def pod_summary(pod: dict[str, Any]) -> dict[str, Any]:
-    """Name, phase, readiness, restarts and first image of a pod, for tables and JSON."""
-    meta = pod.get("metadata") or {}
-    status = pod.get("status") or {}
-    statuses = status.get("containerStatuses") or []
-    containers = (pod.get("spec") or {}).get("containers") or []
-    return {
-        "namespace": meta.get("namespace", ""),
-        "name": meta.get("name", ""),
-        "phase": status.get("phase", ""),
-        "ready": is_ready(pod),
-        "restarts": sum(int(c.get("restartCount") or 0) for c in statuses),
-        "image": containers[0].get("image", "") if containers else "",
-        "pod_ip": status.get("podIP") or "",
-    }

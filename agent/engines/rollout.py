@@ -1,0 +1,172 @@
+"""Watching a deployment's rollout until its new ReplicaSet's pods are Ready or one fails for good.
+
+KubeEngine.watch_rollout is the entry point; this module holds the watch itself and what only it uses, on top of
+the engine's reads and watch stream (so it needs no client import of its own).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from agent.poddiag import diagnose, is_ready
+
+if TYPE_CHECKING:
+    from agent.engines.kube import KubeEngine
+
+REVISION = "deployment.kubernetes.io/revision"
+# Failures that no amount of waiting fixes: wait_for_rollout returns on them at once.
+DEFINITIVE = {
+    "image-not-on-node",
+    "image-not-found",
+    "registry-unreachable",
+    "registry-auth",
+    "image-never-pull",
+    "latest-tag-pull-always",
+    "crash-loop",
+    "oom-killed",
+    "config-missing",
+}
+
+
+def observed_deployment(kube: KubeEngine, namespace: str, name: str, deadline: float) -> dict[str, Any]:
+    """The deployment once its controller has seen the latest spec (observedGeneration)."""
+    dep = kube.deployment(namespace, name)
+    while (dep.get("status") or {}).get("observedGeneration", 0) < dep["metadata"].get("generation", 0):
+        left = int(deadline - time.monotonic())
+        if left <= 0:
+            break
+        for event in kube._watch(
+            kube.apps.list_namespaced_deployment,
+            namespace,
+            field_selector=f"metadata.name={name}",
+            timeout_seconds=max(left, 1),
+            resource_version=dep["metadata"]["resourceVersion"],
+        ):
+            obj = event.get("object") or {}
+            if event.get("type") == "ERROR":
+                dep = kube.deployment(namespace, name)  # the watch expired: start again from now
+                break
+            if event.get("type") in ("ADDED", "MODIFIED") and obj.get("metadata"):
+                dep = obj
+                status = dep.get("status") or {}
+                if status.get("observedGeneration", 0) >= dep["metadata"].get("generation", 0):
+                    break
+    return dep
+
+
+def new_replicaset(kube: KubeEngine, namespace: str, dep: dict[str, Any]) -> dict[str, Any] | None:
+    """The deployment's current ReplicaSet: the one with the deployment's revision."""
+    revision = (dep["metadata"].get("annotations") or {}).get(REVISION)
+    labels = dep["spec"]["selector"].get("matchLabels") or {}
+    selector = ",".join(f"{k}={v}" for k, v in labels.items())
+    owned = [
+        rs
+        for rs in kube.replicasets(namespace, selector)
+        if any(r.get("uid") == dep["metadata"]["uid"] for r in rs["metadata"].get("ownerReferences") or [])
+    ]
+    for rs in owned:
+        if (rs["metadata"].get("annotations") or {}).get(REVISION) == revision:
+            return rs
+    return max(owned, key=lambda rs: int((rs["metadata"].get("annotations") or {}).get(REVISION, 0)), default=None)
+
+
+def watch_rollout(
+    kube: KubeEngine,
+    namespace: str,
+    name: str,
+    timeout: float = 120.0,
+    image_exists: Callable[[str], bool | None] | None = None,
+) -> dict[str, Any]:
+    """Watch until the new ReplicaSet's pods are all Ready, one of them fails for good, or time runs out.
+
+    Old pods are not waited for (they linger ~55 s after termination). Returns ready, seconds,
+    the new pods' summaries, and on failure the failing pod's diagnosis (with events and log lines).
+    """
+    start = time.monotonic()
+    deadline = start + timeout
+    dep = observed_deployment(kube, namespace, name, deadline)
+    desired = int(dep["spec"].get("replicas", 1) or 0)
+    rs = new_replicaset(kube, namespace, dep)
+    result: dict[str, Any] = {
+        "namespace": namespace,
+        "deployment": name,
+        "desired": desired,
+        "ready": False,
+        "timed_out": False,
+        "diagnosis": None,
+    }
+    if rs is None:
+        result.update(seconds=round(time.monotonic() - start, 3), pods=[], error="the deployment has no ReplicaSet yet")
+        return result
+    template_hash = rs["metadata"]["labels"].get("pod-template-hash", "")
+    labels = dict(dep["spec"]["selector"].get("matchLabels") or {})
+    labels["pod-template-hash"] = template_hash
+    selector = ",".join(f"{k}={v}" for k, v in labels.items())
+    listing = kube._raw(kube.core.list_namespaced_pod, namespace, label_selector=selector)
+    pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
+    version = listing["metadata"].get("resourceVersion")
+    failed: dict[str, Any] | None = None
+
+    def verdict() -> bool:
+        nonlocal failed
+        live = [p for p in pods.values() if not p["metadata"].get("deletionTimestamp")]
+        for p in live:
+            found = diagnose(p)
+            if found is not None and found.category in DEFINITIVE:
+                failed = p
+                return True
+        return sum(1 for p in live if is_ready(p)) >= desired
+
+    done = verdict()
+    while not done and time.monotonic() < deadline:
+        left = max(int(deadline - time.monotonic()) + 1, 1)
+        for event in kube._watch(
+            kube.core.list_namespaced_pod,
+            namespace,
+            label_selector=selector,
+            resource_version=version,
+            timeout_seconds=left,
+        ):
+            obj = event.get("object") or {}
+            if event.get("type") == "ERROR" or not obj.get("metadata"):
+                version = None  # expired: relist
+                break
+            version = obj["metadata"].get("resourceVersion", version)
+            if event.get("type") == "DELETED":
+                pods.pop(obj["metadata"]["name"], None)
+            else:
+                pods[obj["metadata"]["name"]] = obj
+            if verdict() or time.monotonic() >= deadline:
+                done = True
+                break
+        if not done and version is None:
+            listing = kube._raw(kube.core.list_namespaced_pod, namespace, label_selector=selector)
+            pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
+            version = listing["metadata"].get("resourceVersion")
+            done = verdict()
+    result["seconds"] = round(time.monotonic() - start, 3)
+    result["revision"] = (rs["metadata"].get("annotations") or {}).get(REVISION)
+    result["pods"] = [_summary(p) for p in pods.values()]
+    result["ready_pods"] = sum(1 for p in pods.values() if is_ready(p))
+    if failed is None:
+        result["ready"] = done and sum(1 for p in pods.values() if is_ready(p)) >= desired
+        result["timed_out"] = not result["ready"]
+        if result["timed_out"]:
+            failed = next((p for p in pods.values() if not is_ready(p)), None)
+    if failed is not None:
+        found = kube.diagnose_pod(namespace, failed, image_exists=image_exists)
+        result["diagnosis"] = found.to_dict() if found else None
+        result["failed_pod"] = failed["metadata"]["name"]
+    return result
+
+
+def _summary(pod: dict[str, Any]) -> dict[str, Any]:
+    status = pod.get("status") or {}
+    return {
+        "name": pod["metadata"]["name"],
+        "phase": status.get("phase", ""),
+        "ready": is_ready(pod),
+        "pod_ip": status.get("podIP") or "",
+    }
