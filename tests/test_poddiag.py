@@ -1,4 +1,4 @@
-"""The pod diagnosis (agent/poddiag.py) on hand-made pods with the event texts seen on this machine's
+"""The pod diagnosis (agent/poddiag/) on hand-made pods with the event texts seen on this machine's
 cluster, and on recorded cases that no one here wrote (Skaffold's and k8sgpt's tests, in
 tests/fixtures/pod_cases)."""
 

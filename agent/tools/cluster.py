@@ -1,6 +1,6 @@
 """Tools: the agent's eyes and hands on the cluster.
 
-cluster_status (read): deployments and pods, every unhealthy pod diagnosed (agent/poddiag.py);
+cluster_status (read): deployments and pods, every unhealthy pod diagnosed (agent/poddiag/);
 pod_logs (read): bounded, redacted log tails; rollout_restart (write); wait_for_rollout (read: watches
 until the new pods are Ready or fail); check_health (read: HTTP GET on a Ready pod); helm_upgrade (write:
 `helm upgrade --install` with the tags of the latest successful builds).
