@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import threading
 import time
 import uuid
@@ -19,22 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import Result
+from tests.scenario_kit import kubectl
 
 REPO = Path(__file__).resolve().parents[1]
 KUBECONFIG = REPO / ".cluster" / "kubeconfig"
-KUBECTL = str(REPO / ".tools" / "bin" / "kubectl")
 IMAGE = "shipshape/pause:1"
-
-
-def _kubectl(*args: str, stdin: str | None = None) -> None:
-    subprocess.run(
-        [KUBECTL, "--kubeconfig", str(KUBECONFIG), *args],
-        input=stdin,
-        text=True,
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
 
 
 def _deployment(name: str, replicas: int, probe: bool) -> str:
@@ -82,7 +70,7 @@ def _context(namespace: str) -> Any:
 def _status_with_50_pods(ns: str) -> list[Result]:
     from agent.tools import get
 
-    _kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("fifty", 50, probe=False))
+    kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("fifty", 50, probe=False))
     ctx = _context(ns)
     ready = ctx.kube.watch_rollout(ns, "fifty", timeout=600)
     tool = get("cluster_status")
@@ -106,7 +94,7 @@ def _status_with_50_failing_pods(ns: str) -> list[Result]:
 
     broken = json.loads(_deployment("broken", 50, probe=False))
     broken["spec"]["template"]["spec"]["containers"][0]["image"] = "bench-nowhere:v1"
-    _kubectl("-n", ns, "apply", "-f", "-", stdin=json.dumps(broken))
+    kubectl("-n", ns, "apply", "-f", "-", stdin=json.dumps(broken))
     ctx = _context(ns)
     tool = get("cluster_status")
     deadline = time.monotonic() + 300
@@ -137,7 +125,7 @@ def _ready_latency(ns: str) -> list[Result]:
     from agent.poddiag import is_ready
     from agent.tools import get
 
-    _kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("one", 1, probe=True))
+    kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("one", 1, probe=True))
     ctx = _context(ns)
     kube = ctx.kube
     kube.watch_rollout(ns, "one", timeout=300)
@@ -184,17 +172,12 @@ def run() -> list[Result]:
         return [Result("cluster tools", 0, "", note="no cluster (make cluster)")]
     os.environ.setdefault("SHIPSHAPE_DB", ":memory:")
     ns = f"bench-{uuid.uuid4().hex[:6]}"
-    _kubectl("create", "namespace", ns)
+    kubectl("create", "namespace", ns)
     try:
         results = _status_with_50_pods(ns)
-        _kubectl("-n", ns, "scale", "deployment/fifty", "--replicas=0")  # the node's pod limit is 110
+        kubectl("-n", ns, "scale", "deployment/fifty", "--replicas=0")  # the node's pod limit is 110
         results += _status_with_50_failing_pods(ns)
-        _kubectl("-n", ns, "scale", "deployment/broken", "--replicas=0")  # less load for the next one
+        kubectl("-n", ns, "scale", "deployment/broken", "--replicas=0")  # less load for the next one
         return results + _ready_latency(ns)
     finally:
-        subprocess.run(
-            [KUBECTL, "--kubeconfig", str(KUBECONFIG), "delete", "namespace", ns, "--wait=false"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        kubectl("delete", "namespace", ns, "--wait=false", check=False)

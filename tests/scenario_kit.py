@@ -29,9 +29,14 @@ def kubectl_bin() -> str:
     return str(local) if local.exists() else (shutil.which("kubectl") or "kubectl")
 
 
-def kubectl(*args: str, check: bool = True) -> str:
+def kubectl(*args: str, check: bool = True, stdin: str | None = None) -> str:
+    """kubectl against the local cluster; a failure raises with kubectl's own message."""
     result = subprocess.run(
-        [kubectl_bin(), "--kubeconfig", str(KUBECONFIG), *args], capture_output=True, text=True, timeout=120
+        [kubectl_bin(), "--kubeconfig", str(KUBECONFIG), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")

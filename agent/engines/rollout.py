@@ -10,24 +10,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from agent.poddiag import diagnose, is_ready
+from agent.poddiag import CATEGORIES, diagnose, is_ready
 
 if TYPE_CHECKING:
     from agent.engines.kube import KubeEngine
 
 REVISION = "deployment.kubernetes.io/revision"
-# Failures that no amount of waiting fixes: wait_for_rollout returns on them at once.
-DEFINITIVE = {
-    "image-not-on-node",
-    "image-not-found",
-    "registry-unreachable",
-    "registry-auth",
-    "image-never-pull",
-    "latest-tag-pull-always",
-    "crash-loop",
-    "oom-killed",
-    "config-missing",
-}
+# Failures that no amount of waiting fixes: wait_for_rollout returns on them at once. The others can clear up on
+# their own (a probe that starts passing, a node that frees room) or are not known to be final.
+DEFINITIVE = frozenset(CATEGORIES) - {"unschedulable", "probe-failing", "unknown"}
 
 
 def observed_deployment(kube: KubeEngine, namespace: str, name: str, deadline: float) -> dict[str, Any]:
