@@ -3,7 +3,7 @@
 # make the local base image and the sample app's engine files. Idempotent: on a ready machine it takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PKGS="docker.io busybox-static musl-tools patchelf iproute2 docker-registry binutils curl unzip"
+APT_PKGS="docker.io debootstrap busybox-static musl-tools patchelf iproute2 docker-registry binutils curl unzip"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -19,5 +19,6 @@ if [ ! -x .venv/bin/shipshape ] || [ pyproject.toml -nt .venv/.installed ]; then
   touch .venv/.installed
 fi
 bash scripts/make-base-image.sh
+bash scripts/make-debian-base.sh
 bash scripts/make-sample-engines.sh
 echo "env: ready (.venv/bin/shipshape)"

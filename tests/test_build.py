@@ -154,8 +154,8 @@ def test_missing_musl_target_is_restored_backed_up_idempotent_and_undoable(sampl
 def test_one_line_change_in_the_backend_rebuilds_only_the_backend(sample: Path) -> None:
     code, first, err = build(sample, "--no-load")
     assert code == 0, err
-    with (sample / "backend" / "www" / "index.html").open("a") as handle:
-        handle.write("<p>one more line</p>\n")
+    with (sample / "backend" / "app" / "main.py").open("a") as handle:
+        handle.write("# one more line\n")
     code, second, err = build(sample, "--no-load")
     assert code == 0, err
     before, after = by_name(first), by_name(second)
