@@ -1,8 +1,8 @@
 """The shipped failure knowledge (data/patterns.yaml) loaded into typed, compiled patterns.
 
-Two regexes per pattern: a literal prefilter that the scanner runs over raw bytes for every pattern at once
-(google-re2, linear time), and a precise Python regex that is only applied to the few cleaned lines whose
-raw bytes hit a prefilter.
+Per pattern: a precise Python regex, and the literal prefilter the scanner runs over raw bytes for every pattern
+at once (google-re2, linear time). The literals are derived from the regex (agent/diagnosis/literals.py), so a
+line the regex matches always reaches it; the precise regex only runs on the few lines whose bytes hit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from agent.diagnosis.literals import LiteralError, prefilter_tokens, required_literals
 from agent.errors import ShipshapeError
 
 PATTERNS_FILE = Path(__file__).resolve().parents[2] / "data" / "patterns.yaml"
@@ -39,10 +40,16 @@ class Pattern:
     id: str
     category: str
     tier: int
+    # What the byte-level prefilter searches (derived from `required`; agent/diagnosis/literals.py).
     literals: tuple[str, ...]
+    # Strings of which every line the regex matches contains one (derived from the regex).
+    required: tuple[str, ...]
     regex: re.Pattern[str]
     explanation: str
     fixes: tuple[Fix, ...]
+    examples: tuple[str, ...] = ()
+    # Evidence only: never the root cause on its own; it refines another finding (rootcause.refine).
+    evidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,19 +93,24 @@ def _parse(doc: Any, source: str) -> Knowledge:
     for raw in doc["patterns"]:
         try:
             pid = str(raw["id"])
-            literals = tuple(x for x in str(raw["prefilter"]).split("|") if x)
+            if "prefilter" in raw:
+                raise ValueError("prefilter is derived from the regex; remove the 'prefilter' key")
+            required = required_literals(str(raw["regex"]))
             patterns.append(
                 Pattern(
                     id=pid,
                     category=str(raw["category"]),
                     tier=int(raw.get("tier", 2)),
-                    literals=literals,
+                    literals=prefilter_tokens(required),
+                    required=required,
                     regex=re.compile(str(raw["regex"])),
                     explanation=str(raw["explanation"]),
                     fixes=tuple(fixes[f] for f in raw.get("fixes", [])),
+                    examples=tuple(str(x) for x in raw.get("examples", [])),
+                    evidence=bool(raw.get("evidence", False)),
                 )
             )
-        except (KeyError, re.error, ValueError) as exc:
+        except (KeyError, re.error, ValueError, LiteralError) as exc:
             raise ShipshapeError(
                 f"{source}: pattern {raw.get('id', '?')!r} is invalid: {exc}", code="patterns"
             ) from None

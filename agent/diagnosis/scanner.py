@@ -97,8 +97,8 @@ class Scanner:
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
         self.prefilter = _prefilter_regex(knowledge)
-        # Only the patterns whose literal occurs in the raw line are tried with their (slower) Python regex.
-        self._gated = [(p, tuple(lit.encode() for lit in p.literals)) for p in knowledge.patterns]
+        # Only the patterns whose literal occurs in the cleaned line are tried with their (slower) Python regex.
+        self._gated = [(p, p.required) for p in knowledge.patterns]
 
     def scan(self, stream: BinaryIO) -> ScanResult:
         """Read `stream` to its end in chunks and return what it shows."""
@@ -154,13 +154,14 @@ class Scanner:
         return line_no
 
     def _line(self, number: int, raw: bytes, result: ScanResult) -> None:
-        candidates = [p for p, lits in self._gated if any(lit in raw for lit in lits)]
         for text in segments(raw):
             key, body = buildkit_step(text)
             if key is None:
                 key = result.last_classic_step
             self._structure(number, key, body, result)
-            for pattern in candidates:
+            for pattern, literals in self._gated:
+                if not any(lit in body for lit in literals):
+                    continue
                 if pattern.regex.search(body):
                     result.pattern_counts[pattern.id] = result.pattern_counts.get(pattern.id, 0) + 1
                     self._keep(Hit(number, pattern, body, key), result)

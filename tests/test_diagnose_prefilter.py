@@ -1,0 +1,75 @@
+"""The prefilter is derived from the patterns: every pattern's own example lines must reach it through the whole
+scanner (prefilter included), with and without the colour codes real logs carry."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from agent.diagnosis.literals import LiteralError, prefilter_tokens, required_literals
+from agent.diagnosis.patterns import load_knowledge
+from agent.diagnosis.scanner import Scanner
+
+pytestmark = pytest.mark.unit
+
+KNOWLEDGE = load_knowledge()
+SCANNER = Scanner(KNOWLEDGE)
+CASES = [(p.id, ex) for p in KNOWLEDGE.patterns for ex in p.examples]
+
+
+def _found(pattern_id: str, raw: bytes) -> bool:
+    filler = b"npm http fetch GET 200 https://registry.npmjs.org/react 12ms\n" * 3
+    result = SCANNER.scan(io.BytesIO(filler + raw + b"\n" + filler))
+    return any(h.pattern.id == pattern_id for h in result.all_hits())
+
+
+def test_every_pattern_has_an_example() -> None:
+    assert [p.id for p in KNOWLEDGE.patterns if not p.examples] == []
+
+
+@pytest.mark.parametrize(("pattern_id", "example"), CASES, ids=[f"{p}-{i}" for i, (p, _) in enumerate(CASES)])
+def test_example_line_is_found_through_the_whole_scanner(pattern_id: str, example: str) -> None:
+    assert _found(pattern_id, example.encode()), f"{pattern_id} does not find its own example {example!r}"
+    prefixed = b"#7 12.3 \x1b[91m" + example.encode() + b"\x1b[0m"
+    assert _found(pattern_id, prefixed), f"{pattern_id} misses its example behind a BuildKit prefix and colour"
+    pattern = KNOWLEDGE.by_id(pattern_id)
+    assert pattern is not None
+    if all(" " not in lit for lit in pattern.literals):
+        # Single-word prefilters also survive colour changes at word boundaries (`npm\x1b[0m\x1b[91m ERR!`).
+        coloured = b"\x1b[91m" + example.encode().replace(b" ", b"\x1b[0m\x1b[91m ") + b"\x1b[0m"
+        assert _found(pattern_id, coloured), f"{pattern_id} misses its coloured example {coloured!r}"
+
+
+def test_required_literals_of_a_regex() -> None:
+    assert required_literals(r"npm (?:ERR!|error) code (ETIMEDOUT|ECONNRESET)") == (
+        "npm ERR! code ECONNRESET",
+        "npm ERR! code ETIMEDOUT",
+        "npm error code ECONNRESET",
+        "npm error code ETIMEDOUT",
+    )
+    assert required_literals(r"[Nn]o space left on device") == ("No space left on device", "no space left on device")
+    assert prefilter_tokens(("npm ERR! code ETIMEDOUT",)) == ("ETIMEDOUT",)
+    # A common word alone would look at most lines: the whole literal is searched instead.
+    assert prefilter_tokens(("Failed to fetch font",)) == ("Failed to fetch font",)
+
+
+@pytest.mark.parametrize("regex", [r"\S+: \d+", r".*", r"(?i)manifest unknown", r"foo bar|.+"])
+def test_a_regex_without_a_usable_literal_is_refused(regex: str) -> None:
+    with pytest.raises(LiteralError):
+        required_literals(regex)
+
+
+def test_a_pattern_file_with_a_prefilter_key_is_refused(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from agent.diagnosis.patterns import load_knowledge as load
+    from agent.errors import ShipshapeError
+
+    target = Path(str(tmp_path)) / "p.yaml"
+    target.write_text(
+        "fixes: {f: {description: d}}\npatterns:\n- {id: x, category: c, prefilter: 'zz', regex: 'abc def',"
+        " explanation: e, fixes: [f]}\n"
+    )
+    with pytest.raises(ShipshapeError, match="derived"):
+        load(target)
