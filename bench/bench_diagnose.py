@@ -142,6 +142,49 @@ def throughput() -> list[Result]:
     ]
 
 
+def _category_note(categories: dict[str, dict[str, object]]) -> str:
+    parts = []
+    for cat, c in categories.items():
+        p = "-" if c["precision"] is None else f"{c['precision']:.2f}"
+        r = "-" if c["recall"] is None else f"{c['recall']:.2f}"
+        parts.append(f"{cat} P{p}/R{r}")
+    return "; ".join(parts)
+
+
+def labelled_sets() -> list[Result]:
+    """Per set (modern, Shipwright) and part (held-out first): accuracy, unknown, confidently wrong, and
+    per-category precision/recall (printed to stderr in full, summarised in the table)."""
+    from agent.diagnosis.corpus import corpus_dir, evaluate_set
+
+    results = []
+    for name in ("modern", "shipwright"):
+        if name == "shipwright" and not corpus_dir().is_dir():
+            results.append(Result("diagnose: Shipwright sets", 0, "", note=f"{corpus_dir()} is missing", met=False))
+            continue
+        for part in ("held-out", "dev"):
+            r = evaluate_set(name, part)
+            label = f"diagnose: {name} {part} accuracy"
+            goal = ">= 92" if part == "held-out" else ""
+            met = r["accuracy"] >= 0.92 if part == "held-out" else None
+            note = f"{r['right']}/{r['n']}, unknown {r['unknown']}, confidently wrong {r['confidently_wrong']}"
+            results.append(Result(label, round(100 * r["accuracy"], 1), "%", goal, met, note))
+            wrong_share = r["confidently_wrong"] / r["n"] if r["n"] else 0.0
+            results.append(
+                Result(
+                    f"diagnose: {name} {part} confidently wrong",
+                    round(100 * wrong_share, 1),
+                    "%",
+                    "<= 2" if part == "held-out" else "",
+                    wrong_share <= 0.02 if part == "held-out" else None,
+                )
+            )
+            print(f"{name} {part}: per-category precision/recall: {_category_note(r['categories'])}", file=sys.stderr)
+            for miss in r["misses"]:
+                print(f"  {name} {part} miss {miss.get('source', miss.get('id'))}: {miss['label']} -> {miss['got']}",
+                      file=sys.stderr)
+    return results
+
+
 def corpus() -> list[Result]:
     from agent.diagnosis import diagnose_bytes
     from agent.diagnosis.corpus import HOLDOUT, corpus_dir, iter_logs, labelled_accuracy, labels
@@ -181,5 +224,5 @@ def corpus() -> list[Result]:
 
 
 def run() -> list[Result]:
-    """Every diagnosis figure."""
-    return corpus() + throughput()
+    """Every diagnosis figure: the labelled sets, corpus coverage, and throughput on the generated 1 GB log."""
+    return labelled_sets() + corpus() + throughput()

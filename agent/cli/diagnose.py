@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
         image: str = typer.Option("", "--image", help="The image the log belongs to (recorded in memory)."),
         record: bool = typer.Option(True, "--record/--no-record", help="Remember the failure in memory."),
+        context: str = typer.Option(
+            "", "--context", help="The build context (Dockerfile, lock files): fixes that fit its tools come first."
+        ),
     ) -> None:
         """Name the root cause of a failed docker build from its log, with ranked fixes.
 
@@ -35,6 +38,8 @@ def register(app: typer.Typer) -> None:
         doc = result.as_dict()
         if record:
             doc = _remember(result, doc, image or None, source)
+        if context:
+            _fit_fixes(doc, Path(context))
         if json_out:
             from agent.cli.common import emit_json
 
@@ -55,6 +60,22 @@ def _remember(result: Any, doc: dict[str, Any], image: str | None, source: str) 
         store.close()
 
 
+def _fit_fixes(doc: dict[str, Any], context: Path) -> None:
+    """Reorder the root finding's fixes for the tools the build context uses (npm/yarn/pnpm, musl/glibc)."""
+    from agent.diagnosis.patterns import load_knowledge
+    from agent.repair.toolchain import adapt_fixes, detect_toolchain
+
+    if not doc["findings"] or doc["root_cause"] == "unknown":
+        return
+    knowledge = load_knowledge()
+    root = doc["findings"][0]
+    shipped = [knowledge.fixes[f["id"]] for f in root["fixes"] if f["id"] in knowledge.fixes]
+    shipped += [f for f in knowledge.fixes_for_category(root["category"]) if f not in shipped]
+    toolchain = detect_toolchain(context, context / "Dockerfile")
+    root["fixes"] = [f.as_dict() for f in adapt_fixes(shipped, toolchain, knowledge)]
+    doc["toolchain"] = {"package_manager": toolchain.package_manager, "libc": toolchain.libc}
+
+
 def _show(doc: dict[str, Any]) -> None:
     from rich.markup import escape
 
@@ -63,7 +84,10 @@ def _show(doc: dict[str, Any]) -> None:
     out = console()
     root = doc["root_cause"]
     colour = "yellow" if root == "unknown" else "red"
-    out.print(f"[bold]root cause:[/bold] [{colour}]{root}[/{colour}]")
+    out.print(f"[bold]root cause:[/bold] [{colour}]{root}[/{colour}] (confidence {doc.get('confidence', 0):.2f})")
+    if root == "unknown" and doc.get("candidates"):
+        likely = ", ".join(f"{c['category']} {c['confidence']:.2f}" for c in doc["candidates"])
+        out.print(f"[bold]most likely:[/bold] {likely}")
     if doc.get("failed_step"):
         out.print(f"[bold]failed step:[/bold] {escape(doc['failed_step'])}")
     if doc.get("exit_code") is not None:

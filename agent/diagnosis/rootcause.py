@@ -27,6 +27,16 @@ SCRIPT_COMMAND = re.compile(
     r"|(?:bundle exec\s+)?rake\b|python3?\s+\S+\.py)"
 )
 EXIT_CODE_CATEGORY = {127: "command-not-found", 126: "permission-denied", 137: "out-of-memory"}
+# How sure a root cause is, by the tier of the line that decided it (measured on the dev sets, see
+# docs/diagnosis.md): decisive daemon/registry errors, specific causes, weak or cascade evidence, exit codes.
+TIER_CONFIDENCE = {1: 0.95, 2: 0.85, 3: 0.6}
+EXIT_CODE_CONFIDENCE = 0.65
+SCRIPT_CONFIDENCE = 0.55
+# Below this the answer is "unknown" with the candidates, rather than a fix for a guess.
+CONFIDENCE_THRESHOLD = 0.5
+MAX_CANDIDATES = 3
+MAX_EVIDENCE = 5
+COPY_FROM_IMAGE = re.compile(r"(?:docker\.io/library/|pull access denied for |failed to solve: )([\w.-]+)(?::latest)?[:,\s]")
 
 
 @dataclass
@@ -69,6 +79,12 @@ class Diagnosis:
     bytes: int = 0
     # For a failure no pattern explains: the step's last own output line before the failure (redacted).
     last_message: str | None = None
+    # How sure the root cause is (0..1); below CONFIDENCE_THRESHOLD the root cause is "unknown".
+    confidence: float = 0.0
+    # The most likely categories with their confidence, best first (also for an unknown answer).
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    # The log lines that support the root cause: [{"line", "text"}].
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def root(self) -> Finding | None:
@@ -83,6 +99,9 @@ class Diagnosis:
             "lines": self.lines,
             "bytes": self.bytes,
             "last_message": self.last_message,
+            "confidence": round(self.confidence, 2),
+            "candidates": self.candidates,
+            "evidence": self.evidence,
         }
 
 
@@ -129,7 +148,10 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     else:
         candidates = everything
     order = {p.id: i for i, p in enumerate(knowledge.patterns)}
+    evidence_hits = [h for h in candidates if h.pattern.evidence]
+    candidates = [h for h in candidates if not h.pattern.evidence]
     ranked = sorted(candidates, key=lambda h: (h.pattern.tier, h.line, order[h.pattern.id]))
+    ranked = _refine(ranked, evidence_hits, knowledge)
     failed_step = header or (f"RUN {failure.command}" if failure and failure.command else None)
     diagnosis = Diagnosis("unknown", failed_step, exit_code, lines=scan.lines, bytes=scan.bytes)
     findings: list[Finding] = []
@@ -151,9 +173,51 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
             seen.add(extra.signature)
             findings.append(extra)
     diagnosis.findings = findings
+    _confidence(diagnosis, ranked, failure is not None or bool(scan.headers))
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
     return diagnosis
+
+
+def _refine(ranked: list[Hit], evidence: list[Hit], knowledge: Knowledge) -> list[Hit]:
+    """Evidence that changes the reading of the winner: an image the builder could not pull whose name is a
+    COPY --from stage is a stage the Dockerfile does not define (a Dockerfile error), not a missing base image."""
+    if not ranked or ranked[0].pattern.category != "base-image" or not evidence:
+        return ranked
+    names = {m.group(1) for h in evidence for m in [h.pattern.regex.search(h.text)] if m and m.groups()}
+    image = COPY_FROM_IMAGE.search(ranked[0].text + " ")
+    stage = knowledge.by_id("copy-from-stage-missing")
+    if image is None or image.group(1) not in names or stage is None:
+        return ranked
+    top = ranked[0]
+    return [Hit(top.line, stage, top.text, top.step), *ranked]
+
+
+def _confidence(diagnosis: Diagnosis, ranked: list[Hit], structured: bool) -> None:
+    """Confidence, candidates and evidence; a guess below the threshold becomes "unknown" (findings kept)."""
+    scores: dict[str, float] = {}
+    for hit in ranked:
+        score = TIER_CONFIDENCE.get(hit.pattern.tier, 0.5)
+        scores.setdefault(hit.pattern.category, score)
+    root = diagnosis.findings[0] if diagnosis.findings and diagnosis.root_cause != "unknown" else None
+    if root is not None and root.pattern.startswith("exit-code-"):
+        scores[root.category] = SCRIPT_CONFIDENCE if root.category == "script-error" else EXIT_CODE_CONFIDENCE
+    if root is not None:
+        confidence = scores.get(root.category, 0.5)
+        rivals = [c for c, v in scores.items() if c != root.category and v >= confidence]
+        if rivals:  # another category is as well supported: less sure
+            confidence -= 0.1
+        if not structured:  # no failed step could be found: the hit may be an old or harmless line
+            confidence -= 0.1
+        scores[root.category] = confidence
+        diagnosis.confidence = round(confidence, 2)
+        diagnosis.evidence = [
+            {"line": f.line, "text": f.excerpt} for f in diagnosis.findings if f.category == root.category
+        ][:MAX_EVIDENCE]
+    best = sorted(scores.items(), key=lambda kv: -kv[1])[:MAX_CANDIDATES]
+    diagnosis.candidates = [{"category": c, "confidence": round(v, 2)} for c, v in best]
+    if root is not None and diagnosis.confidence < CONFIDENCE_THRESHOLD:
+        diagnosis.root_cause = "unknown"
 
 
 NOISE = re.compile(r"^(?:-+> |Removing intermediate container|Step \d+/\d+ :|The command '|#\d+ (?:DONE|CACHED|\[))")

@@ -17,6 +17,7 @@ from agent.repair.dockerfile import base_image_suggestion, plan_apk_openssl, pla
 from agent.repair.nextfont import plan_next_font
 from agent.repair.npm import plan_npm_retries
 from agent.repair.plan import Plan, apply_plan
+from agent.repair.yarn import plan_pnpm_network, plan_yarn_berry_http, plan_yarn_network_timeout
 
 __all__ = ["Plan", "apply_plan", "plan_fix"]
 
@@ -43,6 +44,12 @@ def plan_fix(
         return plan_dockerignore(image, editor, fix.description, excerpt)
     if fix_id == "prisma-binary-targets":
         return _plan_prisma(image, editor, fix.description, prisma_target)
+    if fix_id == "yarn-network-timeout":
+        return plan_yarn_network_timeout(image, editor, fix.description)
+    if fix_id == "yarn-berry-http":
+        return plan_yarn_berry_http(image, editor, fix.description)
+    if fix_id == "pnpm-network-settings":
+        return plan_pnpm_network(image, editor, fix.description)
     if fix_id == "base-image-tag":
         return base_image_suggestion(image, fix.description)
     return Plan(fix_id, fix.description, suggestion=fix.description)

@@ -39,7 +39,12 @@ def _context_for(ctx: ToolContext, image: str) -> tuple[str | None, str, list[di
     )
     if not rows:
         return None, "", []
-    fixes = load_knowledge().fixes_for_category(rows[0]["category"])
+    from agent.repair.toolchain import adapt_fixes, detect_toolchain
+
+    knowledge = load_knowledge()
+    fixes = knowledge.fixes_for_category(rows[0]["category"])
+    config = ctx.project.image(image)
+    fixes = adapt_fixes(fixes, detect_toolchain(config.context, config.dockerfile_path), knowledge)
     return rows[0]["signature"], rows[0]["excerpt"] or "", learning.rank_fixes(ctx.store, rows[0]["signature"], fixes)
 
 

@@ -1,0 +1,119 @@
+"""Issue 12: causes seen in modern logs, fixes that fit the tool in use, honest confidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.diagnosis import diagnose_bytes
+from agent.diagnosis.patterns import load_knowledge
+from agent.repair.toolchain import adapt_fixes, detect_toolchain
+
+pytestmark = pytest.mark.unit
+
+BK = 'ERROR: failed to solve: process "/bin/sh -c {cmd}" did not complete successfully: exit code: 1\n'
+
+
+def test_full_disk_while_computing_a_cache_key_is_disk_full_not_a_missing_file() -> None:
+    log = (
+        "#5 [2/4] WORKDIR /usr/src/app\n"
+        "ERROR: failed to solve: failed to compute cache key: mount callback failed on /tmp/containerd-mount1: "
+        "write /tmp/containerd-mount1/usr/bin/cksum: no space left on device\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "disk-full"
+    assert [f.id for f in result.findings[0].fixes] == ["disk-prune"]  # never a .dockerignore edit
+
+
+def test_copy_from_an_undefined_stage_is_a_dockerfile_error_under_buildkit() -> None:
+    log = (
+        " => ERROR [internal] load metadata for docker.io/library/builder:latest                2.4s\n"
+        "Dockerfile:4\n   4 | >>> COPY --from=builder /app /app\n"
+        "ERROR: failed to solve: builder: failed to resolve source metadata for docker.io/library/builder:latest: "
+        "pull access denied, repository does not exist or may require authorization\n"
+    )
+    assert diagnose_bytes(log).root_cause == "dockerfile-syntax"
+    plain = log.replace("   4 | >>> COPY --from=builder /app /app\n", "")
+    assert diagnose_bytes(plain).root_cause == "base-image"  # without the COPY line it is a missing image
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("  Warning  Failed  3s  kubelet  Error: ImagePullBackOff", "image-pull"),
+        ('go: example.com/m@v1.2.3: Get "https://proxy.golang.org/example.com/m/@v/v1.2.3.mod": dial tcp: i/o timeout',
+         "dependency-resolution"),
+        ("ERROR: unable to select packages:", "apk-package"),
+        ("Internal Error: Error when performing the request to https://registry.npmjs.org/pnpm", "npm-network"),
+        ('Error: Query engine library for current platform "linux-musl" could not be found.', "prisma-engine"),
+    ],
+)
+def test_modern_wordings(line: str, category: str) -> None:
+    assert diagnose_bytes(line + "\n").root_cause == category
+
+
+def _context(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_network_fix_fits_the_package_manager(tmp_path: Path) -> None:
+    knowledge = load_knowledge()
+    fixes = knowledge.fixes_for_category("npm-network")
+    cases = {
+        "yarn-classic": {"yarn.lock": "# yarn lockfile v1\n", "Dockerfile": "FROM node:20\nRUN yarn install\n"},
+        "yarn-berry": {"yarn.lock": "__metadata:\n  version: 8\n", "Dockerfile": "FROM node:20\nRUN yarn\n"},
+        "pnpm": {"pnpm-lock.yaml": "lockfileVersion: '9.0'\n", "Dockerfile": "FROM node:20-alpine\n"},
+        "npm": {"package-lock.json": "{}", "Dockerfile": "FROM node:20\nRUN npm ci\n"},
+    }
+    expected = {"yarn-classic": "yarn-network-timeout", "yarn-berry": "yarn-berry-http",
+                "pnpm": "pnpm-network-settings", "npm": "npm-retry-settings"}
+    for manager, files in cases.items():
+        folder = tmp_path / manager
+        folder.mkdir()
+        toolchain = detect_toolchain(_context(folder, {"package.json": "{}", **files}), folder / "Dockerfile")
+        assert toolchain.package_manager == manager
+        adapted = [f.id for f in adapt_fixes(fixes, toolchain, knowledge)]
+        assert adapted[0] == expected[manager]
+        assert len([f for f in adapted if f in {"npm-retry-settings", "yarn-network-timeout", "yarn-berry-http",
+                                                 "pnpm-network-settings"}]) == 1
+
+
+def test_integrity_fix_depends_on_the_lock_file(tmp_path: Path) -> None:
+    knowledge = load_knowledge()
+    fixes = [knowledge.fixes["npm-integrity-regenerate"], knowledge.fixes["npm-commit-lockfile"]]
+    with_lock = detect_toolchain(_context(tmp_path, {"package-lock.json": "{}", "Dockerfile": "FROM node\n"}),
+                                 tmp_path / "Dockerfile")
+    assert adapt_fixes(fixes, with_lock, knowledge)[0].id == "npm-integrity-regenerate"
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    without = detect_toolchain(_context(bare, {"Dockerfile": "FROM node\nRUN npm ci\n"}), bare / "Dockerfile")
+    assert adapt_fixes(fixes, without, knowledge)[0].id == "npm-commit-lockfile"
+
+
+def test_exec_format_error_suggests_emulation_first_and_no_pin_when_pinned(tmp_path: Path) -> None:
+    result = diagnose_bytes("#0 0.252 exec /bin/sh: exec format error\n")
+    assert [f.id for f in result.findings[0].fixes][:2] == ["platform-emulation", "platform-pin"]
+    pinned = detect_toolchain(_context(tmp_path, {"Dockerfile": "FROM --platform=linux/arm64 debian\n"}),
+                              tmp_path / "Dockerfile")
+    assert "platform-pin" not in [f.id for f in adapt_fixes(result.findings[0].fixes, pinned, load_knowledge())]
+
+
+def test_confidence_candidates_and_evidence() -> None:
+    sure = diagnose_bytes("Step 3/6 : RUN npm ci\nnpm ERR! code ETIMEDOUT\n"
+                          "The command '/bin/sh -c npm ci' returned a non-zero code: 1\n")
+    assert sure.confidence >= 0.8 and sure.evidence[0]["text"] == "npm ERR! code ETIMEDOUT"
+    assert sure.candidates[0]["category"] == "npm-network"
+    odd = diagnose_bytes("Step 2/2 : RUN frobnicate\nfrobnicate: sad\n"
+                         "The command '/bin/sh -c frobnicate' returned a non-zero code: 3\n")
+    assert odd.root_cause == "unknown" and odd.confidence == 0.0
+
+
+def test_yarn_network_timeout_edit(tmp_path: Path) -> None:
+    from agent.repair.yarn import YARN_INSTALL
+
+    line = "RUN yarn install --frozen-lockfile"
+    assert YARN_INSTALL.match(line)
+    assert not YARN_INSTALL.match("RUN yarn install --network-timeout 600000")
