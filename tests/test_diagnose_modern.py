@@ -42,8 +42,11 @@ def test_copy_from_an_undefined_stage_is_a_dockerfile_error_under_buildkit() -> 
     ("line", "category"),
     [
         ("  Warning  Failed  3s  kubelet  Error: ImagePullBackOff", "image-pull"),
-        ('go: example.com/m@v1.2.3: Get "https://proxy.golang.org/example.com/m/@v/v1.2.3.mod": dial tcp: i/o timeout',
-         "dependency-resolution"),
+        (
+            'go: example.com/m@v1.2.3: Get "https://proxy.golang.org/example.com/m/@v/v1.2.3.mod": dial tcp: '
+            "i/o timeout",
+            "dependency-resolution",
+        ),
         ("ERROR: unable to select packages:", "apk-package"),
         ("Internal Error: Error when performing the request to https://registry.npmjs.org/pnpm", "npm-network"),
         ('Error: Query engine library for current platform "linux-musl" could not be found.', "prisma-engine"),
@@ -68,8 +71,12 @@ def test_network_fix_fits_the_package_manager(tmp_path: Path) -> None:
         "pnpm": {"pnpm-lock.yaml": "lockfileVersion: '9.0'\n", "Dockerfile": "FROM node:20-alpine\n"},
         "npm": {"package-lock.json": "{}", "Dockerfile": "FROM node:20\nRUN npm ci\n"},
     }
-    expected = {"yarn-classic": "yarn-network-timeout", "yarn-berry": "yarn-berry-http",
-                "pnpm": "pnpm-network-settings", "npm": "npm-retry-settings"}
+    expected = {
+        "yarn-classic": "yarn-network-timeout",
+        "yarn-berry": "yarn-berry-http",
+        "pnpm": "pnpm-network-settings",
+        "npm": "npm-retry-settings",
+    }
     for manager, files in cases.items():
         folder = tmp_path / manager
         folder.mkdir()
@@ -77,15 +84,24 @@ def test_network_fix_fits_the_package_manager(tmp_path: Path) -> None:
         assert toolchain.package_manager == manager
         adapted = [f.id for f in adapt_fixes(fixes, toolchain, knowledge)]
         assert adapted[0] == expected[manager]
-        assert len([f for f in adapted if f in {"npm-retry-settings", "yarn-network-timeout", "yarn-berry-http",
-                                                 "pnpm-network-settings"}]) == 1
+        assert (
+            len(
+                [
+                    f
+                    for f in adapted
+                    if f in {"npm-retry-settings", "yarn-network-timeout", "yarn-berry-http", "pnpm-network-settings"}
+                ]
+            )
+            == 1
+        )
 
 
 def test_integrity_fix_depends_on_the_lock_file(tmp_path: Path) -> None:
     knowledge = load_knowledge()
     fixes = [knowledge.fixes["npm-integrity-regenerate"], knowledge.fixes["npm-commit-lockfile"]]
-    with_lock = detect_toolchain(_context(tmp_path, {"package-lock.json": "{}", "Dockerfile": "FROM node\n"}),
-                                 tmp_path / "Dockerfile")
+    with_lock = detect_toolchain(
+        _context(tmp_path, {"package-lock.json": "{}", "Dockerfile": "FROM node\n"}), tmp_path / "Dockerfile"
+    )
     assert adapt_fixes(fixes, with_lock, knowledge)[0].id == "npm-integrity-regenerate"
     bare = tmp_path / "bare"
     bare.mkdir()
@@ -96,18 +112,21 @@ def test_integrity_fix_depends_on_the_lock_file(tmp_path: Path) -> None:
 def test_exec_format_error_suggests_emulation_first_and_no_pin_when_pinned(tmp_path: Path) -> None:
     result = diagnose_bytes("#0 0.252 exec /bin/sh: exec format error\n")
     assert [f.id for f in result.findings[0].fixes][:2] == ["platform-emulation", "platform-pin"]
-    pinned = detect_toolchain(_context(tmp_path, {"Dockerfile": "FROM --platform=linux/arm64 debian\n"}),
-                              tmp_path / "Dockerfile")
+    pinned = detect_toolchain(
+        _context(tmp_path, {"Dockerfile": "FROM --platform=linux/arm64 debian\n"}), tmp_path / "Dockerfile"
+    )
     assert "platform-pin" not in [f.id for f in adapt_fixes(result.findings[0].fixes, pinned, load_knowledge())]
 
 
 def test_confidence_candidates_and_evidence() -> None:
-    sure = diagnose_bytes("Step 3/6 : RUN npm ci\nnpm ERR! code ETIMEDOUT\n"
-                          "The command '/bin/sh -c npm ci' returned a non-zero code: 1\n")
+    sure = diagnose_bytes(
+        "Step 3/6 : RUN npm ci\nnpm ERR! code ETIMEDOUT\nThe command '/bin/sh -c npm ci' returned a non-zero code: 1\n"
+    )
     assert sure.confidence >= 0.8 and sure.evidence[0]["text"] == "npm ERR! code ETIMEDOUT"
     assert sure.candidates[0]["category"] == "npm-network"
-    odd = diagnose_bytes("Step 2/2 : RUN frobnicate\nfrobnicate: sad\n"
-                         "The command '/bin/sh -c frobnicate' returned a non-zero code: 3\n")
+    odd = diagnose_bytes(
+        "Step 2/2 : RUN frobnicate\nfrobnicate: sad\nThe command '/bin/sh -c frobnicate' returned a non-zero code: 3\n"
+    )
     assert odd.root_cause == "unknown" and odd.confidence == 0.0
 
 

@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
         image: str = typer.Option("", "--image", help="The image the log belongs to (recorded in memory)."),
         record: bool = typer.Option(True, "--record/--no-record", help="Remember the failure in memory."),
+        learn: bool = typer.Option(
+            False, "--learn", help="Ask Claude about a failure no pattern explains; remember its answer."
+        ),
         context: str = typer.Option(
             "", "--context", help="The build context (Dockerfile, lock files): fixes that fit its tools come first."
         ),
@@ -37,7 +40,7 @@ def register(app: typer.Typer) -> None:
             source = str(Path(log).resolve())
         doc = result.as_dict()
         if record:
-            doc = _remember(result, doc, image or None, source)
+            doc = _remember(result, doc, image or None, source, learn)
         if context:
             _fit_fixes(doc, Path(context))
         if json_out:
@@ -48,16 +51,50 @@ def register(app: typer.Typer) -> None:
         _show(doc)
 
 
-def _remember(result: Any, doc: dict[str, Any], image: str | None, source: str) -> dict[str, Any]:
-    """Record the failure and re-rank its fixes by what memory knows."""
+def _remember(result: Any, doc: dict[str, Any], image: str | None, source: str, learn: bool) -> dict[str, Any]:
+    """Record the failure and re-rank its fixes by what memory knows; an unknown failure is named by a learned
+    signature (or, with --learn and Claude available, by asking Claude once and remembering the answer)."""
     from agent.cli.common import open_store
-    from agent.memory import learning
+    from agent.memory import learned, learning
 
     store = open_store()
     try:
-        return learning.remember_diagnosis(store, result, image=image, source=source)
+        doc = learning.remember_diagnosis(store, result, image=image, source=source)
+        sig = (doc.get("memory") or {}).get("signature")
+        if doc["root_cause"] != "unknown" or not sig:
+            return doc
+        row = learned.lookup(store, sig)
+        if row is None and learn:
+            row = _ask_claude(store, result, sig)
+        if row is not None:
+            doc["root_cause"] = row["category"]
+            doc["confidence"] = learned.LEARNED_CONFIDENCE
+            doc["learned"] = {"category": row["category"], "line": row["line"], "model": row["model"]}
+        return doc
     finally:
         store.close()
+
+
+def _ask_claude(store: Any, result: Any, sig: str) -> dict[str, Any] | None:
+    from agent.brains.classify import classify_excerpt, decisive_excerpt
+    from agent.brains.claude import claude_available, default_model
+    from agent.diagnosis.patterns import load_knowledge
+    from agent.memory import learned
+
+    if not claude_available():
+        return None
+    import anthropic
+
+    client = anthropic.Anthropic(max_retries=1, timeout=30)
+    model = default_model()
+    try:
+        answer = classify_excerpt(decisive_excerpt(result), sorted(load_knowledge().categories()), client, model)
+    except anthropic.AnthropicError:
+        return None
+    if answer is None:
+        return None
+    learned.learn(store, sig, answer["category"], answer["line"], model)
+    return learned.lookup(store, sig)
 
 
 def _fit_fixes(doc: dict[str, Any], context: Path) -> None:

@@ -14,14 +14,10 @@ case-sensitive.
 from __future__ import annotations
 
 import re
+import re._constants as sre_constants  # Python >= 3.11: the parser behind re, which these literals must agree with
+import re._parser as sre_parse
 from dataclasses import dataclass
-
-try:  # Python >= 3.11
-    import re._constants as sre_constants
-    import re._parser as sre_parse
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+from typing import Any
 
 MAX_SET = 24  # more alternatives than this are not worth a literal set
 MAX_CLASS = 4  # a character class of up to this many characters is expanded ([Nn]o -> No, no)
@@ -96,26 +92,28 @@ def _alt(branches: list[_Info]) -> _Info:
     return _Info(exact, factor)
 
 
-def _node(op: object, av: object, flags: int) -> _Info:
+def _node(op: Any, av: Any, flags: int) -> _Info:
     c = sre_constants
     if op is c.LITERAL:
-        return _Info(frozenset({chr(av)}), None)  # type: ignore[call-overload]
+        return _Info(frozenset({chr(av)}), None)
     if op is c.NOT_LITERAL or op is c.ANY or op is c.CATEGORY:
         return ANY
     if op is c.IN:
-        chars = [chr(v) for o, v in av if o is c.LITERAL]  # type: ignore[attr-defined]
-        if len(chars) == len(av) and 0 < len(chars) <= MAX_CLASS:  # type: ignore[arg-type]
+        chars = [chr(v) for o, v in av if o is c.LITERAL]
+        if len(chars) == len(av) and 0 < len(chars) <= MAX_CLASS:
             return _Info(frozenset(chars), None)
         return ANY
     if op is c.SUBPATTERN:
-        group_flags = av[1]  # type: ignore[index]
+        group_flags = av[1]
         if group_flags & re.IGNORECASE:
             raise LiteralError("case-insensitive groups are not supported by the case-sensitive prefilter")
-        return _tree(av[3], flags)  # type: ignore[index]
+        return _tree(av[3], flags)
     if op is c.BRANCH:
-        return _alt([_tree(b, flags) for b in av[1]])  # type: ignore[index]
+        return _alt([_tree(b, flags) for b in av[1]])
     if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
-        low, high, sub = av  # type: ignore[misc]
+        low: int = av[0]
+        high: int = av[1]
+        sub: Any = av[2]
         inner = _tree(sub, flags)
         if low == 0:
             return _Info(frozenset({""}) | inner.exact if inner.exact is not None and high == 1 else None, None)
@@ -129,8 +127,8 @@ def _node(op: object, av: object, flags: int) -> _Info:
     return ANY
 
 
-def _tree(pattern: object, flags: int) -> _Info:
-    return _seq([_node(op, av, flags) for op, av in pattern])  # type: ignore[attr-defined]
+def _tree(pattern: Any, flags: int) -> _Info:
+    return _seq([_node(op, av, flags) for op, av in pattern])
 
 
 def required_literals(regex: str) -> tuple[str, ...]:
@@ -148,13 +146,104 @@ def required_literals(regex: str) -> tuple[str, ...]:
 
 # Words so common in build logs that a prefilter on them alone would look at most lines.
 COMMON_WORDS = frozenset(
-    "error error: errors ERROR ERROR: Error Error: failed failed: Failed FAILED found Found package packages "
-    "command Command network https:// http:// build building install installing could Could cannot Cannot "
-    "version with from that this the and for not run running requirement requirements dependency dependencies "
-    "resolve repository returned Release Temporary matching missing invalid execute platform format current "
-    "process compile compile. because code: code ERR! npm warning WARNING Downloading Collecting fetch download "
-    "downloading loading Loading contain source stack Python python script manifest Module module project files "
-    "BUILD archive wheel wheels exist select named service environment requested reached access should".split()
+    [
+        "error",
+        "error:",
+        "errors",
+        "ERROR",
+        "ERROR:",
+        "Error",
+        "Error:",
+        "failed",
+        "failed:",
+        "Failed",
+        "FAILED",
+        "found",
+        "Found",
+        "package",
+        "packages",
+        "command",
+        "Command",
+        "network",
+        "https://",
+        "http://",
+        "build",
+        "building",
+        "install",
+        "installing",
+        "could",
+        "Could",
+        "cannot",
+        "Cannot",
+        "version",
+        "with",
+        "from",
+        "that",
+        "this",
+        "the",
+        "and",
+        "for",
+        "not",
+        "run",
+        "running",
+        "requirement",
+        "requirements",
+        "dependency",
+        "dependencies",
+        "resolve",
+        "repository",
+        "returned",
+        "Release",
+        "Temporary",
+        "matching",
+        "missing",
+        "invalid",
+        "execute",
+        "platform",
+        "format",
+        "current",
+        "process",
+        "compile",
+        "compile.",
+        "because",
+        "code:",
+        "code",
+        "ERR!",
+        "npm",
+        "warning",
+        "WARNING",
+        "Downloading",
+        "Collecting",
+        "fetch",
+        "download",
+        "downloading",
+        "loading",
+        "Loading",
+        "contain",
+        "source",
+        "stack",
+        "Python",
+        "python",
+        "script",
+        "manifest",
+        "Module",
+        "module",
+        "project",
+        "files",
+        "BUILD",
+        "archive",
+        "wheel",
+        "wheels",
+        "exist",
+        "select",
+        "named",
+        "service",
+        "environment",
+        "requested",
+        "reached",
+        "access",
+        "should",
+    ]
 )
 
 

@@ -36,7 +36,9 @@ SCRIPT_CONFIDENCE = 0.55
 CONFIDENCE_THRESHOLD = 0.5
 MAX_CANDIDATES = 3
 MAX_EVIDENCE = 5
-COPY_FROM_IMAGE = re.compile(r"(?:docker\.io/library/|pull access denied for |failed to solve: )([\w.-]+)(?::latest)?[:,\s]")
+COPY_FROM_IMAGE = re.compile(
+    r"(?:docker\.io/library/|pull access denied for |failed to solve: )([\w.-]+)(?::latest)?[:,\s]"
+)
 
 
 @dataclass

@@ -27,8 +27,9 @@ def plan_yarn_network_timeout(image: ImageConfig, editor: FileEditor, descriptio
     for index, line in enumerate(lines):
         match = YARN_INSTALL.match(line)
         if match and "yarn add" not in line and "yarn run" not in line:
-            lines[index] = re.sub(r"\byarn(\s+install)?\b", lambda m: m.group(0) + f" --network-timeout {TIMEOUT_MS}",
-                                  line, count=1)
+            lines[index] = re.sub(
+                r"\byarn(\s+install)?\b", lambda m: m.group(0) + f" --network-timeout {TIMEOUT_MS}", line, count=1
+            )
             changed = True
     if changed:
         plan.edits.append(Edit(path, "\n".join(lines) + "\n", f"yarn --network-timeout {TIMEOUT_MS}"))
