@@ -180,8 +180,10 @@ def labelled_sets() -> list[Result]:
             )
             print(f"{name} {part}: per-category precision/recall: {_category_note(r['categories'])}", file=sys.stderr)
             for miss in r["misses"]:
-                print(f"  {name} {part} miss {miss.get('source', miss.get('id'))}: {miss['label']} -> {miss['got']}",
-                      file=sys.stderr)
+                print(
+                    f"  {name} {part} miss {miss.get('source', miss.get('id'))}: {miss['label']} -> {miss['got']}",
+                    file=sys.stderr,
+                )
     return results
 
 
