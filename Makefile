@@ -40,4 +40,5 @@ demo: env cluster  ## the sample app broken in the local cluster, then recovered
 	@bash scripts/demo.sh
 
 clean: cluster-down
+	bash scripts/prisma-mirror.sh down
 	rm -rf .venv .tools .cluster

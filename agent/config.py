@@ -47,6 +47,8 @@ class ImageConfig(_Strict):
     dockerfile: str = "Dockerfile"
     target: str | None = None
     build_args: dict[str, str] = Field(default_factory=dict)
+    # The network of the build's RUN steps (`docker build --network`); "host" reaches services on the host's loopback.
+    network: str | None = None
     budget_bytes: int = BACKEND_BUDGET
     prisma_schema: Path | None = None
     # The Prisma binary target the image's final stage needs; None: derived from the Dockerfile's final FROM.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make env`: install what is missing, start the host Docker daemon, create .venv with shipshape (editable),
-# make the local base image and the sample app's engine files. Idempotent: on a ready machine it takes seconds.
+# make the local base images (busybox, Debian with Python, Node) and start the sample's Prisma engines mirror.
+# Idempotent: on a ready machine it takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PKGS="docker.io debootstrap busybox-static musl-tools patchelf iproute2 docker-registry binutils curl unzip"
+APT_PKGS="docker.io debootstrap busybox-static musl-tools gcc gzip patchelf iproute2 docker-registry binutils curl unzip"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -19,6 +20,7 @@ if [ ! -x .venv/bin/shipshape ] || [ pyproject.toml -nt .venv/.installed ]; then
   touch .venv/.installed
 fi
 bash scripts/make-base-image.sh
-bash scripts/make-debian-base.sh
-bash scripts/make-sample-engines.sh
+bash scripts/make-debian-base.sh python
+bash scripts/make-node-base.sh
+bash scripts/prisma-mirror.sh up
 echo "env: ready (.venv/bin/shipshape)"

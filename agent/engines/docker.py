@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import docker
 import docker.errors
@@ -30,6 +30,13 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 # Chunk size of image streams: big enough for throughput, small enough to keep memory flat.
 STREAM_CHUNK = 1024 * 1024
 _STEP = re.compile(r"^Step \d+/\d+ : ")
+
+
+class ImageFiles(NamedTuple):
+    """What `probe_files` found in an image."""
+
+    present: set[str]
+    texts: dict[str, bytes]
 
 
 @dataclass
@@ -173,10 +180,12 @@ class DockerEngine:
         on_line: Callable[[str], None] | None = None,
         log_path: Path | None = None,
         nocache: bool = False,
+        network: str | None = None,
     ) -> BuildOutcome:
         """Build from a tar `context` (uncompressed) with the classic builder, streaming its log.
 
-        The whole log goes to `log_path`; a failed build returns the failing step and the error.
+        The whole log goes to `log_path`; a failed build returns the failing step and the error. `network` is the
+        RUN steps' network mode (`docker build --network`), e.g. "host" to reach a mirror on the host's loopback.
         """
         started = time.monotonic()
         step: str | None = None
@@ -210,6 +219,7 @@ class DockerEngine:
                 rm=True,
                 forcerm=True,
                 nocache=nocache,
+                network_mode=network,
             )
             pending = ""
             for event in stream:
@@ -291,6 +301,46 @@ class DockerEngine:
             return sorted(n for n in names if "/" not in n)
         finally:
             self.api.remove_container(container["Id"], force=True)
+
+    def probe_files(self, ref: str, exists: list[str], read: list[str], max_bytes: int = 64 * 1024) -> ImageFiles:
+        """Which of `exists` are in the image (files, links or folders), and the content of each of `read` that is
+        a regular file: one container, created and removed, never started. Folders in a path resolve in the image
+        (a merged-usr `/lib` leads into `/usr/lib`); the last element is not followed."""
+        container = self.api.create_container(ref, command=["true"], entrypoint=[])
+        present: set[str] = set()
+        texts: dict[str, bytes] = {}
+        try:
+            for path in exists:
+                try:
+                    stream, _stat = self.api.get_archive(container["Id"], path, chunk_size=512)
+                except docker.errors.NotFound:
+                    continue
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+                present.add(path)
+            for path in read:
+                try:
+                    chunks, _stat = self.api.get_archive(container["Id"], path)
+                except docker.errors.NotFound:
+                    continue
+                raw = io.BytesIO()
+                for chunk in chunks:
+                    raw.write(chunk)
+                    if raw.tell() > max_bytes + 64 * 1024:
+                        break
+                raw.seek(0)
+                try:
+                    with tarfile.open(fileobj=raw, mode="r:") as archive:
+                        member = archive.next()
+                        handle = archive.extractfile(member) if member and member.isfile() else None
+                        if handle:
+                            texts[path] = handle.read(max_bytes)
+                except tarfile.TarError:
+                    continue
+        finally:
+            self.api.remove_container(container["Id"], force=True)
+        return ImageFiles(present, texts)
 
     # -- moving images between daemons -----------------------------------------------------------------
 

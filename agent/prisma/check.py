@@ -159,16 +159,11 @@ def _from_image(ref: str, arm: bool) -> str | None:
     return None
 
 
-def runtime_target(dockerfile_text: str, stage: str | None = None) -> str | None:
-    """The Prisma binary target that the final stage (or the stage named `stage`) runs on, or None if unknown.
-
-    A LABEL `org.shipshape.prisma-target=...` (or `org.shipshape.libc=musl|glibc`, optionally with
-    `org.shipshape.openssl=1.1.x`) on the stage or a stage it builds on wins over the base image's name.
-    Raises ShipshapeError when `stage` names no stage of the Dockerfile.
-    """
+def _runtime_chain(dockerfile_text: str, stage: str | None) -> list[Stage]:
+    """The chosen stage (`stage`, else the final one) and the stages it builds on, nearest first."""
     stages = parse_stages(dockerfile_text)
     if not stages:
-        return None
+        return []
     by_name = {s.name.lower(): s for s in stages if s.name}
     if stage is not None:
         chosen = by_name.get(stage.lower())
@@ -182,6 +177,13 @@ def runtime_target(dockerfile_text: str, stage: str | None = None) -> str | None
         current = by_name[current.base.lower()]
         seen.add(id(current))
         chain.append(current)
+    return chain
+
+
+def label_target(dockerfile_text: str, stage: str | None = None) -> str | None:
+    """The target a runtime stage states with a LABEL (`org.shipshape.prisma-target`, or `org.shipshape.libc` with
+    `org.shipshape.openssl`), on itself or a stage it builds on; None when none says it."""
+    chain = _runtime_chain(dockerfile_text, stage)
     arm = any(_arm64(s) for s in chain)
     for s in chain:  # the stage's own labels first, then those it inherits
         if LABEL_TARGET in s.labels:
@@ -193,7 +195,25 @@ def runtime_target(dockerfile_text: str, stage: str | None = None) -> str | None
             if libc == "musl":
                 return f"linux-musl-arm64-openssl-{ssl}" if arm else f"linux-musl-openssl-{ssl}"
             return f"linux-arm64-openssl-{ssl}" if arm else f"debian-openssl-{ssl}"
-    return _from_image(current.base, arm)
+    return None
+
+
+def runtime_base(dockerfile_text: str, stage: str | None = None) -> str | None:
+    """The image the runtime stage is built on in the end (after following `FROM <stage>`), or None."""
+    chain = _runtime_chain(dockerfile_text, stage)
+    return chain[-1].base if chain else None
+
+
+def runtime_target(dockerfile_text: str, stage: str | None = None) -> str | None:
+    """The Prisma binary target that the final stage (or the stage named `stage`) runs on, from the Dockerfile's
+    text alone, or None if unknown: a stage's LABEL wins, then the base image's well-known name.
+
+    Raises ShipshapeError when `stage` names no stage of the Dockerfile.
+    """
+    chain = _runtime_chain(dockerfile_text, stage)
+    if not chain:
+        return None
+    return label_target(dockerfile_text, stage) or _from_image(chain[-1].base, any(_arm64(s) for s in chain))
 
 
 # -- the check ----------------------------------------------------------------------------------------------

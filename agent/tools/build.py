@@ -10,6 +10,7 @@ a missing Dockerfile or context, a malformed schema, an unknown image name or no
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ def preflight(images: list[ImageConfig]) -> None:
                 "fix 'dockerfile' in shipshape.toml, or run 'shipshape init'",
             )
         if image.prisma_schema:
-            target = prisma_target_for(image)  # also checks that the target stage exists
+            target = prisma_target_for(image)  # the Dockerfile alone; also checks that the target stage exists
             check_prisma(image.prisma_schema, target)  # raises on an unreadable schema
 
 
@@ -128,7 +129,7 @@ def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
     image = run.image
     if not image.prisma_schema:
         return
-    target = prisma_target_for(image)
+    target = prisma_target_for(image, ctx.docker_or_none())
     fix = fix_prisma(image.prisma_schema, ctx.files, target, dry_run=ctx.dry_run)
     run.prisma = {
         "status": fix.status,
@@ -214,11 +215,12 @@ def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool
             inputs.dockerfile_in_context,
             run.tag,
             target=image.target,
-            buildargs=image.build_args,
+            buildargs={**proxy_build_args(), **image.build_args},
             labels={"org.shipshape.image": image.name, "org.shipshape.content-hash": inputs.digest},
             on_line=on_line,
             log_path=log_path,
             nocache=no_cache,
+            network=image.network,
         )
     ctx.reporter.progress(task, 1, 1)
     run.build_seconds = outcome.seconds
@@ -231,6 +233,18 @@ def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool
     run.size_bytes = ctx.docker.size(run.tag)
 
 
+PROXY_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def proxy_build_args() -> dict[str, str]:
+    """The proxy settings of shipshape's environment, passed to the build as Docker's predefined proxy args.
+
+    The docker CLI does the same from its config; without it a build behind a proxy cannot reach a registry. They
+    are not part of the content hash, as Docker keeps them out of the image's history.
+    """
+    return {name: os.environ[name] for name in PROXY_ARGS if os.environ.get(name)}
+
+
 def verify_step(ctx: ToolContext, run: ImageRun) -> None:
     """Size against budget; the Prisma engine inside the image against the runtime target."""
     image, tag = run.image, run.tag
@@ -241,6 +255,11 @@ def verify_step(ctx: ToolContext, run: ImageRun) -> None:
     problem = budget_problem(image.name, run.size_bytes, image.budget_bytes, ctx.docker.history(tag) if over else [])
     if run.prisma and run.prisma.get("engine_files") and run.prisma.get("target") and run.image_id:
         files, target = list(run.prisma["engine_files"]), str(run.prisma["target"])
+        built_target = prisma_target_for(image, ctx.docker, tag)  # the image as built may differ from its base
+        if built_target != target:
+            files = [f.replace(target, built_target) for f in files]
+            target = built_target
+            run.prisma["target"], run.prisma["engine_files"] = target, files
         run.engine = checked_engine(ctx, tag, run.image_id, files, target)
         if not run.engine["ok"]:
             problem = f"{problem}; " if problem else ""

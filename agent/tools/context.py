@@ -61,6 +61,15 @@ class ToolContext:
 
         return self._lazy("docker", DockerEngine.from_env)
 
+    def docker_or_none(self) -> DockerEngine | None:
+        """The build host's daemon when one answers; None otherwise (checks that can do without it go on)."""
+        from agent.errors import ShipshapeError
+
+        try:
+            return self.docker
+        except ShipshapeError:
+            return None
+
     @property
     def kube(self) -> KubeEngine:
         """The cluster's API server."""

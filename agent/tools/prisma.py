@@ -1,7 +1,7 @@
 """Tools: check_prisma_targets (read) and fix_prisma_targets (write): binaryTargets vs each image's runtime.
 
-The target for an image is, in order: `prisma_target` in shipshape.toml, the target that the image's
-Dockerfile (its `target` stage, else the final one) runs on, else linux-musl-openssl-3.0.x.
+The target for an image comes from agent/prisma/target.py: shipshape.toml, a LABEL, else the runtime stage's base
+image read the way Prisma reads a system (os-release, ELF loader, libssl), else its name.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from agent.config import ImageConfig
 from agent.errors import ShipshapeError
-from agent.prisma.check import MUSL_TARGET, PrismaCheck, check_prisma, fix_prisma, runtime_target
+from agent.prisma.check import PrismaCheck, check_prisma, fix_prisma
+from agent.prisma.target import choose_target
 from agent.prisma.version import find_package_root
 from agent.tools import tool
 from agent.tools.context import ToolContext
@@ -31,19 +32,10 @@ class PrismaTargetsInput(BaseModel):
     )
 
 
-def image_target(image: ImageConfig, override: str | None = None) -> tuple[str, str]:
-    """(target, where it came from) for an image: explicit, shipshape.toml, its Dockerfile, or the default."""
-    if override:
-        return override, "the request"
-    if image.prisma_target:
-        return image.prisma_target, "prisma_target in shipshape.toml"
-    dockerfile = image.dockerfile_path
-    if dockerfile.is_file():
-        found = runtime_target(dockerfile.read_text(encoding="utf-8", errors="replace"), image.target)
-        if found:
-            stage = f"stage {image.target}" if image.target else "final stage"
-            return found, f"the {stage} of {image.dockerfile}"
-    return MUSL_TARGET, "the default (the Dockerfile does not say which libc its runtime has)"
+def image_target(ctx: ToolContext, image: ImageConfig, override: str | None = None) -> tuple[str, str]:
+    """(target, where it came from) for an image: agent/prisma/target.py's order, reading images on the build host."""
+    choice = choose_target(image, ctx.docker_or_none(), override=override)
+    return choice.target, choice.source
 
 
 def _images(ctx: ToolContext, name: str | None) -> list[ImageConfig]:
@@ -100,7 +92,7 @@ def check_prisma_targets(ctx: ToolContext, args: PrismaTargetsInput) -> dict[str
     results = []
     for image in _images(ctx, args.image):
         assert image.prisma_schema is not None
-        target, source = image_target(image, args.target)
+        target, source = image_target(ctx, image, args.target)
         check = check_prisma(image.prisma_schema, target, _package_root(ctx, image.prisma_schema))
         results.append(_describe(image, check, source))
     return _summary(results)
@@ -118,7 +110,7 @@ def fix_prisma_targets(ctx: ToolContext, args: PrismaTargetsInput) -> dict[str, 
     results = []
     for image in _images(ctx, args.image):
         assert image.prisma_schema is not None
-        target, source = image_target(image, args.target)
+        target, source = image_target(ctx, image, args.target)
         fix = fix_prisma(
             image.prisma_schema,
             ctx.files,

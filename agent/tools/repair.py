@@ -52,7 +52,7 @@ def _prisma_target(ctx: ToolContext, image_name: str) -> str | None:
     from agent.tools.prisma import image_target
 
     image = ctx.project.image(image_name)
-    return image_target(image)[0] if image.prisma_schema is not None else None
+    return image_target(ctx, image)[0] if image.prisma_schema is not None else None
 
 
 @tool(

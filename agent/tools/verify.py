@@ -41,14 +41,12 @@ def budget_problem(name: str, size: int, budget: int, layers: list[Layer]) -> st
     )
 
 
-def prisma_target_for(image: ImageConfig) -> str | None:
-    """The Prisma binary target the image's final stage needs (config first, then the Dockerfile)."""
-    if image.prisma_target:
-        return image.prisma_target
-    from agent.prisma.check import runtime_target
+def prisma_target_for(image: ImageConfig, docker: DockerEngine | None = None, built: str | None = None) -> str:
+    """The Prisma binary target the image's runtime needs (agent/prisma/target.py: config, LABEL, the built image or
+    the runtime's base image read like Prisma reads a system, else the base image's name)."""
+    from agent.prisma.target import choose_target
 
-    text = image.dockerfile_path.read_text(encoding="utf-8", errors="replace")
-    return runtime_target(text, image.target)
+    return choose_target(image, docker, built).target
 
 
 def engine_report(docker: DockerEngine, ref: str, engine_files: list[str], target: str) -> dict[str, Any]:
@@ -140,7 +138,7 @@ def verify_one(ctx: ToolContext, image: ImageConfig, loader: Any) -> dict[str, A
     if problem:
         doc["problems"].append(problem)
     if image.prisma_schema:
-        target = prisma_target_for(image)
+        target = prisma_target_for(image, docker, ref)
         check = check_prisma(image.prisma_schema, target)
         doc["prisma"] = {"status": check.status, "target": check.target, "reason": check.reason}
         if check.status == "missing-target":

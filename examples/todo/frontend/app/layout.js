@@ -1,7 +1,6 @@
 import localFont from "next/font/local";
 
-// The font ships with the repo: next/font/google would fetch it from fonts.googleapis.com at build time,
-// which fails where the build has no network ("Failed to fetch font `Inter`.").
+// The font ships with the repo, so `next build` needs no access to fonts.googleapis.com.
 const openSans = localFont({ src: "./fonts/OpenSans-Regular.woff2", display: "swap" });
 
 export const metadata = { title: "todo" };

@@ -1,13 +1,8 @@
-import { PrismaClient } from "@prisma/client";
-
-const prisma = new PrismaClient();
-
-export default async function Home() {
-  const todos = await prisma.todo.findMany({ orderBy: { createdAt: "desc" } });
+export default function Home() {
   return (
     <main>
       <h1>todo</h1>
-      <ul>{todos.map((t) => <li key={t.id}>{t.done ? "✓ " : ""}{t.title}</li>)}</ul>
+      <p>The sample app that shipshape builds, loads and keeps healthy.</p>
     </main>
   );
 }
