@@ -105,8 +105,15 @@ def test_exit_code_fallbacks_and_unknown() -> None:
     tail = "The command '/bin/sh -c {}' returned a non-zero code: {}\n"
     killed = "Step 4/5 : RUN make -j8\ncc1plus: compiling\n" + tail.format("make -j8", 137)
     assert diagnose_bytes(killed).root_cause == "out-of-memory"
-    script = "Step 2/2 : RUN ./deploy.sh\nsomething odd happened\n" + tail.format("./deploy.sh", 3)
-    assert diagnose_bytes(script).root_cause == "script-error"
+    # A failing project script with no known message is a guess (right about half the time): unknown, with
+    # script-error as the first candidate. A step that is an explicit `exit` fails on purpose: script-error.
+    script = diagnose_bytes("Step 2/2 : RUN ./deploy.sh\nsomething odd happened\n" + tail.format("./deploy.sh", 3))
+    assert script.root_cause == "unknown" and script.candidates[0]["category"] == "script-error"
+    assert script.last_message == "something odd happened"
+    on_purpose = diagnose_bytes("Step 9/9 : RUN exit 1\n" + tail.format("exit 1", 1))
+    assert on_purpose.root_cause == "script-error" and on_purpose.confidence >= 0.7
+    install = diagnose_bytes("Step 3/4 : RUN yarn install\nerror An odd thing\n" + tail.format("yarn install", 1))
+    assert install.root_cause == "unknown" and install.candidates[0]["category"] == "npm-dependency"
     odd = "Step 2/2 : RUN frobnicate --all\nfrobnicate: the widget is sad\n" + tail.format("frobnicate --all", 3)
     result = diagnose_bytes(odd)
     assert result.root_cause == "unknown"

@@ -136,3 +136,29 @@ def test_yarn_network_timeout_edit(tmp_path: Path) -> None:
     line = "RUN yarn install --frozen-lockfile"
     assert YARN_INSTALL.match(line)
     assert not YARN_INSTALL.match("RUN yarn install --network-timeout 600000")
+
+
+def test_buildkit_summary_lines_behind_a_bare_timestamp_are_read() -> None:
+    log = (
+        " > [app 4/5] RUN pnpm install:\n"
+        "3.355           code: 'ENETUNREACH',\n"
+        'ERROR: failed to solve: process "/bin/sh -c pnpm install" did not complete successfully: exit code: 1\n'
+    )
+    assert diagnose_bytes(log).root_cause == "npm-network"
+
+
+def test_make_reports_a_missing_command_not_a_compile_error() -> None:
+    log = (
+        "Step 5/9 : RUN make prep\nmake: git: Command not found\nmake: *** [Makefile:528: prep] Error 127\n"
+        "The command '/bin/sh -c make prep' returned a non-zero code: 2\n"
+    )
+    assert diagnose_bytes(log).root_cause == "command-not-found"
+
+
+def test_a_bare_traceback_is_a_candidate_not_an_answer() -> None:
+    log = (
+        "Step 7/7 : RUN ./manage.py migrate\nTraceback (most recent call last):\nValueError: odd\n"
+        "The command '/bin/sh -c ./manage.py migrate' returned a non-zero code: 1\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "unknown" and result.candidates[0]["category"] == "script-error"

@@ -9,6 +9,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # BuildKit plain progress: "#12 3.456 text" (or "#12 text" for status lines).
 _BUILDKIT = re.compile(r"^#(\d+) (?:\d+\.\d+ )?")
+# BuildKit's error summary (and `docker build` without --progress=plain) prints the step's output behind only its
+# timestamp: "12.345 text", no "#N".
+_TIMESTAMP = re.compile(r"^\d{1,6}\.\d{1,3} ")
 
 MAX_DECODE = 16 * 1024
 
@@ -34,8 +37,10 @@ def strip(text: str) -> str:
 
 
 def buildkit_step(text: str) -> tuple[str | None, str]:
-    """('12', rest) for a BuildKit progress line "#12 0.345 rest", else (None, text)."""
+    """('12', rest) for a BuildKit progress line "#12 0.345 rest", (None, rest) for a summary line "0.345 rest",
+    else (None, text)."""
     match = _BUILDKIT.match(text)
     if match is None:
-        return None, text
+        stamp = _TIMESTAMP.match(text)
+        return None, text[stamp.end() :] if stamp else text
     return match.group(1), text[match.end() :]
