@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from agent.diagnosis.corpus import HOLDOUT, corpus_dir, labelled_accuracy, labels
+from agent.diagnosis.corpus import HOLDOUT, LABELS, corpus_dir, labelled_accuracy, labels
 
 pytestmark = pytest.mark.unit
 
@@ -46,3 +46,19 @@ def test_root_cause_accuracy_on_labelled_shipwright_logs() -> None:
     for miss in misses:
         print(f"  miss {miss['log']}: labelled {miss['category']}, diagnosed {miss['got']} ({miss['why']})")
     assert accuracy >= GOAL
+
+
+def test_fresh_held_out_sets_are_new_and_labelled() -> None:
+    """The issue-12b held-out sets (read only here for their shape; the classifier runs on them in the bench)."""
+    from agent.diagnosis.corpus import HOLDOUT2, HOLDOUT3, modern_entries
+    from agent.diagnosis.patterns import load_knowledge
+
+    known = load_knowledge().categories() | {"unknown"}
+    fresh = modern_entries("fresh")
+    assert len(fresh) >= 60 and len({r["source"] for r in fresh}) == len(fresh)
+    assert not {r["source"] for r in fresh} & {r["source"] for r in modern_entries("all")}
+    assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in fresh)
+    drawn = labels(HOLDOUT3)
+    earlier = {r["log"] for f in (LABELS, HOLDOUT, HOLDOUT2) for r in labels(f)}
+    assert len(drawn) == 60 and not {r["log"] for r in drawn} & earlier
+    assert all(r["category"] in known for r in drawn)
