@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 HOST="${1:-${DOCKER_HOST:-unix:///var/run/docker.sock}}"
 CACHE="${SHIPSHAPE_CACHE:-$HOME/.cache/shipshape}"
 NODE_VERSION=22.23.5
-NPM_VERSION=10.9.9
+NPM_VERSION=11.19.1
 SLIM=shipshape/node:22-bookworm-slim
 FULL=shipshape/node:22-bookworm
 HOST_CA=/etc/ssl/certs/ca-certificates.crt

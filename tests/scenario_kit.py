@@ -22,6 +22,10 @@ from agent.tools.context import ToolContext
 REPO = Path(__file__).resolve().parents[1]
 KUBECONFIG = REPO / ".cluster" / "kubeconfig"
 NODE = f"unix://{REPO / '.cluster' / 'node-docker.sock'}"
+# The loopback Prisma engines mirror the sample's frontend builds from (scripts/prisma-mirror.sh).
+MIRROR = tomllib.loads((REPO / "examples" / "todo" / "shipshape.toml").read_text())["images"][0]["build_args"][
+    "PRISMA_ENGINES_MIRROR"
+]
 
 
 def kubectl_bin() -> str:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "examples" / "todo"
 SHIPSHAPE = REPO / ".venv" / "bin" / "shipshape"
-MUSL = "linux-musl-openssl-3.0.x"
+RUNTIME_TARGET = "debian-openssl-3.0.x"  # what the sample's runtime base (node:22-bookworm, OpenSSL 3) needs
 
 
 def copy_sample(dest: Path, prefix: str) -> Path:
@@ -35,8 +35,11 @@ def copy_sample(dest: Path, prefix: str) -> Path:
 
 @pytest.fixture
 def sample(tmp_path: Path, host_docker: str, node_docker: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    if not (SAMPLE / "frontend" / ".engines").is_dir():
-        pytest.fail("examples/todo/frontend/.engines is missing: run 'make env'")
+    mirror = subprocess.run(
+        ["bash", str(REPO / "scripts" / "prisma-mirror.sh"), "status"], capture_output=True, check=False
+    )
+    if mirror.returncode != 0:
+        pytest.fail("the Prisma engines mirror does not answer: run 'make env'")
     prefix = f"t{uuid.uuid4().hex[:8]}"
     root = copy_sample(tmp_path / "todo", prefix)
     monkeypatch.setenv("SHIPSHAPE_NODE_DOCKER_HOST", node_docker)
@@ -102,10 +105,10 @@ def test_sample_builds_within_budget_loads_and_a_second_run_does_nothing(sample:
         assert node_has(node_docker, image["image_id"])
         assert node_tag_id(node_docker, image["tag"]) == image["image_id"]
     front = images["frontend"]
-    assert front["prisma"]["status"] == "ok" and front["prisma"]["target"] == MUSL
+    assert front["prisma"]["status"] == "ok" and front["prisma"]["target"] == RUNTIME_TARGET
     engine = front["engine"]["files"][0]
-    assert engine["present"] and engine["fits"] and engine["libc"] == "musl" and engine["openssl"] == "3"
-    assert engine["path"] == f"/app/node_modules/.prisma/client/libquery_engine-{MUSL}.so.node"
+    assert engine["present"] and engine["fits"] and engine["libc"] == "glibc" and engine["openssl"] == "3"
+    assert engine["path"] == f"/app/node_modules/.prisma/client/libquery_engine-{RUNTIME_TARGET}.so.node"
 
     code, again, err = build(sample)
     assert code == 0, err
@@ -122,9 +125,9 @@ def test_sample_builds_within_budget_loads_and_a_second_run_does_nothing(sample:
     assert all(r["content_hash"] and r["loader"] == "daemon" for r in rows)
 
 
-def test_missing_musl_target_is_restored_backed_up_idempotent_and_undoable(sample: Path) -> None:
+def test_missing_runtime_target_is_restored_backed_up_idempotent_and_undoable(sample: Path) -> None:
     schema = sample / "frontend" / "prisma" / "schema.prisma"
-    broken = schema.read_text().replace(f', "{MUSL}"', "")
+    broken = schema.read_text().replace(f', "{RUNTIME_TARGET}"', "")
     assert 'binaryTargets = ["native"]' in broken
     schema.write_text(broken)
 
@@ -132,13 +135,13 @@ def test_missing_musl_target_is_restored_backed_up_idempotent_and_undoable(sampl
     assert code == 0, err
     prisma = by_name(doc)["frontend"]["prisma"]
     assert prisma["status"] == "fixed"
-    assert f'+  binaryTargets = ["native", "{MUSL}"]' in prisma["diff"]
+    assert f'+  binaryTargets = ["native", "{RUNTIME_TARGET}"]' in prisma["diff"]
     backup = schema.with_name("schema.prisma.backup")
     assert prisma["backup"] == str(backup) and backup.read_text() == broken
     fixed = schema.read_text()
-    assert f'"native", "{MUSL}"' in fixed and "model Todo" in fixed
+    assert f'"native", "{RUNTIME_TARGET}"' in fixed and "model Todo" in fixed
     assert by_name(doc)["frontend"]["engine"]["ok"]
-    assert f'+  binaryTargets = ["native", "{MUSL}"]' in err  # the diff is shown on the terminal too
+    assert f'+  binaryTargets = ["native", "{RUNTIME_TARGET}"]' in err  # the diff is shown on the terminal too
 
     code, again, err = build(sample, "--only", "frontend", "--no-load")
     assert code == 0, err
@@ -195,16 +198,20 @@ def test_verify_reads_the_engine_out_of_the_image_and_names_what_is_missing(samp
     verified = by_name(json.loads(ok.stdout))
     assert verified["frontend"]["engine"]["ok"] and verified["backend"]["on_node"]
 
-    # An image built (behind shipshape's back) from a schema without the musl target: no musl engine inside.
+    # An image built (behind shipshape's back) from a schema without the runtime target: no engine for it inside.
     from agent.buildhash import hash_inputs
     from agent.config import load_project
 
     schema = sample / "frontend" / "prisma" / "schema.prisma"
-    schema.write_text(schema.read_text().replace(f', "{MUSL}"', ""))
+    schema.write_text(schema.read_text().replace(f', "{RUNTIME_TARGET}"', ""))
     front = load_project(sample).image("frontend")
-    tag = hash_inputs(front.context, front.dockerfile_path, target=front.target).tag(front.repository)
+    tag = hash_inputs(front.context, front.dockerfile_path, target=front.target, build_args=front.build_args).tag(
+        front.repository
+    )
+    mirror = f"PRISMA_ENGINES_MIRROR={front.build_args['PRISMA_ENGINES_MIRROR']}"
+    command = ["docker", "build", "-q", "--network", "host", "--build-arg", mirror, "--target", "runtime"]
     subprocess.run(
-        ["docker", "build", "-q", "--target", "runtime", "-t", tag, str(front.context)],
+        [*command, "-t", tag, str(front.context)],
         check=True,
         capture_output=True,
         env={**os.environ, "DOCKER_BUILDKIT": "0"},

@@ -1,7 +1,13 @@
-"""The build-failure workflow end to end through the real CLI: `shipshape chat "docker build fails with
-ETIMEDOUT" --yes` on a copy of the sample app whose .npmrc lost its retry settings (the sample's npm stand-in
-then fails with npm's real ETIMEDOUT text), and the same for a Google Fonts import. Passed only by the outcome:
-exit code, the rebuilt image, the files, and what memory learned."""
+"""The build-failure workflow end to end through the real CLI, on copies of the real sample app:
+
+- `shipshape chat "docker build fails with ETIMEDOUT" --yes` where the developer's HTTPS proxy (tests/faultproxy.py,
+  on loopback) drops every connection for 32 s and the app's .npmrc allows one retry: real npm fails with its own
+  `npm error code ECONNRESET`; shipshape diagnoses npm-network, writes the retry settings with a backup, and the
+  rebuild, which starts inside the same outage, gets through it only because of those settings.
+- a `next/font/google` import: real `next build` fails with "Failed to fetch `Inter` from Google Fonts" (the host
+  is unreachable here, as on any offline build machine); shipshape switches to the font in the repo.
+
+Passed only by the outcome: exit code, the rebuilt image, the files, and what memory learned."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from agent.memory.store import Store
+from tests.faultproxy import fault_proxy
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[1]
@@ -28,8 +35,8 @@ def sample(tmp_path: Path) -> Path:
     return root
 
 
-def chat(root: Path, report: str, db: Path) -> tuple[int, dict, str]:
-    env = {**os.environ, "SHIPSHAPE_DB": str(db)}
+def chat(root: Path, report: str, db: Path, **env_extra: str) -> tuple[int, dict, str]:
+    env = {**os.environ, "SHIPSHAPE_DB": str(db), **env_extra}
     proc = subprocess.run(
         [str(SHIPSHAPE), "chat", report, "--yes", "--brain", "rulebook", "--json"],
         cwd=root,
@@ -44,19 +51,24 @@ def chat(root: Path, report: str, db: Path) -> tuple[int, dict, str]:
 def test_npm_etimedout_is_diagnosed_fixed_and_rebuilt(tmp_path: Path, host_docker: str, node_docker: str) -> None:
     root = sample(tmp_path)
     npmrc = root / "frontend" / ".npmrc"
-    npmrc.write_text("# retries removed\n")
+    npmrc.write_text("# retries removed\nfetch-retries=1\n")
     db = tmp_path / "memory.db"
-    code, doc, err = chat(root, "docker build fails with ETIMEDOUT", db)
+    with fault_proxy() as proxy:
+        proxy.arm(32)
+        code, doc, err = chat(
+            root, "docker build fails with ETIMEDOUT", db, HTTPS_PROXY=proxy.url, NO_PROXY="127.0.0.1,localhost"
+        )
     assert code == 0, err
+    assert proxy.resets > 0 and proxy.tunnels > 0  # the outage happened, and npm got through after it
     assert doc["ok"] is True and doc["model_calls"] == 0
     tools = [s["tool"] for s in doc["steps"]]
     assert tools[0] == "build_and_load_images" and "apply_fix" in tools and tools[-1] == "build_and_load_images"
     text = npmrc.read_text()
     assert "fetch-retries=" in text and "fetch-retry-maxtimeout=" in text
-    assert (root / "frontend" / ".npmrc.backup").read_text() == "# retries removed\n"
+    assert (root / "frontend" / ".npmrc.backup").read_text() == "# retries removed\nfetch-retries=1\n"
     store = Store(db)
-    root_causes = {r["category"] for r in store.rows("SELECT category FROM failures")}
-    assert "npm-network" in root_causes
+    failures = store.rows("SELECT category, excerpt FROM failures")
+    assert any(f["category"] == "npm-network" and "npm error code ECONNRESET" in f["excerpt"] for f in failures)
     outcomes = store.rows("SELECT fix_id, outcome FROM fix_attempts")
     assert outcomes and all(o["outcome"] == "success" for o in outcomes)
     # undo brings the broken file back, as the user had it
@@ -68,7 +80,7 @@ def test_npm_etimedout_is_diagnosed_fixed_and_rebuilt(tmp_path: Path, host_docke
         env={**os.environ, "SHIPSHAPE_DB": str(db)},
     )
     assert undo.returncode == 0, undo.stderr
-    assert npmrc.read_text() == "# retries removed\n"
+    assert npmrc.read_text() == "# retries removed\nfetch-retries=1\n"
 
 
 def test_google_font_fetch_is_fixed_with_the_local_font(tmp_path: Path, host_docker: str, node_docker: str) -> None:
@@ -80,9 +92,15 @@ def test_google_font_fetch_is_fixed_with_the_local_font(tmp_path: Path, host_doc
         "export default function RootLayout({ children }) {\n"
         '  return (<html lang="en" className={inter.className}><body>{children}</body></html>);\n}\n'
     )
-    code, doc, err = chat(root, "frontend docker build fails: Failed to fetch font Inter", tmp_path / "memory.db")
+    db = tmp_path / "memory.db"
+    code, doc, err = chat(root, "frontend docker build fails: Failed to fetch font Inter", db)
     assert code == 0, err
     assert doc["ok"] is True
+    failures = Store(db).rows("SELECT category, excerpt FROM failures")
+    assert any(
+        f["category"] == "next-font-fetch" and "Failed to fetch `Inter` from Google Fonts" in f["excerpt"]
+        for f in failures
+    )
     text = layout.read_text()
     assert not any(line.strip().startswith("import") and "next/font/google" in line for line in text.splitlines())
     assert "next/font/local" in text or "system-ui" in text

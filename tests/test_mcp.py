@@ -22,7 +22,7 @@ from agent.frontends.mcp import NO_APPROVAL, build_server
 from agent.frontends.session import open_context
 
 REPO = Path(__file__).resolve().parents[1]
-MUSL = "linux-musl-openssl-3.0.x"
+RUNTIME_TARGET = "debian-openssl-3.0.x"  # what the sample's runtime base (node:22-bookworm, OpenSSL 3) needs
 
 pytestmark = pytest.mark.unit
 
@@ -37,7 +37,7 @@ def sample(tmp_path: Path, *, broken: bool = False, auto_approve: list[str] | No
     (root / "shipshape.toml").write_text(config)
     if broken:
         schema = root / "frontend" / "prisma" / "schema.prisma"
-        schema.write_text(schema.read_text().replace(f', "{MUSL}"]', "]"))
+        schema.write_text(schema.read_text().replace(f', "{RUNTIME_TARGET}"]', "]"))
     return root
 
 
@@ -116,8 +116,8 @@ def test_check_prisma_targets_reads_the_sample_app(tmp_path: Path) -> None:
     )
     assert result.is_error is False and result.structured_content is not None
     assert result.structured_content["status"] == "missing-target"
-    assert result.structured_content["images"][0]["target"] == MUSL
-    assert MUSL in text_of(result)
+    assert result.structured_content["images"][0]["target"] == RUNTIME_TARGET
+    assert RUNTIME_TARGET in text_of(result)
     assert schema_text(root) == before  # a read
     assert invalid.is_error is True
 
@@ -194,7 +194,7 @@ def test_chat_with_allow_writes_fixes_the_schema(tmp_path: Path, standin_env: St
     assert result.structured_content is not None
     doc = result.structured_content
     assert doc["steps"][0]["ok"] is True and doc["refused"] == []
-    assert f'"native", "{MUSL}"' in schema_text(root)
+    assert f'"native", "{RUNTIME_TARGET}"' in schema_text(root)
     assert any(line.startswith("✓ fix_prisma_targets") for line in doc["progress"])
 
 

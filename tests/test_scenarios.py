@@ -5,6 +5,7 @@ Messages server, including a 529 that a retry survives and an outage that falls 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from agent.chat import make_agent
 from agent.loop import Agent
 from agent.memory.store import Store
 from tests.scenario_kit import (
+    MIRROR,
     NODE,
     App,
     deploy,
@@ -34,6 +36,7 @@ from tests.standin_anthropic import error, reply, text, tool_use
 
 pytestmark = pytest.mark.cluster
 PULL_FAILURES = {"ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull"}
+RUNTIME_TARGET = "debian-openssl-3.0.x"  # what the frontend's runtime base (node:22-bookworm, OpenSSL 3) needs
 
 
 @pytest.fixture
@@ -131,18 +134,21 @@ def targets_line(schema_text: str) -> str:
     return next(line for line in schema_text.splitlines() if line.strip().startswith("binaryTargets"))
 
 
-def deploy_frontend_without_musl_engine(app: App) -> Path:
-    """Scenario 4's break: the schema lacks the musl target and the image was built without shipshape (which
-    would have fixed it), so the frontend runs without its query engine."""
+def deploy_frontend_without_its_engine(app: App) -> Path:
+    """Scenario 4's break: the schema lacks the runtime's target and the image was built without shipshape (which
+    would have fixed it): `prisma generate` ran on the build stage's platform only (debian-openssl-1.1.x, no OpenSSL
+    there), so the real Prisma Client in the runtime cannot find an engine for debian-openssl-3.0.x."""
     schema = app.root / "frontend" / "prisma" / "schema.prisma"
-    schema.write_text(schema.read_text().replace(', "linux-musl-openssl-3.0.x"', ""))
-    assert "linux-musl-openssl-3.0.x" not in targets_line(schema.read_text())
+    schema.write_text(schema.read_text().replace(f', "{RUNTIME_TARGET}"', ""))
+    assert RUNTIME_TARGET not in targets_line(schema.read_text())
     tag = f"broken-{uuid.uuid4().hex[:8]}"
     ref = f"todo-frontend:{tag}"
+    command = ["docker", "build", "-q", "--network", "host", "--build-arg", f"PRISMA_ENGINES_MIRROR={MIRROR}"]
     subprocess.run(
-        ["docker", "build", "-q", "--target", "runtime", "-t", ref, str(app.root / "frontend")],
+        [*command, "--target", "runtime", "-t", ref, str(app.root / "frontend")],
         check=True,
         capture_output=True,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
     )
     subprocess.run(f"docker save {ref} | docker -H {NODE} load -q", shell=True, check=True, capture_output=True)
     app.call("helm_upgrade", tags={"frontend": tag}, wait=False)
@@ -153,14 +159,14 @@ def deploy_frontend_without_musl_engine(app: App) -> Path:
 def frontend_fixed(app: App, schema: Path) -> None:
     rolled_out(app.namespace, "todo-frontend")
     assert health(app.namespace, "todo-frontend", 3000, "/api/health") == 200
-    assert "linux-musl-openssl-3.0.x" in targets_line(schema.read_text())
+    assert RUNTIME_TARGET in targets_line(schema.read_text())
     backup = schema.with_name("schema.prisma.backup")
-    assert backup.exists() and "linux-musl-openssl-3.0.x" not in targets_line(backup.read_text())
+    assert backup.exists() and RUNTIME_TARGET not in targets_line(backup.read_text())
 
 
 def test_4_prisma_client_initialization_error(app: App) -> None:
     deploy(app)
-    schema = deploy_frontend_without_musl_engine(app)
+    schema = deploy_frontend_without_its_engine(app)
     result = rulebook(app).run("frontend returns 500 with PrismaClientInitializationError")
     frontend_fixed(app, schema)
     assert result.ok
@@ -254,7 +260,7 @@ def test_1_with_claude_falling_back_to_the_rulebook_on_an_outage(app: App, stand
 
 def test_4_with_claude(app: App, standin: Any) -> None:
     deploy(app)
-    schema = deploy_frontend_without_musl_engine(app)
+    schema = deploy_frontend_without_its_engine(app)
     ns = app.namespace
 
     def after_logs(req: Any) -> Any:
@@ -271,7 +277,7 @@ def test_4_with_claude(app: App, standin: Any) -> None:
         reply(tool_use("helm_upgrade", {})),
         reply(tool_use("wait_for_rollout", {"namespace": ns, "deployment": "todo-frontend", "timeout_seconds": 120})),
         reply(tool_use("check_health", {"image": "frontend"})),
-        reply(text("Added linux-musl-openssl-3.0.x to binaryTargets, rebuilt, redeployed; /api/health is 200.")),
+        reply(text("Added debian-openssl-3.0.x to binaryTargets, rebuilt, redeployed; /api/health is 200.")),
     )
     result = claude(app, standin.url).run("frontend returns 500 with PrismaClientInitializationError")
     frontend_fixed(app, schema)

@@ -32,11 +32,11 @@ from agent.loop import Agent, Listener
 from agent.safety import Approver
 
 REPO = Path(__file__).resolve().parents[1]
-MUSL = "linux-musl-openssl-3.0.x"
+RUNTIME_TARGET = "debian-openssl-3.0.x"  # what the sample's runtime base (node:22-bookworm, OpenSSL 3) needs
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 CHANNEL = "C0OPS"
-FIXED = f'binaryTargets = ["native", "{MUSL}"]'
+FIXED = f'binaryTargets = ["native", "{RUNTIME_TARGET}"]'
 
 pytestmark = pytest.mark.unit
 
@@ -148,7 +148,7 @@ def sample(tmp_path: Path) -> Path:
     config = (root / "shipshape.toml").read_text().replace("../../.cluster", str(REPO / ".cluster"))
     (root / "shipshape.toml").write_text(config)
     schema = root / "frontend" / "prisma" / "schema.prisma"
-    schema.write_text(schema.read_text().replace(f', "{MUSL}"]', "]"))
+    schema.write_text(schema.read_text().replace(f', "{RUNTIME_TARGET}"]', "]"))
     return root
 
 
@@ -354,7 +354,7 @@ def test_approve_for_this_conversation_covers_the_next_report_in_the_thread(rig_
     rig.api.finals()
     rig.frontend.wait_idle()
     schema = rig.root / "frontend" / "prisma" / "schema.prisma"
-    schema.write_text(schema.read_text().replace(f', "{MUSL}"]', "]"))  # broken again
+    schema.write_text(schema.read_text().replace(f', "{RUNTIME_TARGET}"]', "]"))  # broken again
     rig.reply("it is back after a revert", MENTION_TS, "1700000000.000300")  # a follow-up in the same thread
     rig.api.finals(2)
     rig.frontend.wait_idle()
