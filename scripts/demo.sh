@@ -2,7 +2,8 @@
 # `make demo`: the sample app deployed on the local cluster, broken the way the mission's first workflow
 # describes (the backend's new image built on the host but not loaded onto the node: ImagePullBackOff), then
 # recovered by `shipshape chat "pods show ImagePullBackOff" --yes` with the offline brain. Exits 0 only if the
-# pods are Ready and /health answers 200 afterwards, checked here independently of what shipshape says.
+# deployments are rolled out and both real servers answer 200 afterwards (the backend's uvicorn on /health, the
+# frontend's Next.js on /api/health), checked here independently of what shipshape says.
 #
 # It works on a copy of examples/todo (examples/.demo-todo, git-ignored) so the repository's sample stays as it is.
 set -euo pipefail
@@ -66,21 +67,28 @@ CHAT_RC=$?
 set -e
 cd "$ROOT"
 
-say "6. Independent check: rollout complete and /health answers 200"
+say "6. Independent check: rollouts complete, /health and /api/health answer 200"
 ok=0
 kubectl -n "$NS" rollout status deployment/todo-backend --timeout=60s || ok=1
 kubectl -n "$NS" rollout status deployment/todo-frontend --timeout=60s || ok=1
 # a Ready pod that is not on its way out (a terminating pod may still say Running, without an address)
-POD_IP=$(kubectl -n "$NS" get pods -l app=todo-backend -o json | "$ROOT/.venv/bin/python" -c '
+ready_pod_ip() {
+  kubectl -n "$NS" get pods -l "app=$1" -o json | "$ROOT/.venv/bin/python" -c '
 import json, sys
 pods = json.load(sys.stdin)["items"]
 ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and p["status"].get("podIP")
          and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
-print(ready[0]["status"]["podIP"] if ready else "")')
-CODE=$(curl -s -o /dev/null -w '%{http_code}' "http://$POD_IP:8000/health" || true)
-IMAGE=$(kubectl -n "$NS" get deploy todo-backend -o jsonpath='{.spec.template.spec.containers[0].image}')
-echo "backend runs $IMAGE; GET http://$POD_IP:8000/health -> $CODE; shipshape chat exit code $CHAT_RC"
-[ "$CODE" = "200" ] || ok=1
+print(ready[0]["status"]["podIP"] if ready else "")'
+}
+for app in "todo-backend 8000 /health" "todo-frontend 3000 /api/health"; do
+  set -- $app
+  ip=$(ready_pod_ip "$1")
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://$ip:$2$3" || true)
+  image=$(kubectl -n "$NS" get deploy "$1" -o jsonpath='{.spec.template.spec.containers[0].image}')
+  echo "$1 runs $image; GET http://$ip:$2$3 -> $code"
+  [ "$code" = "200" ] || ok=1
+done
+echo "shipshape chat exit code $CHAT_RC"
 [ "$CHAT_RC" = "0" ] || ok=1
 if [ $ok -eq 0 ]; then say "demo: recovered and verified"; else say "demo: NOT recovered"; fi
 exit $ok
