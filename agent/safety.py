@@ -7,61 +7,23 @@ the project's policy auto-approves that tool. A namespace outside the allowed li
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-# Secrets that must reach neither the model, the terminal nor the database.
-_R = "[REDACTED]"
-_SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S), _R),
-    # Authorization / Proxy-Authorization headers, whatever the scheme; x-api-key.
-    (
-        re.compile(r"(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:(?:bearer|basic|token|digest)\s+)?[^\s\"',]+"),
-        r"\1" + _R,
-    ),
-    (re.compile(r"(?i)(x-api-key\s*[:=]\s*)\S+"), r"\1" + _R),
-    # user:password@ in URLs: the user stays, the password goes.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s:/@]+):([^\s/@]+)@"), r"\1\2:" + _R + "@"),
-    # npm's _authToken / _auth / _password, and key=value secrets (any key naming a password, token or key).
-    (
-        re.compile(
-            r"(?i)\b([a-z0-9_\-]*(?:_authtoken|_auth|password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key"
-            r"|private[_-]?key)[a-z0-9_\-]*\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;]+)"
-        ),
-        r"\1" + _R,
-    ),
-    # docker login --password VALUE / -p VALUE.
-    (re.compile(r"(--password(?:-stdin)?[= ]|login\s+(?:-u\s+\S+\s+)?-p\s+)\S+"), r"\1" + _R),
-    # Well-known token shapes.
-    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9_]{16,}|github_pat_[A-Za-z0-9_]{16,}|glpat-[A-Za-z0-9_-]{20,})"), _R),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{8,}"), _R),
-    (re.compile(r"\bxapp-[A-Za-z0-9\-]{8,}"), _R),
-    (re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_\-]{8,}"), _R),
-    (re.compile(r"\bnpm_[A-Za-z0-9]{20,}"), _R),
-    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), _R),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), _R),
+from agent.redaction import REDACTED, redact, redact_value
+
+__all__ = [
+    "REDACTED",
+    "Approval",
+    "Approver",
+    "DenyAll",
+    "FunctionApprover",
+    "Policy",
+    "Verdict",
+    "redact",
+    "redact_value",
 ]
-
-
-def redact(text: str) -> str:
-    """`text` with tokens, passwords, keys, auth headers and URL credentials replaced by [REDACTED]."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def redact_value(value: Any) -> Any:
-    """Redact every string inside a JSON-like value."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: redact_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_value(v) for v in value]
-    return value
-
 
 Decision = Literal["allow", "ask", "deny"]
 

@@ -121,11 +121,12 @@ def register(app: typer.Typer) -> None:
 def _call(name: str, args: dict[str, Any], json_out: bool | None) -> dict[str, Any]:
     """Run one tool with the project in the working directory; print its JSON when json_out is True."""
     from agent.cli.common import load, make_context
+    from agent.redaction import redact_value
     from agent.tools import get
 
     ctx = make_context(load(), bool(json_out))
     try:
-        doc = get(name).call(ctx, args)
+        doc = redact_value(get(name).call(ctx, args))
     finally:
         ctx.store.close()
     if json_out:
