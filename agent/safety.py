@@ -2,7 +2,9 @@
 
 The decision lives here, outside the tools and the brains (as kubectl-ai does it): every call is classified by
 its tool's `writes` flag; a write needs approval unless the user said --yes, approved it for the session, or
-the project's policy auto-approves that tool. A namespace outside the allowed list is refused outright.
+the project's policy auto-approves that tool. A namespace outside the allowed list is refused outright, for
+reads as for writes (reads may be widened with `read_namespaces`; see docs/safety.md for why reads are limited
+by default).
 """
 
 from __future__ import annotations
@@ -42,12 +44,33 @@ class Policy:
     auto_approve: set[str] = field(default_factory=set)
     assume_yes: bool = False
     session_approved: set[str] = field(default_factory=set)
+    # Where reads may look; None: the same namespaces as writes. "*" allows any.
+    read_namespaces: list[str] | None = None
+
+    def namespace_refusal(self, namespace: str | None, writes: bool) -> str | None:
+        """Why a call on `namespace` is refused, or None when it may go ahead."""
+        if not namespace:
+            return None
+        if writes:
+            if namespace in self.allowed_namespaces:
+                return None
+            allowed = ", ".join(self.allowed_namespaces) or "none"
+            return (
+                f"namespace {namespace!r} is not allowed for changes (allowed: {allowed}; "
+                "[policy] allowed_namespaces in shipshape.toml)"
+            )
+        readable = self.allowed_namespaces if self.read_namespaces is None else self.read_namespaces
+        if "*" in readable or namespace in readable:
+            return None
+        return (
+            f"namespace {namespace!r} is not allowed for reads (allowed: {', '.join(readable) or 'none'}; "
+            "add it to [policy] read_namespaces in shipshape.toml to let shipshape look there)"
+        )
 
     def decide(self, tool: str, writes: bool, args: dict[str, Any]) -> Verdict:
-        namespace = args.get("namespace")
-        if namespace and namespace not in self.allowed_namespaces:
-            allowed = ", ".join(self.allowed_namespaces) or "none"
-            return Verdict("deny", f"namespace {namespace!r} is not allowed (allowed: {allowed})")
+        refusal = self.namespace_refusal(args.get("namespace"), writes)
+        if refusal:
+            return Verdict("deny", refusal)
         if not writes:
             return Verdict("allow", "read-only")
         if self.assume_yes:

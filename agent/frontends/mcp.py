@@ -67,6 +67,7 @@ class ShipshapeMCP:
         self.allow_writes = allow_writes
         self.policy = Policy(
             allowed_namespaces=ctx.project.allowed_namespaces(),
+            read_namespaces=ctx.project.read_namespaces(),
             auto_approve=set(ctx.project.policy.auto_approve),
             assume_yes=allow_writes,
         )
