@@ -62,6 +62,15 @@ class ImageConfig(_Strict):
     container: str | None = None
     health: HealthCheck | None = None
 
+    @field_validator("prisma_target")
+    @classmethod
+    def _prisma_platform(cls, v: str | None) -> str | None:
+        from agent.prisma.targets import PRISMA_TARGETS
+
+        if v is not None and v not in PRISMA_TARGETS:
+            raise ValueError(f"{v!r} is not a Prisma binary target (e.g. linux-musl-openssl-3.0.x)")
+        return v
+
     @property
     def dockerfile_path(self) -> Path:
         return self.context / self.dockerfile

@@ -5,7 +5,8 @@ Two layers. Shaped secrets first: credential formats that say what they are (clo
 tokens, JWTs, PEM blocks) and secrets that their context names (URL userinfo, `Authorization:` headers,
 `KEY=value` and `ENV KEY value` where the key names a password, token or key, `mysql -pPASSWORD`, `--password`).
 Then a high-entropy fallback for the secret that has no known shape: a run of 24 or more token characters with
-an upper-case letter, a lower-case letter or digit, and close to the entropy of random text. Hex strings
+an upper-case letter, a lower-case letter or digit, and within 1.1 bits per character of the entropy of random
+text of that length. Hex strings
 (digests, image IDs, content tags) and path-like runs are left alone: they are what people read in the output.
 """
 
@@ -25,6 +26,7 @@ _SECRET_KEY = (
     r"|private[_-]?key|credentials?|client[_-]?secret)[A-Za-z0-9_.\-]*"
 )
 _VALUE = r"(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s,;\"'&|)]+)"
+_SHORT_NUMBER = r"\d{1,6}(?:[\s,;\"'&|)}\]]|$)"
 _MYSQL = r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump)\b"
 
 _SHAPED: list[tuple[re.Pattern[str], str]] = [
@@ -42,8 +44,12 @@ _SHAPED: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)(?![a-z][a-z0-9._\-]{0,15}@)[^\s:/@\[\]]+@"), r"\1" + _R + "@"),
     # Dockerfile ENV / ARG with a space: ENV PGPASSWORD value.
     (re.compile(rf"(?i)\b((?:ENV|ARG)\s+{_SECRET_KEY}\s+)(?!\S*=){_VALUE}"), r"\1" + _R),
-    # KEY=value and key: value secrets (any key naming a password, token or key); npm's _authToken.
-    (re.compile(rf"(?i)\b({_SECRET_KEY}[\"']?\s*[:=]\s*)(?!\[REDACTED\]|\d{{1,6}}\b){_VALUE}"), r"\1" + _R),
+    # KEY=value and key: value secrets (any key naming a password, token or key); npm's _authToken. A short
+    # plain number (such as "input_tokens": 1234) is a count, not a secret.
+    (
+        re.compile(rf"(?i)\b({_SECRET_KEY}[\"']?\s*[:=]\s*)(?!\[REDACTED\]|{_SHORT_NUMBER}){_VALUE}"),
+        r"\1" + _R,
+    ),
     # mysql -pPASSWORD (the password glued to -p), and --password VALUE / --password=VALUE anywhere.
     (re.compile(rf"(?i)({_MYSQL}[^\n|;&]*?\s-p)(?!\s)([^\s\"']+|\"[^\"]*\"|'[^']*')"), r"\1" + _R),
     (re.compile(r"(--password(?:-stdin)?[= ])(?!\[REDACTED\])\S+"), r"\1" + _R),
@@ -68,7 +74,7 @@ _SHAPED: list[tuple[re.Pattern[str], str]] = [
 # The fallback: runs of token characters (base64, base64url) long enough to be a key.
 _RUN = re.compile(r"(?<![A-Za-z0-9+/=_\-])[A-Za-z0-9+/=_\-]{24,}(?![A-Za-z0-9+/=_\-])")
 _HEX = re.compile(r"^[0-9a-fA-F\-]+$")
-_PATH_PART = re.compile(r"^[a-z._\-]*$")
+_PATH_PART = re.compile(r"^[a-z._\-]{3,}$")
 
 
 def entropy(text: str) -> float:
@@ -84,10 +90,10 @@ def looks_random(run: str) -> bool:
         return False
     if not any(c.isupper() for c in run) or not any(c.islower() or c.isdigit() for c in run):
         return False
-    if "/" in run and any(_PATH_PART.match(part) for part in run.split("/") if part):
-        return False  # a path: some segment is a plain lower-case name
+    if "/" in run and sum(1 for part in run.split("/") if _PATH_PART.match(part)) >= 2:
+        return False  # a path: segments that are plain lower-case names
     # Random text over a 64-character alphabet approaches log2(len) bits per character (at most 6).
-    return entropy(run) >= min(math.log2(len(run)), 6.0) - 0.9
+    return entropy(run) >= min(math.log2(len(run)), 6.0) - 1.1
 
 
 def _entropy_sub(match: re.Match[str]) -> str:
