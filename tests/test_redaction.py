@@ -37,6 +37,13 @@ def _s(alphabet: str, n: int, m: int | None = None) -> st.SearchStrategy[str]:
     return st.text(alphabet=alphabet, min_size=n, max_size=m or n)
 
 
+def _password(n: int = 8, m: int = 20) -> st.SearchStrategy[str]:
+    """A password with letters and digits: one that cannot also be an ordinary word of the output ("image_id")."""
+    return _s(PASSWORD_CHARS, n, m).filter(
+        lambda s: sum(c.isdigit() for c in s) >= 2 and sum(c.isalpha() for c in s) >= 2
+    )
+
+
 # Each kind: (secret strategy, how a build step carries it). The secret is what must never come out.
 def _jwt(parts: tuple[str, str, str]) -> str:
     head = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').decode().rstrip("=")
@@ -49,8 +56,11 @@ KINDS: dict[str, tuple[st.SearchStrategy[str], Callable[[str], str]]] = {
         _s(ALNUM, 36).map(lambda s: "ghp_" + s),
         lambda s: f"git clone https://{s}@github.com/acme/app.git",
     ),
-    "token-url": (_s(ALNUM, 20, 40), lambda s: f"git clone https://{s}@gitlab.example.com/acme/app.git"),
-    "url-password": (_s(PASSWORD_CHARS, 8, 20), lambda s: f"psql postgres://app:{s}@db:5432/app -c 'select 1'"),
+    "token-url": (
+        _s(ALNUM, 20, 40).filter(lambda s: any(c.isdigit() for c in s)),
+        lambda s: f"git clone https://{s}@gitlab.example.com/acme/app.git",
+    ),
+    "url-password": (_password(), lambda s: f"psql postgres://app:{s}@db:5432/app -c 'select 1'"),
     "gitlab": (_s(ALNUM + "_-", 20).map(lambda s: "glpat-" + s), lambda s: f"echo {s} > /root/.token"),
     "slack": (_s(ALNUM, 24).map(lambda s: "xoxb-1234567890-" + s), lambda s: f"notify --slack {s}"),
     "npm": (_s(ALNUM, 36).map(lambda s: "npm_" + s), lambda s: f"echo //registry.npmjs.org/:_authToken={s} > .npmrc"),
@@ -63,14 +73,14 @@ KINDS: dict[str, tuple[st.SearchStrategy[str], Callable[[str], str]]] = {
         _s(ALNUM + "+/", 64).map(lambda s: f"-----BEGIN RSA PRIVATE KEY-----\\n{s}\\n-----END RSA PRIVATE KEY-----"),
         lambda s: f"printf '{s}' > key.pem",
     ),
-    "mysql": (_s(PASSWORD_CHARS, 8, 20), lambda s: f"mysql -h db -u root -p{s} app < schema.sql"),
-    "env-password": (_s(PASSWORD_CHARS, 8, 20), lambda s: f"ENV PGPASSWORD {s}"),
-    "key-value": (_s(PASSWORD_CHARS, 8, 20), lambda s: f"DB_PASSWORD={s} ./migrate.sh"),
+    "mysql": (_password(), lambda s: f"mysql -h db -u root -p{s} app < schema.sql"),
+    "env-password": (_password(), lambda s: f"ENV PGPASSWORD {s}"),
+    "key-value": (_password(), lambda s: f"DB_PASSWORD={s} ./migrate.sh"),
     "authorization": (
-        _s(ALNUM, 20, 40),
+        _s(ALNUM, 20, 40).filter(lambda s: any(c.isdigit() for c in s)),
         lambda s: f'curl -H "Authorization: Bearer {s}" https://api.example.com/deploy',
     ),
-    "docker-login": (_s(PASSWORD_CHARS, 8, 20), lambda s: f"docker login -u ci --password {s} registry.example.com"),
+    "docker-login": (_password(), lambda s: f"docker login -u ci --password {s} registry.example.com"),
 }
 
 # Where a build log can hold a step's text.
