@@ -97,7 +97,8 @@ class ClaudeBrain:
         # Per request (the SDK's own timeout), and for the whole wait, retries included.
         self.timeout = timeout if timeout is not None else model_timeout()
         self.wait_limit = wait_limit if wait_limit is not None else max(self.timeout, model_timeout())
-        self.wait_tick = WAIT_TICK
+        # Progress at least four times within the limit, at most every WAIT_TICK seconds.
+        self.wait_tick = min(WAIT_TICK, max(0.5, self.wait_limit / 4))
         self.on_wait: Callable[[float, float], None] | None = None
         self.max_retries = max_retries
         self.model_calls = 0

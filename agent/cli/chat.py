@@ -107,7 +107,7 @@ class _Live:
             self.out.print(f"[yellow]{text(data['text'])}[/yellow]", highlight=False)
         elif kind == "waiting":
             self.out.print(
-                f"[dim]{escape(data['brain'])}: waiting for the model, {data['seconds']:.0f} s of "
+                f"[dim]{escape(data['brain'])}: waiting for the model, {data['seconds']:.1f} s of "
                 f"{data['timeout']:.0f} s[/dim]",
                 highlight=False,
             )

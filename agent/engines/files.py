@@ -59,7 +59,8 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     """Replace `path` with `data` in one step, keeping the file's mode."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The writer's pid in the name: what a killed process leaves behind can be told from a live one's file.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
@@ -137,7 +138,12 @@ class FileEditor:
             # A file the edit creates: the marker says that undo means "remove it".
             atomic_write(absent, b"")
             backup.unlink(missing_ok=True)
-        atomic_write(target, after)
+        try:
+            atomic_write(target, after)
+        except BaseException:
+            if self.store is not None and edit_id is not None:
+                self.store.set_edit_state(edit_id, "interrupted")  # the replace is atomic: the old file is there
+            raise
         if self.store is not None and edit_id is not None:
             self.store.set_edit_state(edit_id, "applied")
         return EditResult(target, True, diff, backup if existed else absent, edit_id)
@@ -149,6 +155,9 @@ class FileEditor:
             return []
         settled = []
         for row in self.store.edits(str(self.root), states=("pending", "undoing")):
+            if row["pid"] is not None and _alive(int(row["pid"])):
+                continue  # another process (or thread) is in the middle of it
+            _remove_temporary_files(Path(row["path"]), int(row["pid"] or 0))
             current = Path(row["path"]).read_bytes() if Path(row["path"]).exists() else None
             on_disk = sha256(current)
             before = row["before_sha256"] if row["before_existed"] else None
@@ -225,6 +234,27 @@ class FileEditor:
             return str(target.relative_to(self.root))
         except ValueError:
             return str(target)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_temporary_files(target: Path, pid: int) -> None:
+    """The temporary files a killed writer left beside the file and its backup (never a live writer's)."""
+    if pid <= 0 or not target.parent.is_dir():
+        return
+    for name in (target.name, target.name + BACKUP_SUFFIX, target.name + BACKUP_SUFFIX + ".absent"):
+        for leftover in target.parent.glob(f".{name}.{pid}.*.tmp"):
+            leftover.unlink(missing_ok=True)
 
 
 def confine(path: Path | str, roots: list[Path], *, what: str, base: Path | None = None) -> Path:

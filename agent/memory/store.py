@@ -173,7 +173,7 @@ def m001_initial(db: Database) -> None:
 def m002_edit_journal(db: Database) -> None:
     """Each edit keeps the exact bytes it replaced (and their hash), the project it belongs to, and its state:
     pending (journalled, not yet known to be on disk), applied, interrupted (the process died before the
-    replace), undone."""
+    replace), undone; and the process that wrote it (a pending row of a live process is not settled by another)."""
     edits = db.table("edits")
     for name, kind in (
         ("project", str),
@@ -182,6 +182,7 @@ def m002_edit_journal(db: Database) -> None:
         ("before_existed", int),
         ("after_sha256", str),
         ("state", str),
+        ("pid", int),
     ):
         edits.add_column(name, kind)
     db.execute("UPDATE edits SET state = CASE WHEN undone = 1 THEN 'undone' ELSE 'applied' END")
@@ -333,6 +334,7 @@ class Store:
                 "before_sha256": before_sha256,
                 "after_sha256": after_sha256,
                 "state": "pending",
+                "pid": os.getpid(),
             },
             exact=("project", "path", "backup_path"),
         )
