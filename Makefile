@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: env node registry cluster cluster-down test test-unit lint bench demo clean
+.PHONY: env node registry cluster cluster-down test test-unit lint bench stress demo clean
 
 env:            ## install what is missing, start the host Docker daemon, make .venv
 	@bash scripts/env.sh
@@ -33,8 +33,11 @@ test: env cluster registry lint  ## the whole suite: unit, real Docker, real Kub
 test-unit: env
 	$(VENV)/bin/pytest -q -m unit
 
-bench: env cluster registry  ## benchmarks, printed as a table
+bench: env cluster registry  ## benchmarks, printed as a table (the stress figures and fault table included)
 	$(PY) -m bench
+
+stress: env     ## concurrency stress on one memory database, and the faults-mid-operation table
+	$(PY) -m bench stress
 
 demo: env cluster  ## the sample app broken in the local cluster, then recovered by `shipshape chat`
 	@bash scripts/demo.sh

@@ -30,7 +30,9 @@ def make_brain(choice: BrainChoice, project: Project) -> tuple[Brain, Callable[[
         return rulebook(), None
     if choice == "claude" and not claude_available():
         raise ShipshapeError("--brain claude needs ANTHROPIC_API_KEY", "set it, or use --brain rulebook")
-    return ClaudeBrain(), rulebook
+    from agent.brains.claude import model_timeout
+
+    return ClaudeBrain(timeout=model_timeout(project.model.timeout)), rulebook
 
 
 def make_agent(
@@ -49,6 +51,7 @@ def make_agent(
     brain, fallback = make_brain(choice, project)
     policy = Policy(
         allowed_namespaces=project.allowed_namespaces(),
+        read_namespaces=project.read_namespaces(),
         auto_approve=set(project.policy.auto_approve),
         assume_yes=assume_yes,
     )

@@ -22,6 +22,10 @@ CONFIG_NAME = "shipshape.toml"
 FRONTEND_BUDGET = 500 * 1000**2
 BACKEND_BUDGET = 300 * 1000**2
 
+# The tables shipshape.toml may have, and the keys of [project]: anything else is a typo to report, not ignore.
+TOP_LEVEL = ("project", "images", "cluster", "helm", "policy", "model")
+PROJECT_KEYS = ("name",)
+
 LoaderName = Literal["daemon", "registry", "shared", "minikube", "kind", "k3d"]
 
 
@@ -58,6 +62,15 @@ class ImageConfig(_Strict):
     container: str | None = None
     health: HealthCheck | None = None
 
+    @field_validator("prisma_target")
+    @classmethod
+    def _prisma_platform(cls, v: str | None) -> str | None:
+        from agent.prisma.binary_targets import PRISMA_TARGETS
+
+        if v is not None and v not in PRISMA_TARGETS:
+            raise ValueError(f"{v!r} is not a Prisma binary target (e.g. linux-musl-openssl-3.0.x)")
+        return v
+
     @property
     def dockerfile_path(self) -> Path:
         return self.context / self.dockerfile
@@ -86,15 +99,28 @@ class HelmConfig(_Strict):
 
 
 class PolicyConfig(_Strict):
-    """What the agent may touch without asking."""
+    """What the agent may touch without asking.
+
+    `allowed_namespaces` bounds writes and reads alike (default: [cluster] namespace): a team that limits
+    where shipshape acts usually means "this is the part of the cluster it is about", and pod logs and events
+    of other namespaces can carry other teams' data. `read_namespaces` widens reads only (["*"]: any)."""
 
     allowed_namespaces: list[str] = Field(default_factory=list)
+    read_namespaces: list[str] | None = None
     auto_approve: list[str] = Field(default_factory=list)
 
     @field_validator("auto_approve")
     @classmethod
     def _known_names(cls, v: list[str]) -> list[str]:
         return [name.strip() for name in v if name.strip()]
+
+
+class ModelConfig(_Strict):
+    """How shipshape talks to the model (the Claude brain)."""
+
+    # Seconds to wait for one answer, retries included; then the rulebook takes over. SHIPSHAPE_MODEL_TIMEOUT
+    # overrides it.
+    timeout: float = Field(default=60.0, gt=0)
 
 
 class Project(_Strict):
@@ -106,6 +132,7 @@ class Project(_Strict):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     helm: HelmConfig | None = None
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
 
     @property
     def config_path(self) -> Path:
@@ -127,6 +154,12 @@ class Project(_Strict):
 
     def allowed_namespaces(self) -> list[str]:
         return self.policy.allowed_namespaces or [self.cluster.namespace]
+
+    def read_namespaces(self) -> list[str]:
+        """Where reads may look: [policy] read_namespaces, else the same namespaces as writes."""
+        if self.policy.read_namespaces is not None:
+            return self.policy.read_namespaces
+        return self.allowed_namespaces()
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -156,7 +189,11 @@ def project_from_dict(raw: dict, root: Path) -> Project:
     """Build a Project from parsed TOML, resolving paths against `root`."""
     root = root.resolve()
     config_path = root / CONFIG_NAME
+    _known_keys(raw, TOP_LEVEL, "", config_path)
     meta = raw.get("project", {}) or {}
+    if not isinstance(meta, dict):
+        raise ConfigError(f"{config_path}: [project] must be a table")
+    _known_keys(meta, PROJECT_KEYS, "project.", config_path)
     images_raw = raw.get("images") or []
     if not images_raw:
         raise ConfigError(f"{config_path} lists no [[images]]", "run 'shipshape init' to detect them")
@@ -172,6 +209,11 @@ def project_from_dict(raw: dict, root: Path) -> Project:
         seen.add(name)
         frontend_like = "front" in name or entry.get("prisma_schema") is not None
         budget = entry.pop("budget", None)
+        if isinstance(budget, int | float) and not isinstance(budget, bool):
+            # "budget = 300" means 300 MB to whoever wrote it, and 300 bytes to a parser: ask for the unit.
+            raise ConfigError(
+                f"image {name!r}: budget = {budget} has no unit", f'write it with one, e.g. budget = "{budget}MB"'
+            )
         try:
             entry["budget_bytes"] = (
                 parse_size(budget) if budget is not None else (FRONTEND_BUDGET if frontend_like else BACKEND_BUDGET)
@@ -207,9 +249,21 @@ def project_from_dict(raw: dict, root: Path) -> Project:
                 cluster=cluster,
                 helm=helm,
                 policy=raw.get("policy", {}) or {},
+                model=raw.get("model", {}) or {},
             )
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{config_path}: {where}: {first['msg']}") from None
+
+
+def _known_keys(table: dict, known: tuple[str, ...], prefix: str, config_path: Path) -> None:
+    """An unknown key is an error naming the closest known one (a typo must not be ignored silently)."""
+    import difflib
+
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {prefix}{close[0]}?" if close else f"known: {', '.join(prefix + k for k in known)}"
+            raise ConfigError(f"{config_path}: unknown key {prefix}{key}", hint)

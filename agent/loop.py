@@ -96,6 +96,7 @@ class Agent:
         self.listener = listener or _quiet
         self.system = system
         self.tools = registry.load_all()
+        self._watch(brain)
         self.records: list[dict[str, Any]] = []
         self.brains_used: list[str] = []
         self.model_calls = 0
@@ -170,6 +171,16 @@ class Agent:
             verification=verification,
         )
 
+    def _watch(self, brain: Brain) -> None:
+        """A brain that waits on a model says so while it waits: the front end shows it (a silent minute
+        reads as a hang)."""
+        if hasattr(brain, "on_wait"):
+
+            def waiting(seconds: float, limit: float) -> None:
+                self.listener("waiting", {"brain": brain.name, "seconds": seconds, "timeout": limit})
+
+            brain.on_wait = waiting
+
     def _think(self, traj: Trajectory, tool_defs: list[dict[str, Any]] | None) -> Turn:
         try:
             return self.brain.next(traj, tool_defs)
@@ -181,6 +192,7 @@ class Agent:
             traj.notes.append(note)
             self.listener("fallback", {"text": note})
             self.brain = self.fallback()
+            self._watch(self.brain)
             self.fallback = None
             self.brains_used.append(self.brain.name)
             return self.brain.next(traj, tool_defs)

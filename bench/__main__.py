@@ -19,12 +19,15 @@ from bench import Result
 
 
 def main(argv: list[str]) -> int:
-    only = set(argv)
+    """Run every bench_* module, or those named (`stress` and `bench_stress` both name bench/bench_stress.py)."""
+    only = {name if name.startswith("bench_") else f"bench_{name}" for name in argv}
     results: list[Result] = []
+    ran = []
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
         if not info.name.startswith("bench_") or (only and info.name not in only):
             continue
         module = importlib.import_module(f"bench.{info.name}")
+        ran.append(module)
         started = time.perf_counter()
         try:
             results.extend(module.run())
@@ -39,7 +42,13 @@ def main(argv: list[str]) -> int:
         met = "" if r.met is None else ("yes" if r.met else "NO")
         value = f"{r.value:.3f}" if isinstance(r.value, float) and r.value < 100 else f"{r.value:,.1f}"
         table.add_row(r.name, value, r.unit, r.goal, met, r.note)
-    Console(width=160).print(table)
+    console = Console(width=160)
+    console.print(table)
+    for module in ran:  # modules with tables of their own (the stress figures and the fault table)
+        if hasattr(module, "report"):
+            module.report(console)
+    if only:
+        return 0 if all(r.met is not False for r in results) else 1
     Path("bench/results.json").write_text(json.dumps([asdict(r) for r in results], indent=2))
     return 0
 

@@ -354,3 +354,18 @@ def test_a_request_the_api_refuses_is_unavailable_not_retried(standin: StandIn) 
     with pytest.raises(BrainUnavailable, match=r"400 invalid_request_error: .*unique") as info:
         brain_for(standin, max_retries=2).next(Trajectory(report="r", steps=steps), TOOLS)
     assert len(standin.requests) == 1 and "retries" not in str(info.value)
+
+
+def test_the_whole_wait_is_bounded_with_progress(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: 60 s per attempt and two retries, about 185 s of silence. Now one configurable bound."""
+    monkeypatch.setenv("SHIPSHAPE_MODEL_TIMEOUT", "1.5")
+    standin.script(hang(30), hang(30), hang(30))
+    brain = ClaudeBrain(base_url=standin.url, api_key="sk-standin", max_retries=2)
+    assert brain.timeout == 1.5 and brain.wait_limit == 1.5
+    waited: list[float] = []
+    brain.on_wait = lambda seconds, limit: waited.append(seconds)
+    started = time.monotonic()
+    with pytest.raises(BrainUnavailable, match=r"did not answer within 1.5 s"):
+        brain.next(Trajectory(report="r"), TOOLS)
+    assert time.monotonic() - started < 2.5
+    assert len(waited) >= 2 and waited == sorted(waited) and waited[-1] < 1.5

@@ -259,13 +259,16 @@ def _cli_pod(root: Path, ns: str, category: str) -> dict[str, Any] | None:
     return next((p for p in json.loads(proc.stdout)["pods"] if p["category"] == category), None)
 
 
-def write_config(root: Path, kubeconfig: Path | str | None, namespace: str = "default") -> None:
+def write_config(
+    root: Path, kubeconfig: Path | str | None, namespace: str = "default", read_anywhere: bool = False
+) -> None:
     kube_line = f'kubeconfig = "{kubeconfig}"\n' if kubeconfig else ""
+    reads = 'read_namespaces = ["*"]\n' if read_anywhere else ""
     (root / "shipshape.toml").write_text(
         f'[project]\nname = "t"\n\n[[images]]\nname = "backend"\ncontext = "."\n\n'
         f'[cluster]\n{kube_line}namespace = "{namespace}"\n\n'
         f'[helm]\nrelease = "t"\nchart = "{REPO / "examples" / "todo" / "chart"}"\nnamespace = "{namespace}"\n\n'
-        f'[policy]\nallowed_namespaces = ["{namespace}"]\n'
+        f'[policy]\nallowed_namespaces = ["{namespace}"]\n{reads}'
     )
 
 
@@ -291,9 +294,12 @@ def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_bad_input_gives_one_line_errors(kubeconfig: Path, tmp_path: Path) -> None:
-    write_config(tmp_path, kubeconfig, "default")
+    write_config(tmp_path, kubeconfig, "default", read_anywhere=True)  # past the policy, to the API server
     line = one_line_error(run_cli(tmp_path, "status", "-n", "no-such-namespace"))
     assert "namespace 'no-such-namespace' does not exist" in line and "kube-system" in line
+    write_config(tmp_path, kubeconfig, "default")  # reads limited to allowed_namespaces, as by default
+    line = one_line_error(run_cli(tmp_path, "status", "-n", "kube-system"))
+    assert "namespace 'kube-system' is not allowed for reads" in line
     line = one_line_error(run_cli(tmp_path, "restart", "no-such-deployment", "-n", "default"))
     assert "no deployment 'no-such-deployment' in namespace 'default'" in line
     # The API server down: a kubeconfig that points to a closed port.

@@ -87,11 +87,16 @@ def test_an_edit_is_atomic_backed_up_journalled_and_undoable(tmp_path: Path, sto
     again = editor.write(target, "changed\n", "test")
     assert not again.changed
     editor.write(target, "changed twice\n", "test")
-    assert (tmp_path / "schema.prisma.backup").read_text() == "original\n"  # the user's original is kept
+    # the backup beside the file holds the content before the newest edit; the journal holds every edit's bytes
+    assert (tmp_path / "schema.prisma.backup").read_text() == "changed\n"
+    editor.undo(target)
+    assert target.read_text() == "changed\n"
+    assert (tmp_path / "schema.prisma.backup").read_text() == "original\n"
     editor.undo(target)
     assert target.read_text() == "original\n"
     assert not (tmp_path / "schema.prisma.backup").exists()
     assert not list(tmp_path.glob(".schema.prisma.*.tmp"))
+    assert [row["state"] for row in editor.journal()] == ["undone", "undone"]
 
 
 def test_undo_last_and_a_created_file(tmp_path: Path, store: Store) -> None:

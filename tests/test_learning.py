@@ -111,7 +111,8 @@ def test_detect_and_recall_tools(tmp_path: Path, store: Store) -> None:
     from agent.tools.context import ToolContext
 
     ctx = ToolContext(project=load_project(REPO / "examples" / "todo" / "shipshape.toml"), store=store)
-    log = tmp_path / "build.log"
+    log = tmp_path / "logs" / "build.log"  # the logs directory beside the memory database: tools may read it
+    log.parent.mkdir()
     log.write_text(NPM)
     doc = get("detect_build_failures").call(ctx, {"log_path": str(log), "image": "frontend"})
     assert doc["root_cause"] == "npm-network" and doc["memory"]["count"] == 1

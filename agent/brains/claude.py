@@ -14,17 +14,26 @@ rebuilds the whole conversation from the trajectory, so the brain keeps no state
 - Retries (429, 5xx, 529 overloaded, timeouts, dropped connections) are the SDK's own (`max_retries`,
   honouring `retry-after` / `retry-after-ms`); what is still failing afterwards raises `BrainUnavailable`
   with one line, and the loop continues with the RulebookBrain.
+- One bound on the whole wait for an answer, retries included: the model timeout (SHIPSHAPE_MODEL_TIMEOUT,
+  else `[model] timeout` in shipshape.toml, else 60 s). The call runs on a worker thread; every few seconds
+  `on_wait(waited, limit)` lets the front end show that the model is still being waited for, and at the limit
+  `BrainUnavailable` is raised at once (the abandoned request ends by its own timeout).
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from agent.brains.base import BrainUnavailable, Step, ToolCall, Trajectory, Turn
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
+DEFAULT_TIMEOUT = 60.0
+WAIT_TICK = 5.0
 PAUSE_LIMIT = 3
 CACHE = {"type": "ephemeral"}
 LAST_STEP_NOTE = (
@@ -50,6 +59,23 @@ def default_model() -> str:
     return os.environ.get("SHIPSHAPE_MODEL") or DEFAULT_MODEL
 
 
+def model_timeout(configured: float | None = None) -> float:
+    """Seconds to wait for one model answer, retries included: SHIPSHAPE_MODEL_TIMEOUT, else `configured`
+    (shipshape.toml's [model] timeout), else DEFAULT_TIMEOUT. A bad value is a one-line error."""
+    from agent.errors import ConfigError
+
+    raw = os.environ.get("SHIPSHAPE_MODEL_TIMEOUT")
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"SHIPSHAPE_MODEL_TIMEOUT={raw!r} is not a number of seconds") from None
+        if value <= 0:
+            raise ConfigError(f"SHIPSHAPE_MODEL_TIMEOUT={raw!r} must be more than 0 seconds")
+        return value
+    return configured if configured is not None else DEFAULT_TIMEOUT
+
+
 class ClaudeBrain:
     """A Brain that asks Claude for the next tool calls. One instance serves one incident at a time."""
 
@@ -61,13 +87,19 @@ class ClaudeBrain:
         api_key: str | None = None,
         base_url: str | None = None,
         max_retries: int = 2,
-        timeout: float = 60,
+        timeout: float | None = None,
         max_tokens: int = 2048,
         client: Any = None,
+        wait_limit: float | None = None,
     ) -> None:
         self.model = model or default_model()
         self.max_tokens = max_tokens
-        self.timeout = timeout
+        # Per request (the SDK's own timeout), and for the whole wait, retries included.
+        self.timeout = timeout if timeout is not None else model_timeout()
+        self.wait_limit = wait_limit if wait_limit is not None else max(self.timeout, model_timeout())
+        # Progress at least four times within the limit, at most every WAIT_TICK seconds.
+        self.wait_tick = min(WAIT_TICK, max(0.5, self.wait_limit / 4))
+        self.on_wait: Callable[[float, float], None] | None = None
         self.max_retries = max_retries
         self.model_calls = 0
         self.input_tokens = 0
@@ -86,7 +118,9 @@ class ClaudeBrain:
                 key = "shipshape-no-key"  # a stand-in or an authenticating proxy needs no real key
             hint = "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for a stand-in)"
             try:
-                client = anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=max_retries, timeout=timeout)
+                client = anthropic.Anthropic(
+                    api_key=key, base_url=base_url, max_retries=max_retries, timeout=self.timeout
+                )
             except anthropic.AnthropicError as e:
                 # The SDK looks for a credentials profile when no key is set; none found is our case too.
                 self._missing_credentials = f"no usable Anthropic credentials ({_first_line(e)}): {hint}"
@@ -176,7 +210,7 @@ class ClaudeBrain:
 
         retries = f"after {self.max_retries} retries" if self.max_retries else "no retries"
         try:
-            response = self.client.messages.create(**request)
+            response = self._bounded(lambda: self.client.messages.create(**request))
         except anthropic.AuthenticationError as e:
             raise BrainUnavailable(
                 f"Claude API rejected the credentials (401: {_api_message(e)}): check ANTHROPIC_API_KEY"
@@ -195,6 +229,37 @@ class ClaudeBrain:
             raise BrainUnavailable(f"Claude API call failed: {e}") from e
         self.model_calls += 1
         return response
+
+    def _bounded(self, call: Callable[[], Any]) -> Any:
+        """`call()` on a worker thread, waited for at most `wait_limit` seconds with `on_wait` every tick."""
+        done = threading.Event()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["value"] = call()
+            except BaseException as exc:  # handed to the waiting thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="claude-request", daemon=True).start()
+        started = time.monotonic()
+        while True:
+            waited = time.monotonic() - started
+            left = self.wait_limit - waited
+            if left <= 0:
+                raise BrainUnavailable(
+                    f"Claude API did not answer within {self.wait_limit:g} s "
+                    "(SHIPSHAPE_MODEL_TIMEOUT or [model] timeout sets the limit)"
+                )
+            if done.wait(min(self.wait_tick, left)):
+                break
+            if self.on_wait is not None and time.monotonic() - started < self.wait_limit:
+                self.on_wait(time.monotonic() - started, self.wait_limit)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
 
     def _count(self, response: Any) -> tuple[int, int]:
         usage = getattr(response, "usage", None)

@@ -63,7 +63,9 @@ def result_of(traj: Trajectory, tool: str, args: dict[str, Any]) -> dict[str, An
     """The result of the last successful call of `tool` with exactly `args`."""
     for obs in reversed(traj.observations()):
         if obs.call.name == tool and obs.call.input == args:
-            return obs.result if obs.result is not None else {"ok": False, "error": obs.error}
+            if obs.result is not None:
+                return obs.result
+            return {"ok": False, "error": obs.error, "denied": obs.denied}
     return None
 
 
@@ -76,6 +78,13 @@ def prisma_status(check: dict[str, Any]) -> str:
 def built_ref(image: dict[str, Any]) -> str:
     tag = str(image.get("ref") or image.get("tag") or "")
     return tag if ":" in tag else f"{image.get('repository', image.get('name'))}:{tag}"
+
+
+def build_stop(build: dict[str, Any]) -> str:
+    """Why the run stops after a build that did not succeed: refused (never ran) or failed."""
+    if build.get("denied"):
+        return f"the build was not run: {build.get('error') or 'it was refused'}"
+    return "the build failed: " + build_error(build)
 
 
 def build_error(build: dict[str, Any]) -> str:

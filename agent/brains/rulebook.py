@@ -15,7 +15,7 @@ from agent.brains.base import Observation, ToolCall, Trajectory, Turn
 from agent.brains.plan import (
     Plan,
     brief,
-    build_error,
+    build_stop,
     built_ref,
     dedupe,
     live,
@@ -179,7 +179,7 @@ class RulebookBrain:
         if build is None:
             return plan
         if not build.get("ok"):
-            plan.stop = "the build failed: " + build_error(build)
+            plan.stop = build_stop(build)
             return plan
         built = {i["name"]: built_ref(i) for i in build.get("images", [])}
         deployments = []
@@ -273,13 +273,14 @@ class RulebookBrain:
             builds = traj.results_of("build_and_load_images")
             if len(builds) <= attempt:
                 return plan
-            build = builds[attempt].result or {}
+            seen = builds[attempt]
+            build = seen.result or {"ok": False, "error": seen.error, "denied": seen.denied}
             if build.get("ok"):
                 plan.stop, plan.benign = ("", True) if attempt else ("the build succeeds now; nothing to fix", True)
                 return plan
             failed = [i for i in build.get("images", []) if i.get("error") or i.get("ok") is False]
             if not failed:
-                plan.stop = "the build failed: " + build_error(build)
+                plan.stop = build_stop(build)
                 return plan
             image = failed[0]
             log_path = image.get("log_path")

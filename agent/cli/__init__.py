@@ -45,11 +45,14 @@ def main() -> None:
     try:
         app()
     except ShipshapeError as exc:
+        from agent.redaction import redact
+
+        line = redact(exc.one_line())
         if "--json" in sys.argv:
             import json
 
-            print(json.dumps({"ok": False, "error": exc.one_line(), "code": exc.code}))
-        print(f"shipshape: error: {exc.one_line()}", file=sys.stderr)
+            print(json.dumps({"ok": False, "error": line, "code": exc.code}))
+        print(f"shipshape: error: {line}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("shipshape: interrupted", file=sys.stderr)

@@ -99,25 +99,42 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def undo(
-        path: Path = typer.Argument(None, help="The file whose backup to restore (default: the last edit)."),
-        last: bool = typer.Option(False, "--last", help="Undo the last recorded edit."),
+        path: Path = typer.Argument(None, help="The file whose last edit to undo (default: the project's last edit)."),
+        last: bool = typer.Option(False, "--last", help="Undo the project's last recorded edit."),
+        force: bool = typer.Option(False, "--force", help="Restore even if the file changed since the edit."),
+        list_: bool = typer.Option(False, "--list", help="Show the project's edit journal instead."),
         json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
         config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
     ) -> None:
-        """Restore the backup that a fix made (schema.prisma.backup, ...)."""
+        """Undo an edit shipshape made (schema.prisma, .npmrc, ...): the exact bytes it replaced come back.
+
+        Only this project's edits count; a file changed since the edit is left alone unless --force.
+        Example: shipshape undo --last"""
         from agent.cli.common import console, emit_json, load, open_store
         from agent.engines.files import FileEditor
 
         if path is not None and last:
             raise ShipshapeError("give a PATH or --last, not both")
         project = load(config)
+        editor = FileEditor(project.root, open_store())
+        if list_:
+            rows = [
+                {k: row[k] for k in ("id", "path", "state", "reason", "created_at", "before_sha256", "after_sha256")}
+                for row in editor.journal()
+            ]
+            if json_mode:
+                emit_json({"ok": True, "project": str(project.root), "edits": rows})
+            else:
+                for row in rows:
+                    console().print(f"#{row['id']} {row['state']:<11} {row['path']}  ({row['reason']})", markup=False)
+            return
         target = path.resolve() if path is not None else None
-        result = FileEditor(project.root, open_store()).undo(target)
+        result = editor.undo(target, force=force)
         if json_mode:
-            emit_json({"ok": True, "path": str(result.path), "diff": result.diff})
+            emit_json({"ok": True, "path": str(result.path), "edit_id": result.edit_id, "diff": result.diff})
         else:
             out = console()
-            out.print(f"restored {result.path}", highlight=False)
+            out.print(f"restored {result.path} (edit #{result.edit_id} undone)", highlight=False, markup=False)
             if result.diff:
                 out.print(result.diff.rstrip("\n"), markup=False, highlight=False)
 
@@ -151,7 +168,9 @@ def register(app: typer.Typer) -> None:
 def _finish(doc: dict[str, Any], json_mode: bool) -> None:
     """Print the document (JSON or the summary table) and exit 1 with a one-line reason when it failed."""
     from agent.cli.common import emit_json
+    from agent.redaction import redact_value
 
+    doc = redact_value(doc)
     if json_mode:
         emit_json(doc)
     else:

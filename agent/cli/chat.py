@@ -77,33 +77,53 @@ class _Live:
         self.out = out
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
+        from rich.markup import escape
+
         from agent.chat import result_gist, summarise_input
+        from agent.redaction import redact
+
+        def text(value: Any) -> str:
+            # What the brain, the tools or the user wrote is text: "[cluster]" must not be read as markup.
+            return escape(redact(str(value)))
 
         if kind == "thought":
-            self.out.print(f"[cyan]{data['brain']}[/cyan]: {data['text']}", markup=True, highlight=False)
+            self.out.print(f"[cyan]{escape(data['brain'])}[/cyan]: {text(data['text'])}", markup=True, highlight=False)
         elif kind == "call":
-            self.out.print(f"  [bold]→ {data['tool']}[/bold]({summarise_input(data['input'])})", highlight=False)
+            args = text(summarise_input(data["input"]))
+            self.out.print(f"  [bold]→ {text(data['tool'])}[/bold]({args})", highlight=False)
         elif kind == "result":
             mark = "[green]✓[/green]" if data["ok"] else "[red]✗[/red]"
-            gist = result_gist(data["result"])
-            self.out.print(f"    {mark} {data['tool']} in {data['seconds']:.1f} s" + (f": {gist}" if gist else ""))
+            gist = text(result_gist(data["result"]))
+            self.out.print(
+                f"    {mark} {text(data['tool'])} in {data['seconds']:.1f} s" + (f": {gist}" if gist else ""),
+                highlight=False,
+            )
         elif kind in ("error", "denied"):
-            self.out.print(f"    [red]✗ {data['tool']}[/red]: {data['error']}", highlight=False)
+            self.out.print(f"    [red]✗ {text(data['tool'])}[/red]: {text(data['error'])}", highlight=False)
         elif kind == "planned":
-            self.out.print(f"  [yellow]plan (dry run)[/yellow] {data['tool']}({summarise_input(data['input'])})")
+            args = text(summarise_input(data["input"]))
+            self.out.print(f"  [yellow]plan (dry run)[/yellow] {text(data['tool'])}({args})", highlight=False)
         elif kind == "fallback":
-            self.out.print(f"[yellow]{data['text']}[/yellow]")
+            self.out.print(f"[yellow]{text(data['text'])}[/yellow]", highlight=False)
+        elif kind == "waiting":
+            self.out.print(
+                f"[dim]{escape(data['brain'])}: waiting for the model, {data['seconds']:.1f} s of "
+                f"{data['timeout']:.0f} s[/dim]",
+                highlight=False,
+            )
 
 
 def _summary(out: Any, result: Any) -> None:
+    from rich.markup import escape
     from rich.panel import Panel
 
     from agent.chat import outcome_lines, outcome_title
+    from agent.redaction import redact
 
     out.print(
         Panel(
-            "\n".join([result.answer, "", *outcome_lines(result)]),
-            title=outcome_title(result),
+            escape(redact("\n".join([result.answer, "", *outcome_lines(result)]))),
+            title=escape(outcome_title(result)),
             border_style="green" if result.ok else "red",
         )
     )
@@ -116,10 +136,14 @@ class _TerminalApprover:
         self.out = out
 
     def ask(self, tool: str, args: dict[str, Any], why: str) -> Any:
+        from rich.markup import escape
+
         from agent.chat import summarise_input
+        from agent.redaction import redact
         from agent.safety import Approval
 
-        self.out.print(f"[yellow]approve[/yellow] {tool}({summarise_input(args)})? {why}")
+        asked = escape(redact(f"{tool}({summarise_input(args)})? {why}"))
+        self.out.print(f"[yellow]approve[/yellow] {asked}")
         answer = typer.prompt("  [y]es / [s]ession / [n]o", default="y").strip().lower()
         if answer.startswith("s"):
             return Approval("session")

@@ -121,11 +121,21 @@ def register(app: typer.Typer) -> None:
 def _call(name: str, args: dict[str, Any], json_out: bool | None) -> dict[str, Any]:
     """Run one tool with the project in the working directory; print its JSON when json_out is True."""
     from agent.cli.common import load, make_context
+    from agent.errors import ShipshapeError
+    from agent.redaction import redact_value
+    from agent.safety import Policy
     from agent.tools import get
 
-    ctx = make_context(load(), bool(json_out))
+    project = load()
+    tool = get(name)
+    # The CLI keeps the same namespace policy as the agent: a person typing -n gets the same answer as a brain.
+    policy = Policy(project.allowed_namespaces(), read_namespaces=project.read_namespaces())
+    refusal = policy.namespace_refusal(args.get("namespace"), tool.writes)
+    if refusal:
+        raise ShipshapeError(f"refused by policy: {refusal}", code="namespace-denied")
+    ctx = make_context(project, bool(json_out))
     try:
-        doc = get(name).call(ctx, args)
+        doc = redact_value(tool.call(ctx, args))
     finally:
         ctx.store.close()
     if json_out:

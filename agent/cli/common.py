@@ -15,15 +15,45 @@ if TYPE_CHECKING:
     from agent.tools.context import Reporter, ToolContext
 
 
+class RedactingStream:
+    """A text stream that redacts each write before it reaches the terminal: the last guard for whatever a
+    command prints (the data is redacted before it is rendered too, since rich may wrap a secret in two)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        from agent.redaction import redact
+
+        return int(self.stream.write(redact(text)) or 0)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self.stream.fileno())
+
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self.stream, "encoding", "utf-8"))
+
+
 def console(json_mode: bool = False) -> Console:
-    """Logs and progress go to stderr when stdout carries JSON."""
+    """Logs and progress go to stderr when stdout carries JSON. What it prints is redacted."""
     from rich.console import Console
 
-    return Console(stderr=json_mode, highlight=False)
+    stream = sys.stderr if json_mode else sys.stdout
+    return Console(file=RedactingStream(stream), highlight=False)  # type: ignore[arg-type]
 
 
 def emit_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+    """The command's one JSON document on stdout, redacted."""
+    from agent.redaction import redact_value
+
+    sys.stdout.write(json.dumps(redact_value(json.loads(json.dumps(doc, default=str))), indent=2) + "\n")
     sys.stdout.flush()
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from agent.redaction import redact
 
 
 class RichReporter:
@@ -17,7 +20,8 @@ class RichReporter:
 
     def log(self, source: str, line: str) -> None:
         if self.show_logs and line.strip():
-            self.console.print(f"[dim]{source}[/dim] {line.rstrip()}", markup=True, highlight=False, soft_wrap=True)
+            text = escape(redact(line.rstrip()))  # a log line's [brackets] are text, not markup
+            self.console.print(f"[dim]{escape(source)}[/dim] {text}", markup=True, highlight=False, soft_wrap=True)
 
     def progress(self, task: str, done: float, total: float | None) -> None:
         if self._progress is None:
@@ -40,7 +44,7 @@ class RichReporter:
                 self._progress = None
 
     def note(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False)
+        self.console.print(redact(text), markup=False, highlight=False)
 
     def close(self) -> None:
         if self._progress is not None:

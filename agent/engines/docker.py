@@ -25,6 +25,7 @@ import requests.exceptions
 
 from agent.engines.imagecopy import copy_image
 from agent.errors import EngineUnavailable, ShipshapeError
+from agent.redaction import redact
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 # Chunk size of image streams: big enough for throughput, small enough to keep memory flat.
@@ -198,6 +199,7 @@ class DockerEngine:
         log = log_path.open("w", encoding="utf-8") if log_path else None
 
         def emit(line: str) -> None:
+            line = redact(line)  # the log file, the tail, the terminal and memory never see a secret
             tail.append(line)
             if len(tail) > 60:
                 del tail[0]
@@ -228,19 +230,19 @@ class DockerEngine:
                     *lines, pending = pending.split("\n")
                     for line in lines:
                         if _STEP.match(line):
-                            step = line
+                            step = redact(line)
                         emit(line)
                 if "aux" in event and isinstance(event["aux"], dict) and "ID" in event["aux"]:
                     image_id = str(event["aux"]["ID"])
                 if "error" in event:
                     detail = event.get("errorDetail") or {}
-                    error = str(detail.get("message") or event["error"]).strip()
+                    error = redact(str(detail.get("message") or event["error"]).strip())
                     exit_code = detail.get("code")
                     emit(error)
             if pending:
                 emit(pending)
         except docker.errors.APIError as exc:
-            error = str(exc.explanation or exc).strip()
+            error = redact(str(exc.explanation or exc).strip())
             emit(error)
         except (requests.exceptions.RequestException, OSError) as exc:
             raise self._unavailable(exc) from None

@@ -1,18 +1,27 @@
-"""Edits to the project's files: confined to the project, atomic, backed up first, journalled, undoable.
+"""Edits to the project's files: confined to the project, atomic, journalled with their exact bytes, undoable.
 
-An edit writes `<file>.backup` (the content before the edit; an existing backup from an earlier edit is kept,
-so the backup always holds the user's original), then replaces the file through a temporary file in the same
-directory and `os.replace`, so a crash leaves either the old or the new file, never half of one.
+An edit, in this order: (1) journals the exact bytes it is about to replace, with their SHA-256 and the hash of
+the new content, as a 'pending' row of the memory database's `edits` table, scoped to the project; (2) writes
+`<file>.backup` beside the file (the content before this edit; a stale backup is replaced, never restored);
+(3) replaces the file through a temporary file in the same directory, fsync and `os.replace`, so a crash leaves
+either the old or the new file, never half of one; (4) marks the row 'applied'. A process killed between (1)
+and (4) leaves a 'pending' row: the next editor of that project compares the file's hash with the two hashes
+and records which one is on disk ('applied' or 'interrupted').
+
+Undo restores the journalled bytes of the newest applied edit of the current project (not the `.backup` file),
+and refuses when the file has changed since that edit, unless forced.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent.errors import ShipshapeError
 
@@ -28,6 +37,11 @@ class EditResult:
     changed: bool
     diff: str
     backup: Path | None
+    edit_id: int | None = None
+
+
+def sha256(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 def unified_diff(old: str, new: str, path: str) -> str:
@@ -45,7 +59,8 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     """Replace `path` with `data` in one step, keeping the file's mode."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The writer's pid in the name: what a killed process leaves behind can be told from a live one's file.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
@@ -66,16 +81,8 @@ class FileEditor:
         self.store = store
 
     def confine(self, path: Path | str) -> Path:
-        """The absolute path, or an error if it leaves the project."""
-        candidate = Path(path)
-        if not candidate.is_absolute():
-            candidate = self.root / candidate
-        resolved = candidate.resolve()
-        if resolved != self.root and self.root not in resolved.parents:
-            raise ShipshapeError(
-                f"refusing to touch {resolved}: it is outside the project {self.root}", code="path-denied"
-            )
-        return resolved
+        """The absolute path (symlinks resolved), or an error if it leaves the project."""
+        return confine(path, [self.root], what=f"the project {self.root}")
 
     def read(self, path: Path | str) -> str:
         target = self.confine(path)
@@ -92,55 +99,173 @@ class FileEditor:
         return unified_diff(old, new_text, self._rel(target))
 
     def write(self, path: Path | str, new_text: str, reason: str) -> EditResult:
-        """Back up, then atomically replace the file with `new_text`. No change, no backup, no journal row."""
+        """Journal, back up, then atomically replace the file with `new_text`. No change, no backup, no row."""
         target = self.confine(path)
         existed = target.exists()
-        old = _read_exact(target) if existed else ""
+        before = target.read_bytes() if existed else None
+        old = before.decode("utf-8") if before is not None else ""
         if existed and old == new_text:
             return EditResult(target, False, "", None)
+        if existed and not target.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            raise ShipshapeError(
+                f"refusing to edit {self._rel(target)}: the file is read-only",
+                f"make it writable (chmod u+w {target}) if shipshape may change it",
+                code="read-only",
+            )
         diff = unified_diff(old, new_text, self._rel(target))
+        after = new_text.encode("utf-8")
         target.parent.mkdir(parents=True, exist_ok=True)
-        backup = target.with_name(target.name + BACKUP_SUFFIX)
-        if existed and not backup.exists():
-            atomic_write(backup, target.read_bytes())
-        elif not existed:
-            # A file the edit creates: the journal remembers that undo means "remove it".
-            backup = target.with_name(target.name + BACKUP_SUFFIX + ".absent")
-            atomic_write(backup, b"")
-        atomic_write(target, new_text)
-        if self.store is not None:
-            self.store.record_edit(str(target), str(backup), reason, diff)
-        return EditResult(target, True, diff, backup)
-
-    def undo(self, path: Path | str | None = None) -> EditResult:
-        """Restore the backup of `path` (or of the last edit) and remove the backup."""
-        target: Path | None = self.confine(path) if path is not None else None
-        entry = self.store.last_edit(str(target) if target else None) if self.store else None
-        if target is None:
-            if entry is None:
-                raise ShipshapeError("nothing to undo: no edit is recorded", code="nothing-to-undo")
-            target = Path(entry["path"])
+        self.reconcile()
         backup = target.with_name(target.name + BACKUP_SUFFIX)
         absent = target.with_name(target.name + BACKUP_SUFFIX + ".absent")
-        current = _read_exact(target) if target.exists() else ""
-        if backup.exists():
-            raw = backup.read_bytes()
-            original = raw.decode("utf-8", errors="replace")
-            atomic_write(target, raw)  # bytes: line endings come back exactly as they were
-            backup.unlink()
-        elif absent.exists():
-            original = ""
-            target.unlink(missing_ok=True)
-            absent.unlink()
-        else:
-            raise ShipshapeError(f"nothing to undo for {target}: no {backup.name} next to it", code="nothing-to-undo")
+        edit_id = None
         if self.store is not None:
-            self.store.db.execute("UPDATE edits SET undone = 1 WHERE path = ? AND undone = 0", [str(target)])
-            self.store.db.conn.commit()
-        return EditResult(target, True, unified_diff(current, original, self._rel(target)), None)
+            edit_id = self.store.begin_edit(
+                project=str(self.root),
+                path=str(target),
+                backup_path=str(backup if existed else absent),
+                before=before,
+                before_sha256=sha256(before),
+                after_sha256=str(sha256(after)),
+                reason=reason,
+                diff=diff,
+            )
+        # The .backup beside the file always holds the content before the newest edit (a stale one is replaced).
+        if before is not None:
+            atomic_write(backup, before)
+            absent.unlink(missing_ok=True)
+        else:
+            # A file the edit creates: the marker says that undo means "remove it".
+            atomic_write(absent, b"")
+            backup.unlink(missing_ok=True)
+        try:
+            atomic_write(target, after)
+        except BaseException:
+            if self.store is not None and edit_id is not None:
+                self.store.set_edit_state(edit_id, "interrupted")  # the replace is atomic: the old file is there
+            raise
+        if self.store is not None and edit_id is not None:
+            self.store.set_edit_state(edit_id, "applied")
+        return EditResult(target, True, diff, backup if existed else absent, edit_id)
+
+    def reconcile(self) -> list[dict[str, Any]]:
+        """Settle the journal rows a killed process left 'pending' (or 'undoing'): which content is on disk?
+        Returns the rows it settled, with their new state."""
+        if self.store is None:
+            return []
+        settled = []
+        for row in self.store.edits(str(self.root), states=("pending", "undoing")):
+            if row["pid"] is not None and _alive(int(row["pid"])):
+                continue  # another process (or thread) is in the middle of it
+            _remove_temporary_files(Path(row["path"]), int(row["pid"] or 0))
+            current = Path(row["path"]).read_bytes() if Path(row["path"]).exists() else None
+            on_disk = sha256(current)
+            before = row["before_sha256"] if row["before_existed"] else None
+            if row["state"] == "pending":
+                state = "applied" if on_disk == row["after_sha256"] else "interrupted"
+            else:
+                state = "undone" if on_disk == before else "applied"
+            self.store.set_edit_state(int(row["id"]), state)
+            settled.append({**row, "state": state})
+        return settled
+
+    def journal(self) -> list[dict[str, Any]]:
+        """The project's edits, newest first, without the stored bytes."""
+        self.reconcile()
+        if self.store is None:
+            return []
+        return [{k: v for k, v in row.items() if k != "before"} for row in self.store.edits(str(self.root))]
+
+    def undo(self, path: Path | str | None = None, *, force: bool = False) -> EditResult:
+        """Restore the bytes the newest applied edit of `path` (or of the project) replaced.
+
+        Refuses when the file has changed since that edit (someone edited it after shipshape did), unless
+        `force`. Only edits of this project are considered."""
+        target: Path | None = self.confine(path) if path is not None else None
+        if self.store is None:
+            raise ShipshapeError("nothing to undo: no memory database to read the journal from", code="nothing-to-undo")
+        self.reconcile()
+        entry = self.store.last_edit(str(self.root), str(target) if target else None)
+        if entry is None:
+            where = self._rel(target) if target else f"the project {self.root}"
+            raise ShipshapeError(f"nothing to undo for {where}: no edit is recorded", code="nothing-to-undo")
+        target = Path(entry["path"])
+        if entry["before_existed"] is None:
+            raise ShipshapeError(
+                f"edit #{entry['id']} of {self._rel(target)} was recorded before shipshape kept the replaced bytes",
+                f"compare {target.name}{BACKUP_SUFFIX} with the file and restore it by hand if it is right",
+                code="no-journal",
+            )
+        current = target.read_bytes() if target.exists() else None
+        if sha256(current) != entry["after_sha256"] and not force:
+            raise ShipshapeError(
+                f"{self._rel(target)} has changed since shipshape edited it (edit #{entry['id']}, "
+                f"{entry['created_at']}); undo would throw those changes away",
+                "check the file; run 'shipshape undo --force' to restore the old content anyway",
+                code="changed-since",
+            )
+        before: bytes | None = entry["before"] if entry["before_existed"] else None
+        self.store.set_edit_state(int(entry["id"]), "undoing")
+        if before is None:
+            target.unlink(missing_ok=True)
+        else:
+            atomic_write(target, bytes(before))  # bytes: line endings come back exactly as they were
+        self.store.set_edit_state(int(entry["id"]), "undone")
+        self._refresh_backup(target)
+        old_text = current.decode("utf-8", errors="replace") if current is not None else ""
+        new_text = bytes(before).decode("utf-8", errors="replace") if before is not None else ""
+        return EditResult(target, True, unified_diff(old_text, new_text, self._rel(target)), None, int(entry["id"]))
+
+    def _refresh_backup(self, target: Path) -> None:
+        """After an undo the .backup beside the file matches the newest edit still applied, or goes."""
+        assert self.store is not None
+        backup = target.with_name(target.name + BACKUP_SUFFIX)
+        absent = target.with_name(target.name + BACKUP_SUFFIX + ".absent")
+        earlier = self.store.last_edit(str(self.root), str(target))
+        backup.unlink(missing_ok=True)
+        absent.unlink(missing_ok=True)
+        if earlier is not None and earlier["before_existed"] == 1:
+            atomic_write(backup, bytes(earlier["before"]))
+        elif earlier is not None and earlier["before_existed"] == 0:
+            atomic_write(absent, b"")
 
     def _rel(self, target: Path) -> str:
         try:
             return str(target.relative_to(self.root))
         except ValueError:
             return str(target)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_temporary_files(target: Path, pid: int) -> None:
+    """The temporary files a killed writer left beside the file and its backup (never a live writer's)."""
+    if pid <= 0 or not target.parent.is_dir():
+        return
+    for name in (target.name, target.name + BACKUP_SUFFIX, target.name + BACKUP_SUFFIX + ".absent"):
+        for leftover in target.parent.glob(f".{name}.{pid}.*.tmp"):
+            leftover.unlink(missing_ok=True)
+
+
+def confine(path: Path | str, roots: list[Path], *, what: str, base: Path | None = None) -> Path:
+    """`path` resolved (relative to `base`, else the first root; symlinks followed) if it lies inside one of
+    `roots`, else a ShipshapeError (code path-denied). Checked before anything is read or written."""
+    candidate = Path(path).expanduser()
+    if not candidate.is_absolute():
+        candidate = (base or roots[0]) / candidate
+    resolved = candidate.resolve()
+    for root in roots:
+        root = root.resolve()
+        if resolved == root or root in resolved.parents:
+            return resolved
+    raise ShipshapeError(f"refusing to touch {resolved}: it is outside {what}", code="path-denied")

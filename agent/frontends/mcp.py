@@ -38,7 +38,7 @@ from agent.frontends.session import (
     run_tool,
 )
 from agent.loop import Limits
-from agent.safety import Policy
+from agent.safety import Policy, redact, redact_value
 from agent.tools.context import ToolContext
 
 NO_APPROVAL = (
@@ -67,6 +67,7 @@ class ShipshapeMCP:
         self.allow_writes = allow_writes
         self.policy = Policy(
             allowed_namespaces=ctx.project.allowed_namespaces(),
+            read_namespaces=ctx.project.read_namespaces(),
             auto_approve=set(ctx.project.policy.auto_approve),
             assume_yes=allow_writes,
         )
@@ -88,8 +89,8 @@ class ShipshapeMCP:
         else:
             done = run_tool(self.ctx, self.policy, self.refuse, name, args)
         return CallToolResult(
-            content=[TextContent(type="text", text=done.text)],
-            structured_content=done.result if done.result is not None else {"ok": False, "error": done.error},
+            content=[TextContent(type="text", text=redact(done.text))],
+            structured_content=redact_value(done.result or {"ok": False, "error": done.error}),
             is_error=not done.ok,
         )
 
@@ -99,6 +100,7 @@ class ShipshapeMCP:
         refused: list[dict[str, str]] = []
 
         def emit(line: str) -> None:
+            line = redact(line)
             lines.append(line)
             if context is not None:
                 # A client that went away must not stop the run.
@@ -120,7 +122,8 @@ class ShipshapeMCP:
         text = "\n".join([outcome_title(result), "", result.answer, "", *outcome_lines(result)])
         if refused:
             text += "\n\nRefused: " + "; ".join(f"{r['tool']}: {r['reason']}" for r in refused)
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=doc)
+        content: list[Any] = [TextContent(type="text", text=redact(text))]
+        return CallToolResult(content=content, structured_content=redact_value(doc))
 
     def _registry_tool(self, tool: registry.Tool) -> MCPTool:
         """An MCP tool whose schema is the registry's and whose arguments are validated by its input model."""

@@ -28,7 +28,7 @@ from slack_sdk import WebClient
 from agent.chat import outcome_lines, outcome_title, summarise_input
 from agent.errors import ShipshapeError
 from agent.frontends.session import AgentFactory, StepLines
-from agent.safety import Approval
+from agent.safety import Approval, redact
 
 log = logging.getLogger("shipshape.slack")
 
@@ -167,7 +167,7 @@ class SlackFrontend:
     def _run(self, conv: Conversation, report: str, client: WebClient) -> None:
         def post(text: str) -> None:
             try:
-                client.chat_postMessage(channel=conv.channel, thread_ts=conv.thread_ts, text=text)
+                client.chat_postMessage(channel=conv.channel, thread_ts=conv.thread_ts, text=redact(text))
             except Exception:  # Slack being unreachable must not stop the agent
                 log.exception("posting to Slack failed")
 
@@ -199,11 +199,11 @@ class SlackFrontend:
         pending = Pending(secrets.token_hex(8), tool, args, why, conv.channel, conv.thread_ts)
         with self._lock:
             self.pending[pending.id] = pending
-        question = f"*Approve `{tool}`?* {summarise_input(args)}" + (f"\n_{why}_" if why else "")
+        question = redact(f"*Approve `{tool}`?* {summarise_input(args)}" + (f"\n_{why}_" if why else ""))
         posted = client.chat_postMessage(
             channel=conv.channel,
             thread_ts=conv.thread_ts,
-            text=f"Approve {tool}? ({summarise_input(args)})",
+            text=redact(f"Approve {tool}? ({summarise_input(args)})"),
             blocks=approval_blocks(pending.id, question),
         )
         pending.message_ts = str(posted.get("ts") or "")
@@ -269,7 +269,7 @@ class SlackFrontend:
 
     def _update(self, client: WebClient, pending: Pending, text: str) -> None:
         try:
-            client.chat_update(channel=pending.channel, ts=pending.message_ts, text=text, blocks=[])
+            client.chat_update(channel=pending.channel, ts=pending.message_ts, text=redact(text), blocks=[])
         except Exception:
             log.exception("updating the approval message failed")
 

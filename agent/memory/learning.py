@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.memory.signatures import signature as make_signature
 from agent.memory.store import now
+from agent.redaction import redact
 
 if TYPE_CHECKING:
     from agent.diagnosis.patterns import Fix
@@ -36,6 +37,7 @@ def failure_signature(diagnosis: Diagnosis) -> tuple[str, str, str, bool] | None
         text = f"{diagnosis.failed_step} (exit code {diagnosis.exit_code})"
         if diagnosis.last_message:
             text += f": {diagnosis.last_message}"
+        text = redact(text)
         return make_signature("unknown", text), "unknown", text, False
     if diagnosis.findings:
         first = diagnosis.findings[0]
@@ -71,41 +73,23 @@ def record_failure(
 ) -> dict[str, Any]:
     """Store one failure and count its signature (a new unknown signature gets known=0). Returns the signature row."""
     stamp = now()
-    with store._lock:
-        existing = store.rows("SELECT * FROM signatures WHERE signature = ?", [sig])
-        if existing and _already_recorded(store, sig, source):
-            return existing[0]
-        if existing:
-            store.db.execute("UPDATE signatures SET count = count + 1, last_seen = ? WHERE signature = ?", [stamp, sig])
-            store.db.conn.commit()
-        else:
-            store.db.table("signatures").insert(
-                {
-                    "signature": sig,
-                    "category": category,
-                    "known": int(known if known is not None else category != "unknown"),
-                    "count": 1,
-                    "first_seen": stamp,
-                    "last_seen": stamp,
-                    "example": excerpt,
-                }
-            )
-        store.insert(
-            "failures",
-            {
-                "signature": sig,
-                "category": category,
-                "image": image,
-                "step": step,
-                "exit_code": exit_code,
-                "line": line,
-                "excerpt": excerpt,
-                "source": source,
-                "build_id": build_id,
-                "created_at": stamp,
-            },
+    sig, excerpt = redact(sig), redact(excerpt)
+    with store.transaction() as conn:
+        if _already_recorded(store, sig, source):
+            return store.rows("SELECT * FROM signatures WHERE signature = ?", [sig])[0]
+        # One upsert: two processes recording a new signature at once both count, neither fails.
+        conn.execute(
+            "INSERT INTO signatures (signature, category, known, count, first_seen, last_seen, example) "
+            "VALUES (?, ?, ?, 1, ?, ?, ?) "
+            "ON CONFLICT(signature) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen",
+            [sig, category, int(known if known is not None else category != "unknown"), stamp, stamp, excerpt],
         )
-        return store.rows("SELECT * FROM signatures WHERE signature = ?", [sig])[0]
+        conn.execute(
+            "INSERT INTO failures (signature, category, image, step, exit_code, line, excerpt, source, build_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [sig, category, image, redact(step or "") or None, exit_code, line, excerpt, source, build_id, stamp],
+        )
+    return store.rows("SELECT * FROM signatures WHERE signature = ?", [sig])[0]
 
 
 def remember_diagnosis(
@@ -184,14 +168,16 @@ def resolve_fix_outcomes(
         [image] if image is not None else [],
     )
     stamp = now()
-    with store._lock:
+    failure_signature = redact(failure_signature) if failure_signature is not None else None
+    with store.transaction() as conn:
         for row in pending:
             worked = build_ok or (failure_signature is not None and row["signature"] != failure_signature)
-            store.db.execute(
-                "UPDATE fix_attempts SET outcome = ?, resolved_at = ?, build_id = COALESCE(?, build_id) WHERE id = ?",
+            # Only a row still pending is decided: another process may have resolved it meanwhile.
+            conn.execute(
+                "UPDATE fix_attempts SET outcome = ?, resolved_at = ?, build_id = COALESCE(?, build_id) "
+                f"WHERE id = ? AND outcome = '{PENDING}'",
                 [SUCCESS if worked else FAILURE, stamp, build_id, row["id"]],
             )
-        store.db.conn.commit()
     return len(pending)
 
 

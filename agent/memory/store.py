@@ -1,23 +1,37 @@
 """The memory database: one SQLite file (sqlite-utils), its schema as migrations, and the writes and reads.
 
 The default path is in the user's data directory; SHIPSHAPE_DB overrides it. Each connection is made
-with check_same_thread=False so a tool running on a worker thread (parallel calls, MCP) may use it;
-writes are serialised by a lock.
+with check_same_thread=False so a tool running on a worker thread (parallel calls, MCP) may use it.
+
+Many processes share one database (Slack and MCP serve many users; several `shipshape` commands run at once):
+WAL mode so readers never wait for the writer, a busy timeout so a writer waits for another instead of
+failing, migrations applied once under an exclusive file lock (`<db>.lock`), and every read-modify-write in
+one `BEGIN IMMEDIATE` transaction (`Store.transaction`), so two processes never both decide to insert the same
+row. Inside one process a lock serialises the threads that share a connection.
+
+Every text that goes into the database passes through `agent.redaction.redact` here (the one place all writes
+go through); only the undo journal's file bytes (BLOBs) are kept exactly as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from agent.redaction import redact, redact_value
+
 MIGRATIONS = Migrations("shipshape")
+BUSY_TIMEOUT_MS = 60_000
 
 
 def now() -> str:
@@ -155,6 +169,36 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m002_edit_journal(db: Database) -> None:
+    """Each edit keeps the exact bytes it replaced (and their hash), the project it belongs to, and its state:
+    pending (journalled, not yet known to be on disk), applied, interrupted (the process died before the
+    replace), undone; and the process that wrote it (a pending row of a live process is not settled by another)."""
+    edits = db.table("edits")
+    for name, kind in (
+        ("project", str),
+        ("before_sha256", str),
+        ("before", bytes),
+        ("before_existed", int),
+        ("after_sha256", str),
+        ("state", str),
+        ("pid", int),
+    ):
+        edits.add_column(name, kind)
+    db.execute("UPDATE edits SET state = CASE WHEN undone = 1 THEN 'undone' ELSE 'applied' END")
+    edits.create_index(["project", "id"])
+    edits.create_index(["path", "id"])
+
+
+def _cell(value: Any) -> Any:
+    """A value as it is stored: dicts and lists as redacted JSON, text redacted, bytes exact."""
+    if isinstance(value, dict | list):
+        return json.dumps(redact_value(value))
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
 class Store:
     """The memory database. Cheap to open; every write is its own transaction."""
 
@@ -162,30 +206,90 @@ class Store:
         self.path = Path(path) if path is not None else default_path()
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db = Database(conn)
         self._lock = threading.RLock()
+        self._columns: dict[str, set[str]] = {}
+        with self._lock, self._file_lock():
+            # Switching to WAL and migrating both need the database to themselves: one process at a time,
+            # and a process that finds them done does nothing.
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            if MIGRATIONS.pending(self.db):
+                MIGRATIONS.apply(self.db)
+        conn.execute("PRAGMA foreign_keys=ON")
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """An exclusive lock across processes (flock on `<db>.lock`), for what must happen once."""
+        if str(self.path) == ":memory:":
+            yield
+            return
+        with open(f"{self.path}.lock", "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, begun IMMEDIATE: the write lock is taken before the first read, so a
+        read-modify-write cannot interleave with another process's (a deferred transaction that reads and
+        then writes can fail at once with "database is locked" instead of waiting)."""
+        conn = self.db.conn
         with self._lock:
-            MIGRATIONS.apply(self.db)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     # -- generic -------------------------------------------------------------------------------------
 
-    def insert(self, table: str, row: dict[str, Any]) -> int:
-        """Insert one row (dicts and lists become JSON text) and return its id."""
-        row = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in row.items()}
+    def columns(self, table: str) -> set[str]:
+        if table not in self._columns:
+            with self._lock:
+                found = {r[1] for r in self.db.conn.execute(f"PRAGMA table_info([{table}])")}
+            if not found:
+                raise KeyError(f"no table {table!r} in the memory database")
+            self._columns[table] = found
+        return self._columns[table]
+
+    def insert(self, table: str, row: dict[str, Any], *, exact: tuple[str, ...] = ()) -> int:
+        """Insert one row (dicts and lists become JSON text, text is redacted except in the `exact` columns,
+        which hold keys that must match as given, such as paths) and return its id."""
         if table not in ("incidents", "signatures"):
+            row = {**row}
             row.setdefault("created_at", now())
-        with self._lock:
-            tbl = self.db.table(table)
-            tbl.insert(row)
-            return int(tbl.last_pk) if tbl.last_pk is not None else 0
+        names = list(row)
+        unknown = set(names) - self.columns(table)
+        if unknown:
+            raise KeyError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
+        sql = f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in names)}) VALUES ({', '.join('?' for _ in names)})"
+        with self.transaction() as conn:
+            cursor = conn.execute(sql, [row[n] if n in exact else _cell(row[n]) for n in names])
+            return int(cursor.lastrowid or 0)
 
     def update(self, table: str, pk: Any, values: dict[str, Any]) -> None:
-        values = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in values.items()}
-        with self._lock:
-            self.db.table(table).update(pk, values)
+        """Set `values` on the row with primary key `pk` (text redacted)."""
+        key = "signature" if table == "signatures" else "id"
+        names = list(values)
+        unknown = set(names) - self.columns(table)
+        if unknown:
+            raise KeyError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
+        sql = f"UPDATE [{table}] SET {', '.join(f'[{n}] = ?' for n in names)} WHERE [{key}] = ?"
+        with self.transaction() as conn:
+            conn.execute(sql, [*(_cell(values[n]) for n in names), pk])
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> int:
+        """One write statement in its own transaction (parameters as given: redact text first where it
+        is stored); returns the number of rows it changed."""
+        with self.transaction() as conn:
+            return conn.execute(sql, params or []).rowcount
 
     def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -203,14 +307,57 @@ class Store:
 
     # -- edits (the undo journal) --------------------------------------------------------------------
 
-    def record_edit(self, path: str, backup_path: str, reason: str, diff: str) -> int:
+    def begin_edit(
+        self,
+        *,
+        project: str,
+        path: str,
+        backup_path: str,
+        before: bytes | None,
+        before_sha256: str | None,
+        after_sha256: str,
+        reason: str,
+        diff: str,
+    ) -> int:
+        """Journal an edit before the file is replaced: state 'pending' until `set_edit_state(id, 'applied')`."""
         return self.insert(
-            "edits", {"path": path, "backup_path": backup_path, "reason": reason, "diff": diff, "undone": 0}
+            "edits",
+            {
+                "project": project,
+                "path": path,
+                "backup_path": backup_path,
+                "reason": reason,
+                "diff": diff,
+                "undone": 0,
+                "before": before,
+                "before_existed": int(before is not None),
+                "before_sha256": before_sha256,
+                "after_sha256": after_sha256,
+                "state": "pending",
+                "pid": os.getpid(),
+            },
+            exact=("project", "path", "backup_path"),
         )
 
-    def last_edit(self, path: str | None = None) -> dict[str, Any] | None:
-        where = "WHERE undone = 0" + (" AND path = ?" if path else "")
-        found = self.rows(f"SELECT * FROM edits {where} ORDER BY id DESC LIMIT 1", [path] if path else [])
+    def set_edit_state(self, edit_id: int, state: str) -> None:
+        self.update("edits", edit_id, {"state": state, "undone": int(state == "undone")})
+
+    def edits(self, project: str, *, states: tuple[str, ...] = (), path: str | None = None) -> list[dict[str, Any]]:
+        """The project's journal, newest first. Rows from before the journal knew its project (NULL) count as
+        the project's when their file lies inside it."""
+        where = ["(project = ? OR (project IS NULL AND (path = ? OR path LIKE ?)))"]
+        params: list[Any] = [project, project, project.rstrip("/") + "/%"]
+        if states:
+            where.append(f"state IN ({', '.join('?' for _ in states)})")
+            params.extend(states)
+        if path is not None:
+            where.append("path = ?")
+            params.append(path)
+        return self.rows(f"SELECT * FROM edits WHERE {' AND '.join(where)} ORDER BY id DESC", params)
+
+    def last_edit(self, project: str, path: str | None = None) -> dict[str, Any] | None:
+        """The newest applied edit of the project (of one file when `path` is given)."""
+        found = self.edits(project, states=("applied",), path=path)
         return found[0] if found else None
 
     # -- incidents and their steps -------------------------------------------------------------------

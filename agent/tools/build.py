@@ -104,6 +104,7 @@ class ImageRun:
 
 def preflight(images: list[ImageConfig]) -> None:
     """Every input exists and every schema parses, before anything is built or edited."""
+    from agent.dockerfile import check_dockerfile
     from agent.prisma.check import check_prisma
 
     for image in images:
@@ -117,6 +118,11 @@ def preflight(images: list[ImageConfig]) -> None:
                 f"image {image.name}: Dockerfile {image.dockerfile_path} does not exist",
                 "fix 'dockerfile' in shipshape.toml, or run 'shipshape init'",
             )
+        check_dockerfile(
+            image.dockerfile_path.read_text(encoding="utf-8", errors="replace"),
+            f"image {image.name}: {image.dockerfile}",
+            image.target,
+        )
         if image.prisma_schema:
             target = prisma_target_for(image)  # the Dockerfile alone; also checks that the target stage exists
             check_prisma(image.prisma_schema, target)  # raises on an unreadable schema

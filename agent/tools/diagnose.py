@@ -26,15 +26,23 @@ class RecallInput(BaseModel):
     image: str | None = Field(None, description="an image name: its recent failures and fixes")
 
 
+def confined_log(ctx: ToolContext, log_path: str) -> Path:
+    """The log file, if it lies inside the project or the logs directory shipshape writes builds to (symlinks
+    resolved first); a path anywhere else is refused before it is opened."""
+    from agent.engines.files import confine
+    from agent.tools.build import data_dir
+
+    logs = data_dir(ctx) / "logs"
+    return confine(log_path, [ctx.project.root, logs], what=f"the project {ctx.project.root} and {logs}")
+
+
 def detect(ctx: ToolContext, log_path: str | None, log_text: str | None, image: str | None) -> dict[str, Any]:
     """Diagnose a log and record it in memory; the result's root finding carries fixes ranked by memory."""
     from agent.diagnosis import diagnose_bytes, diagnose_path
     from agent.memory import learning
 
     if log_path:
-        path = Path(log_path)
-        if not path.is_absolute():
-            path = ctx.project.root / path
+        path = confined_log(ctx, log_path)
         diagnosis = diagnose_path(path)
         source = str(path)
     elif log_text is not None:

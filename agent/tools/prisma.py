@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from agent.config import ImageConfig
 from agent.errors import ShipshapeError
+from agent.prisma.binary_targets import check_target
 from agent.prisma.check import PrismaCheck, check_prisma, fix_prisma
 from agent.prisma.target import choose_target
 from agent.prisma.version import find_package_root
@@ -34,6 +35,8 @@ class PrismaTargetsInput(BaseModel):
 
 def image_target(ctx: ToolContext, image: ImageConfig, override: str | None = None) -> tuple[str, str]:
     """(target, where it came from) for an image: agent/prisma/target.py's order, reading images on the build host."""
+    if override:
+        check_target(override)  # a name Prisma does not know is refused before anything is written
     choice = choose_target(image, ctx.docker_or_none(), override=override)
     return choice.target, choice.source
 
