@@ -131,15 +131,17 @@ def preflight(images: list[ImageConfig]) -> None:
 def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
     """Check the schema's binaryTargets against the final stage's runtime; add a missing target."""
     from agent.prisma.check import fix_prisma
+    from agent.prisma.target import choose_target
 
     image = run.image
     if not image.prisma_schema:
         return
-    target = prisma_target_for(image, ctx.docker_or_none())
-    fix = fix_prisma(image.prisma_schema, ctx.files, target, dry_run=ctx.dry_run)
+    choice = choose_target(image, ctx.docker_or_none())
+    fix = fix_prisma(image.prisma_schema, ctx.files, choice.target, dry_run=ctx.dry_run)
     run.prisma = {
         "status": fix.status,
         "target": fix.check.target,
+        "target_source": choice.source,
         "backup": str(fix.backup) if fix.backup else None,
         "diff": fix.diff,
         "reason": fix.check.reason,
