@@ -34,7 +34,7 @@ test-unit: env
 	$(VENV)/bin/pytest -q -m unit
 
 bench: env cluster registry  ## benchmarks, printed as a table (the stress figures and fault table included)
-	$(PY) -m bench
+	SHIPSHAPE_BENCH_DAEMON_FAULTS=1 $(PY) -m bench
 
 stress: env     ## concurrency stress on one memory database, and the faults-mid-operation table
 	$(PY) -m bench stress

@@ -6,7 +6,8 @@ it was usable again, and what data was lost (the goal: none). `FAULTS` is the ta
 a component this machine lacks returns a row with `skipped` set instead of failing.
 
 Daemon faults (host Docker restarted during a build, the node's daemon during a load, the API server stopped
-during a rollout watch) need exclusive use of the shared daemons: they are added here as more functions.
+during a rollout watch) need exclusive use of the shared daemons: they live in bench/daemon_faults.py and run
+with `run_all(..., daemons=True)`, which `make bench` does.
 """
 
 from __future__ import annotations
@@ -233,9 +234,16 @@ FAULTS: dict[str, Callable[[Path], FaultRow]] = {
 }
 
 
-def run_all(work: Path, only: list[str] | None = None) -> list[FaultRow]:
+def run_all(work: Path, only: list[str] | None = None, daemons: bool = False) -> list[FaultRow]:
+    """Every fault (or those named); with `daemons`, also the daemon faults of bench/daemon_faults.py, which
+    restart the machine's shared daemons and so run only from `make bench`, never beside other work."""
     rows = []
-    for name, fault in FAULTS.items():
+    faults = dict(FAULTS)
+    if daemons:
+        from bench.daemon_faults import DAEMON_FAULTS
+
+        faults.update(DAEMON_FAULTS)
+    for name, fault in faults.items():
         if only and name not in only:
             continue
         rows.append(fault(work))
