@@ -166,16 +166,23 @@ def test_one_line_change_in_the_backend_rebuilds_only_the_backend(sample: Path) 
     assert not after["backend"]["cache_hit"] and after["backend"]["tag"] != before["backend"]["tag"]
 
 
-def test_a_failed_build_names_the_step_and_keeps_the_log(sample: Path) -> None:
-    (sample / "frontend" / ".npmrc").write_text("# no retry settings\n")
-    code, doc, err = build(sample, "--only", "frontend", "--no-load")
+def test_a_failed_build_names_the_step_and_keeps_the_log(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """npm without retries behind a proxy that drops every connection (tests/faultproxy.py): the real npm fails."""
+    from tests.faultproxy import fault_proxy
+
+    (sample / "frontend" / ".npmrc").write_text("fetch-retries=0\n")
+    with fault_proxy() as proxy:
+        proxy.arm(600)
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        code, doc, err = build(sample, "--only", "frontend", "--no-load")
     assert code == 1
     assert len(err.strip().splitlines()[-1]) > 0 and "Traceback" not in err
     front = by_name(doc)["frontend"]
     assert not doc["ok"] and front["stage"] == "build"
-    assert "npm-install.sh" in front["failed_step"]
+    assert "RUN npm ci" in front["failed_step"]
     log = Path(front["log_path"]).read_text()
-    assert "npm error code ETIMEDOUT" in log and "Step 5/" in log
+    assert "npm error code ECONNRESET" in log and "Step 6/" in log
     assert "returned a non-zero code: 1" in front["error"]
 
 
