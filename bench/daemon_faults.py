@@ -124,6 +124,7 @@ def host_daemon_restart_during_build(work: Path) -> FaultRow:
 def node_daemon_restart_during_load(work: Path) -> FaultRow:
     prefix = f"fn{uuid.uuid4().hex[:6]}"
     root, db = _project(work, prefix), work / f"{prefix}.db"
+    (root / "frontend" / "public" / "fault.txt").write_text(prefix)  # a new image ID: the load moves every layer
     built = _shipshape(root, db, "build", "--only", "frontend", "--no-load", "--json")
     tag = json.loads(built.stdout)["images"][0]["tag"]
     image_id = json.loads(built.stdout)["images"][0]["image_id"]
@@ -131,7 +132,7 @@ def node_daemon_restart_during_load(work: Path) -> FaultRow:
     holder: dict[str, subprocess.CompletedProcess[str]] = {}
     load = threading.Thread(target=lambda: holder.update(run=_shipshape(root, db, "build", "--only", "frontend")))
     load.start()
-    time.sleep(3)  # the content hash is known at once: the load is under way
+    time.sleep(1.5)  # the image is built already: after the Prisma check and the hash, the load is under way
     faulted = time.monotonic()
     _stop(NODE_PID)
     subprocess.run(["bash", str(REPO / "scripts" / "node-daemon.sh"), "up"], check=True, capture_output=True)
@@ -153,7 +154,7 @@ def node_daemon_restart_during_load(work: Path) -> FaultRow:
         round(recovered, 1),
         "; ".join(lost) or "none",
         again.returncode == 0 and not lost and "Traceback" not in first.stderr,
-        {"first_exit": first.returncode, "reload_exit": again.returncode},
+        {"first_exit": first.returncode, "reload_exit": again.returncode, "landed_in_the_load": first.returncode != 0},
     )
 
 
@@ -177,10 +178,11 @@ def apiserver_stopped_during_rollout_watch(work: Path) -> FaultRow:
                     "containers": [
                         {
                             "name": "web",
-                            "image": "shipshape/busybox:1.35",
+                            # the node's pause image: busybox, already on the node
+                            "image": "shipshape/pause:1",
                             "imagePullPolicy": "Never",
-                            "command": ["sh", "-c", "sleep 4; touch /tmp/ready; exec sleep 3600"],
-                            "readinessProbe": {"exec": {"command": ["cat", "/tmp/ready"]}, "periodSeconds": 1},
+                            "command": ["sh", "-c", "sleep 4; touch /ready; exec sleep 3600"],
+                            "readinessProbe": {"exec": {"command": ["cat", "/ready"]}, "periodSeconds": 1},
                         }
                     ],
                 },
@@ -189,17 +191,31 @@ def apiserver_stopped_during_rollout_watch(work: Path) -> FaultRow:
     }
     try:
         kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
-        root = work / f"ns-{namespace}"
-        root.mkdir()
-        (root / "shipshape.toml").write_text(
-            f'[project]\nname = "fault"\n[cluster]\nkubeconfig = "{REPO / ".cluster" / "kubeconfig"}"\n'
-            f'namespace = "{namespace}"\n[policy]\nallowed_namespaces = ["{namespace}"]\n'
-        )
+        from agent import tools as registry
+        from agent.config import project_from_dict
+        from agent.memory.store import Store
+        from agent.tools.context import ToolContext
+
         db = work / f"{namespace}.db"
-        holder: dict[str, subprocess.CompletedProcess[str]] = {}
-        watch = threading.Thread(
-            target=lambda: holder.update(run=_shipshape(root, db, "restart", "web", "--json", timeout=300))
-        )
+        raw = {
+            "project": {"name": "fault"},
+            "images": [{"name": "web", "context": ".", "repository": "web"}],  # a project lists its images
+            "cluster": {"kubeconfig": str(REPO / ".cluster" / "kubeconfig"), "namespace": namespace},
+            "policy": {"allowed_namespaces": [namespace]},
+        }
+        ctx = ToolContext(project=project_from_dict(raw, work), store=Store(db))
+        registry.get("rollout_restart").call(ctx, {"deployment": "web", "namespace": namespace})
+        holder: dict[str, object] = {}
+
+        def watch_rollout() -> None:
+            try:
+                holder["doc"] = registry.get("wait_for_rollout").call(
+                    ctx, {"deployment": "web", "namespace": namespace, "timeout_seconds": 120}
+                )
+            except Exception as exc:  # what the user would see instead of a result
+                holder["error"] = f"{type(exc).__name__}: {exc}"
+
+        watch = threading.Thread(target=watch_rollout)
         watch.start()
         time.sleep(1.5)
         faulted = time.monotonic()
@@ -207,18 +223,19 @@ def apiserver_stopped_during_rollout_watch(work: Path) -> FaultRow:
         time.sleep(3)  # the watch runs without an API server
         subprocess.run(["bash", str(REPO / "scripts" / "cluster-up.sh")], check=True, capture_output=True)
         watch.join()
-        first = holder["run"]
-        doc = json.loads(first.stdout or "{}")
         recovered = time.monotonic() - faulted
+        found = holder.get("doc")
+        doc: dict[str, object] = found if isinstance(found, dict) else {}
         ready = kubectl("-n", namespace, "rollout", "status", "deployment/web", "--timeout=60s", check=False)
         lost = [] if _db_ok(db) else ["memory database fails its integrity check"]
+        saw = str(holder.get("error") or f"ready={doc.get('ready')} after {doc.get('seconds')} s")
         return FaultRow(
             "API server stopped during a rollout watch (then started again)",
-            f"exit {first.returncode}: {_first_line(first) if first.returncode else 'rolled out'}",
+            f"wait_for_rollout: {saw[:200]}",
             round(recovered, 1),
             "; ".join(lost) or "none",
-            "successfully rolled out" in ready and not lost and "Traceback" not in first.stderr,
-            {"exit": first.returncode, "ok": doc.get("ok"), "rollout": ready.strip()[-80:]},
+            "successfully rolled out" in ready and not lost and "Traceback" not in saw,
+            {"ready": doc.get("ready"), "rollout": ready.strip()[-80:]},
         )
     finally:
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from agent.errors import EngineUnavailable
 from agent.poddiag import CATEGORIES, diagnose, is_ready
 
 if TYPE_CHECKING:
@@ -111,32 +112,48 @@ def watch_rollout(
         return sum(1 for p in live if is_ready(p)) >= desired
 
     done = verdict()
+    outage: float | None = None  # when the API server stopped answering, while it does not
     while not done and time.monotonic() < deadline:
         left = max(int(deadline - time.monotonic()) + 1, 1)
-        for event in kube._watch(
-            kube.core.list_namespaced_pod,
-            namespace,
-            label_selector=selector,
-            resource_version=version,
-            timeout_seconds=left,
-        ):
-            obj = event.get("object") or {}
-            if event.get("type") == "ERROR" or not obj.get("metadata"):
-                version = None  # expired: relist
-                break
-            version = obj["metadata"].get("resourceVersion", version)
-            if event.get("type") == "DELETED":
-                pods.pop(obj["metadata"]["name"], None)
-            else:
-                pods[obj["metadata"]["name"]] = obj
-            if verdict() or time.monotonic() >= deadline:
-                done = True
-                break
-        if not done and version is None:
-            listing = kube._raw(kube.core.list_namespaced_pod, namespace, label_selector=selector)
-            pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
-            version = listing["metadata"].get("resourceVersion")
-            done = verdict()
+        try:
+            if version is None:
+                listing = kube._raw(kube.core.list_namespaced_pod, namespace, label_selector=selector)
+                pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
+                version = listing["metadata"].get("resourceVersion")
+                if verdict():
+                    done = True
+                    break
+            for event in kube._watch(
+                kube.core.list_namespaced_pod,
+                namespace,
+                label_selector=selector,
+                resource_version=version,
+                timeout_seconds=left,
+            ):
+                if outage is not None:
+                    result["api_outage_seconds"] = round(time.monotonic() - outage, 1)
+                    outage = None
+                obj = event.get("object") or {}
+                if event.get("type") == "ERROR" or not obj.get("metadata"):
+                    version = None  # expired: relist
+                    break
+                version = obj["metadata"].get("resourceVersion", version)
+                if event.get("type") == "DELETED":
+                    pods.pop(obj["metadata"]["name"], None)
+                else:
+                    pods[obj["metadata"]["name"]] = obj
+                if verdict() or time.monotonic() >= deadline:
+                    done = True
+                    break
+        except EngineUnavailable:
+            # The API server went away mid-watch (a control-plane restart): keep trying until the deadline, then
+            # say so; the pods go on without it, so the watch picks up from a fresh listing when it is back.
+            if outage is None:
+                outage = time.monotonic()
+            if time.monotonic() + 1 >= deadline:
+                raise
+            time.sleep(1)
+            version = None
     result["seconds"] = round(time.monotonic() - start, 3)
     result["revision"] = (rs["metadata"].get("annotations") or {}).get(REVISION)
     result["pods"] = [_summary(p) for p in pods.values()]
