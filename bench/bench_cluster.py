@@ -52,8 +52,8 @@ def _deployment(name: str, replicas: int, probe: bool) -> str:
 
 
 def _context(namespace: str) -> Any:
-    from agent.config import project_from_dict
     from agent.memory.store import Store
+    from agent.project.config import project_from_dict
     from agent.tools.context import ToolContext
 
     project = project_from_dict(
@@ -122,7 +122,7 @@ def _status_with_50_failing_pods(ns: str) -> list[Result]:
 
 
 def _ready_latency(ns: str) -> list[Result]:
-    from agent.poddiag import is_ready
+    from agent.pods import is_ready
     from agent.tools import get
 
     kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("one", 1, probe=True))

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import project_from_dict
 from agent.engines.http import probe
 from agent.engines.kube import KubeEngine, find_kubeconfig
 from agent.errors import EngineUnavailable, ShipshapeError
+from agent.project.config import project_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 KUBECTL = str(REPO / ".tools" / "bin" / "kubectl")

@@ -279,7 +279,7 @@ def test_unknown_stage_is_an_error() -> None:
 
 
 def test_tools_check_then_fix_then_dry_run(tmp_path: Path, store) -> None:  # type: ignore[no-untyped-def]
-    from agent.config import project_from_dict
+    from agent.project.config import project_from_dict
     from agent.tools import get
     from agent.tools.context import ToolContext
 

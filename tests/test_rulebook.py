@@ -10,7 +10,7 @@ import pytest
 
 from agent.brains.base import Observation, Step, ToolCall, Trajectory, Turn
 from agent.brains.rulebook import RulebookBrain
-from agent.config import load_project
+from agent.project.config import load_project
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[1]

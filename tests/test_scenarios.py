@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from agent.chat import make_agent
-from agent.loop import Agent
 from agent.memory.store import Store
+from agent.run.assemble import make_agent
+from agent.run.loop import Agent
 from tests.scenario_kit import (
     MIRROR,
     NODE,
@@ -100,7 +100,7 @@ def test_1_image_on_the_host_but_not_on_the_node(app: App) -> None:
 
 
 def test_2_the_image_was_never_built(app: App) -> None:
-    from agent.buildhash import hash_inputs
+    from agent.images.buildhash import hash_inputs
 
     deploy(app)
     new_version(app, "backend")

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from agent.brains.base import Observation, ToolCall, Trajectory, Turn
-from agent.brains.plan import (
+from agent.brains.playbook import (
     Plan,
     brief,
     build_stop,
@@ -24,7 +24,7 @@ from agent.brains.plan import (
     result_of,
     short,
 )
-from agent.config import Project
+from agent.project.config import Project
 
 IMAGE_CATEGORIES = {"image-not-on-node", "image-not-found", "image-never-pull", "latest-tag-pull-always"}
 UNFIXABLE = {

@@ -1,5 +1,5 @@
 """CLI commands: build, verify, undo, init. Each mirrors a tool (build_and_load_images, verify_images) or a
-library function (FileEditor.undo, agent.detect.init_project) with the same options."""
+library function (FileEditor.undo, agent.project.detect.init_project) with the same options."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _summary(doc: dict[str, Any], json_mode: bool) -> None:
     from rich.table import Table
 
     from agent.cli.common import console
-    from agent.units import human_size
+    from agent.project.units import human_size
 
     table = Table(title="images", show_lines=False)
     for col in ("image", "tag", "size / budget", "build", "load", "prisma", "result"):
@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Detect Dockerfiles, Prisma schemas, charts and manifests; write shipshape.toml."""
         from agent.cli.common import console, emit_json
-        from agent.detect import init_project
+        from agent.project.detect import init_project
 
         written, found = init_project(path, force=force)
         images = [

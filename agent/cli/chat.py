@@ -23,10 +23,10 @@ def chat(
     project_dir: Path = typer.Option(None, "--project", "-C", help="Directory with shipshape.toml."),
 ) -> None:
     """Describe a problem; shipshape fixes it with its tools and verifies the outcome."""
-    from agent.chat import make_agent
     from agent.cli.common import console, emit_json, load, make_context
     from agent.errors import ShipshapeError
-    from agent.loop import Limits
+    from agent.run.assemble import make_agent
+    from agent.run.loop import Limits
 
     if brain not in ("auto", "claude", "rulebook"):
         raise ShipshapeError(f"unknown brain {brain!r}", "use auto, claude or rulebook")
@@ -79,8 +79,8 @@ class _Live:
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         from rich.markup import escape
 
-        from agent.chat import result_gist, summarise_input
         from agent.redaction import redact
+        from agent.run.assemble import result_gist, summarise_input
 
         def text(value: Any) -> str:
             # What the brain, the tools or the user wrote is text: "[cluster]" must not be read as markup.
@@ -117,8 +117,8 @@ def _summary(out: Any, result: Any) -> None:
     from rich.markup import escape
     from rich.panel import Panel
 
-    from agent.chat import outcome_lines, outcome_title
     from agent.redaction import redact
+    from agent.run.assemble import outcome_lines, outcome_title
 
     out.print(
         Panel(
@@ -138,8 +138,8 @@ class _TerminalApprover:
     def ask(self, tool: str, args: dict[str, Any], why: str) -> Any:
         from rich.markup import escape
 
-        from agent.chat import summarise_input
         from agent.redaction import redact
+        from agent.run.assemble import summarise_input
         from agent.safety import Approval
 
         asked = escape(redact(f"{tool}({summarise_input(args)})? {why}"))

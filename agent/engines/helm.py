@@ -19,7 +19,7 @@ import yaml
 from agent.errors import EngineUnavailable, ShipshapeError
 
 if TYPE_CHECKING:
-    from agent.config import Project
+    from agent.project.config import Project
 
 
 def find_helm(extra_dirs: list[Path] | None = None) -> str:

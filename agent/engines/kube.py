@@ -2,7 +2,7 @@
 
 Objects come back as the API server serialises them (camelCase dicts, as `kubectl get -o json` prints
 them), read with `_preload_content=False` so that no model classes are built: that keeps a 50-pod status
-well under a second and gives agent/poddiag exactly the shape it reads. Every write checks the project's
+well under a second and gives agent/pods exactly the shape it reads. Every write checks the project's
 allowed namespaces first. Expected failures (no kubeconfig, API server down, unknown namespace or
 deployment) raise ShipshapeError / EngineUnavailable with one line a user can act on.
 """
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from agent.engines import rollout
 from agent.errors import EngineUnavailable, ShipshapeError
-from agent.poddiag import PodDiagnosis, diagnose
+from agent.pods import PodDiagnosis, diagnose
 
 if TYPE_CHECKING:
-    from agent.config import Project
+    from agent.project.config import Project
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 REQUEST_TIMEOUT = (5, 30)

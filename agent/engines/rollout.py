@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agent.errors import EngineUnavailable
-from agent.poddiag import CATEGORIES, diagnose, is_ready
+from agent.pods import CATEGORIES, diagnose, is_ready
 
 if TYPE_CHECKING:
     from agent.engines.kube import KubeEngine

@@ -28,7 +28,6 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, create_model
 
 from agent import tools as registry
-from agent.chat import BrainChoice, outcome_lines, outcome_title
 from agent.frontends.session import (
     AgentFactory,
     Refuse,
@@ -37,7 +36,8 @@ from agent.frontends.session import (
     open_context,
     run_tool,
 )
-from agent.loop import Limits
+from agent.run.assemble import BrainChoice, outcome_lines, outcome_title
+from agent.run.loop import Limits
 from agent.safety import Policy, redact, redact_value
 from agent.tools.context import ToolContext
 

@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent import tools as registry
-from agent.chat import BrainChoice, make_agent, result_gist, summarise_input
 from agent.errors import ShipshapeError
-from agent.loop import Agent, Limits, Listener
-from agent.observe import render
+from agent.run.assemble import BrainChoice, make_agent, result_gist, summarise_input
+from agent.run.loop import Agent, Limits, Listener
+from agent.run.observe import render
 from agent.safety import Approval, Approver, Policy, redact_value
 from agent.tools.context import NullReporter, Reporter, ToolContext
 
@@ -33,8 +33,8 @@ def open_context(project_dir: Path | None = None, reporter: Reporter | None = No
 
     The store's connection is shared by the worker threads that run tools (check_same_thread=False; writes
     are serialised by the store's lock)."""
-    from agent.config import load_project
     from agent.memory.store import Store
+    from agent.project.config import load_project
 
     return ToolContext(project=load_project(project_dir), store=Store(), reporter=reporter or NullReporter())
 
@@ -42,7 +42,7 @@ def open_context(project_dir: Path | None = None, reporter: Reporter | None = No
 def agent_factory(
     ctx: ToolContext, brain: BrainChoice = "auto", *, assume_yes: bool = False, limits: Limits | None = None
 ) -> AgentFactory:
-    """The usual factory: `agent.chat.make_agent` with the project's policy and the chosen brain."""
+    """The usual factory: `agent.run.assemble.make_agent` with the project's policy and the chosen brain."""
     if brain not in BRAINS:
         raise ShipshapeError(f"unknown brain {brain!r}", "use auto, claude or rulebook")
 

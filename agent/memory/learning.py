@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.memory.signatures import signature as make_signature
+from agent.buildlog.signatures import signature as make_signature
 from agent.memory.store import now
 from agent.redaction import redact
 
 if TYPE_CHECKING:
-    from agent.diagnosis.patterns import Fix
-    from agent.diagnosis.rootcause import Diagnosis
+    from agent.buildlog.patterns import Fix
+    from agent.buildlog.rootcause import Diagnosis
     from agent.memory.store import Store
 
 PRIOR_TOP = 0.6

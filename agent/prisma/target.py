@@ -15,7 +15,7 @@ from agent.prisma.check import MUSL_TARGET, label_target, runtime_base, runtime_
 from agent.prisma.platform import ImageFileProbe, ImagePlatform, image_platform
 
 if TYPE_CHECKING:
-    from agent.config import ImageConfig
+    from agent.project.config import ImageConfig
 
 
 class ImageInspector(ImageFileProbe, Protocol):

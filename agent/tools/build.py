@@ -25,10 +25,10 @@ from agent.tools.context import ToolContext
 from agent.tools.verify import budget_problem, engine_report, prisma_target_for
 
 if TYPE_CHECKING:
-    from agent.buildhash import BuildInputs, HashCache
-    from agent.config import ImageConfig
     from agent.engines.docker import BuildOutcome
     from agent.engines.loaders import Loader
+    from agent.images.buildhash import BuildInputs, HashCache
+    from agent.project.config import ImageConfig
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : ")
 
@@ -104,7 +104,7 @@ class ImageRun:
 
 def preflight(images: list[ImageConfig]) -> None:
     """Every input exists and every schema parses, before anything is built or edited."""
-    from agent.dockerfile import check_dockerfile
+    from agent.images.dockerfile import check_dockerfile
     from agent.prisma.check import check_prisma
 
     for image in images:
@@ -195,7 +195,7 @@ def checked_engine(ctx: ToolContext, tag: str, image_id: str, files: list[str], 
 
 def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool, no_cache: bool = False) -> None:
     """Build the image unless an image for the same content hash exists (or `force`)."""
-    from agent.buildhash import context_tar
+    from agent.images.buildhash import context_tar
 
     image = run.image
     assert run.tag is not None
@@ -327,7 +327,7 @@ def learn(ctx: ToolContext, run: ImageRun, build_id: int) -> None:
     built = run.error is None or run.stage != "build"
     signature = None
     if not built and run.log_path and Path(run.log_path).is_file():
-        from agent.diagnosis import diagnose_path
+        from agent.buildlog import diagnose_path
 
         doc = learning.remember_diagnosis(
             ctx.store, diagnose_path(run.log_path), image=run.image.name, source=run.log_path, build_id=build_id
@@ -338,7 +338,7 @@ def learn(ctx: ToolContext, run: ImageRun, build_id: int) -> None:
 
 
 def hash_cache(ctx: ToolContext) -> HashCache:
-    from agent.buildhash import HashCache
+    from agent.images.buildhash import HashCache
 
     return HashCache(Path(ctx.store.path).parent / "hashcache.json")
 
@@ -354,8 +354,8 @@ def hash_cache(ctx: ToolContext) -> HashCache:
     writes=True,
 )
 def build_and_load_images(ctx: ToolContext, args: BuildInput) -> dict[str, Any]:
-    from agent.buildhash import hash_inputs
     from agent.engines.loaders import make_loader
+    from agent.images.buildhash import hash_inputs
 
     images = ctx.project.select(args.only)
     preflight(images)

@@ -1,6 +1,6 @@
 """Tools: the agent's eyes and hands on the cluster.
 
-cluster_status (read): deployments and pods, every unhealthy pod diagnosed (agent/poddiag/);
+cluster_status (read): deployments and pods, every unhealthy pod diagnosed (agent/pods/);
 pod_logs (read): bounded, redacted log tails; rollout_restart (write); wait_for_rollout (read: watches
 until the new pods are Ready or fail); check_health (read: HTTP GET on a Ready pod); helm_upgrade (write:
 `helm upgrade --install` with the tags of the latest successful builds).
@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.errors import ShipshapeError
-from agent.poddiag import diagnose, is_ready
+from agent.pods import diagnose, is_ready
 from agent.safety import redact
 from agent.tools import tool
 from agent.tools.context import ToolContext
@@ -218,7 +218,7 @@ class HealthInput(BaseModel):
 
 def _probe_target(ctx: ToolContext, args: HealthInput, namespace: str) -> tuple[str, str, int]:
     """(url, pod, expected status) for a health check named by image, deployment or service."""
-    from agent.config import HealthCheck
+    from agent.project.config import HealthCheck
 
     health = HealthCheck()
     deployment = args.deployment

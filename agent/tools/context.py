@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.config import Project
+from agent.project.config import Project
 
 if TYPE_CHECKING:
     from agent.engines.docker import DockerEngine

@@ -38,7 +38,7 @@ def confined_log(ctx: ToolContext, log_path: str) -> Path:
 
 def detect(ctx: ToolContext, log_path: str | None, log_text: str | None, image: str | None) -> dict[str, Any]:
     """Diagnose a log and record it in memory; the result's root finding carries fixes ranked by memory."""
-    from agent.diagnosis import diagnose_bytes, diagnose_path
+    from agent.buildlog import diagnose_bytes, diagnose_path
     from agent.memory import learning
 
     if log_path:

@@ -31,7 +31,7 @@ class ApplyInput(BaseModel):
 
 def _context_for(ctx: ToolContext, image: str) -> tuple[str | None, str, list[dict[str, Any]]]:
     """(signature, excerpt, ranked fixes) of the image's last recorded failure."""
-    from agent.diagnosis.patterns import load_knowledge
+    from agent.buildlog.patterns import load_knowledge
     from agent.memory import learning
 
     rows = ctx.store.rows(
@@ -64,7 +64,7 @@ def _prisma_target(ctx: ToolContext, image_name: str) -> str | None:
     writes=False,
 )
 def suggest_dockerfile_fixes(ctx: ToolContext, args: SuggestInput) -> dict[str, Any]:
-    from agent.diagnosis.patterns import load_knowledge
+    from agent.buildlog.patterns import load_knowledge
     from agent.memory import learning
     from agent.repair import plan_fix
     from agent.tools.diagnose import detect

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from agent.project.units import human_size
 from agent.tools import tool
 from agent.tools.context import ToolContext
-from agent.units import human_size
 
 if TYPE_CHECKING:
-    from agent.config import ImageConfig
     from agent.engines.docker import DockerEngine, Layer
+    from agent.project.config import ImageConfig
 
 # The biggest layers named in an over-budget message.
 TOP_LAYERS = 3
@@ -54,7 +54,7 @@ def engine_report(docker: DockerEngine, ref: str, engine_files: list[str], targe
 
     Paths in `engine_files` are relative to the app directory, which is the image's WORKDIR.
     """
-    from agent.elf import engine_fits_target, read_elf
+    from agent.images.elf import engine_fits_target, read_elf
 
     found = docker.image(ref) or {}
     workdir = str((found.get("Config") or {}).get("WorkingDir") or "/")
@@ -104,7 +104,7 @@ class VerifyInput(BaseModel):
 
 def current_tag(ctx: ToolContext, image: ImageConfig) -> str | None:
     """The content tag of the image's current sources (None when its context or Dockerfile is missing)."""
-    from agent.buildhash import hash_inputs
+    from agent.images.buildhash import hash_inputs
 
     if not image.context.is_dir() or not image.dockerfile_path.is_file():
         return None

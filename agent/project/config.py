@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import ConfigError
-from agent.units import parse_size
+from agent.project.units import parse_size
 
 CONFIG_NAME = "shipshape.toml"
 FRONTEND_BUDGET = 500 * 1000**2

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from agent.brains.base import Brain
-from agent.config import Project
 from agent.errors import ShipshapeError
-from agent.loop import Agent, Limits, Listener, RunResult
+from agent.project.config import Project
+from agent.run.loop import Agent, Limits, Listener, RunResult
 from agent.safety import Approver, Policy
 from agent.tools.context import ToolContext
 

@@ -4,7 +4,7 @@ The brain proposes calls from the trajectory; the policy allows, asks or refuses
 observations (redacted, bounded) go back to the brain, until it answers or a limit ends the run. The last allowed
 step is offered without tools so the brain must answer. The trajectory is saved to memory after every step.
 When the model brain becomes unreachable the run continues with the rulebook. `ok` is decided by verifying the
-outcome (agent.verify), not by what the brain says.
+outcome (agent.run.outcome), not by what the brain says.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from agent import tools as registry
 from agent.brains.base import Brain, BrainUnavailable, Observation, Step, ToolCall, Trajectory, Turn
 from agent.errors import ShipshapeError
-from agent.observe import render
+from agent.run.observe import render
 from agent.safety import Approver, DenyAll, Policy, redact, redact_value
 from agent.tools.context import ToolContext
 
@@ -145,7 +145,7 @@ class Agent:
             answer = f"Stopped: {exc}."
         except ShipshapeError as exc:
             answer = f"Stopped: {exc.one_line()}"
-        from agent.verify import verify_outcome
+        from agent.run.outcome import verify_outcome
 
         verification = verify_outcome(self.ctx, traj)
         self.listener("verified", verification)

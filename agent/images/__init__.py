@@ -1,0 +1,1 @@
+"""What several tools check in an image: the content hash of its inputs, ELF headers, the Dockerfile, budgets."""

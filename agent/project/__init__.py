@@ -1,0 +1,1 @@
+"""Your project as shipshape sees it: shipshape.toml, what `init` detects, sizes with units."""
