@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from agent.redaction import REDACTED, redact, redact_value
+
+if TYPE_CHECKING:
+    from agent.project.config import Project
 
 __all__ = [
     "REDACTED",
@@ -46,6 +49,17 @@ class Policy:
     session_approved: set[str] = field(default_factory=set)
     # Where reads may look; None: the same namespaces as writes. "*" allows any.
     read_namespaces: list[str] | None = None
+
+    @classmethod
+    def from_project(cls, project: Project, *, assume_yes: bool = False) -> Policy:
+        """The project's policy ([policy] in shipshape.toml); `assume_yes` when the person already said yes
+        (--yes, or typing a command that names the change)."""
+        return cls(
+            allowed_namespaces=project.allowed_namespaces(),
+            read_namespaces=project.read_namespaces(),
+            auto_approve=set(project.policy.auto_approve),
+            assume_yes=assume_yes,
+        )
 
     def namespace_refusal(self, namespace: str | None, writes: bool) -> str | None:
         """Why a call on `namespace` is refused, or None when it may go ahead."""
@@ -98,10 +112,14 @@ class Approver(Protocol):
 
 
 class DenyAll:
-    """No person to ask (non-interactive, MCP without consent): every write that needs approval is refused."""
+    """No person to ask (non-interactive, MCP without consent): every write that needs approval is refused, with
+    a reason that tells the brain (and the person reading its answer) how writes can be allowed."""
+
+    def __init__(self, reason: str = "no one to approve it (run with --yes, or allow the tool in shipshape.toml)"):
+        self.reason = reason
 
     def ask(self, tool: str, args: dict[str, Any], why: str) -> Approval:
-        return Approval("no", "no one to approve it (run with --yes, or allow the tool in shipshape.toml)")
+        return Approval("no", self.reason)
 
 
 class FunctionApprover:

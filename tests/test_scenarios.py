@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from agent import tools as registry
 from agent.memory.store import Store
 from agent.run.assemble import make_agent
 from agent.run.loop import Agent
@@ -58,7 +59,13 @@ def claude(app: App, url: str) -> Agent:
 
     policy = Policy(allowed_namespaces=[app.namespace], assume_yes=True)
     brain = ClaudeBrain(base_url=url, api_key="test-key", max_retries=2, timeout=20)
-    return Agent(brain, app.ctx, policy, fallback=lambda: RulebookBrain(app.project), system=system_prompt(app.project))
+    return Agent(
+        brain,
+        app.ctx,
+        policy,
+        fallback=lambda: RulebookBrain(app.project, registry.writes),
+        system=system_prompt(app.project),
+    )
 
 
 def backend_healthy(app: App) -> dict[str, Any]:

@@ -24,12 +24,10 @@ def chat(
 ) -> None:
     """Describe a problem; shipshape fixes it with its tools and verifies the outcome."""
     from agent.cli.common import console, emit_json, load, make_context
-    from agent.errors import ShipshapeError
-    from agent.run.assemble import make_agent
+    from agent.run.assemble import brain_choice, make_agent
     from agent.run.loop import Limits
 
-    if brain not in ("auto", "claude", "rulebook"):
-        raise ShipshapeError(f"unknown brain {brain!r}", "use auto, claude or rulebook")
+    choice = brain_choice(brain)
     out = console(json_out)
     project = load(project_dir)
     ctx = make_context(project, json_out, dry_run=dry_run)
@@ -53,7 +51,7 @@ def chat(
                 break
         agent = make_agent(
             ctx,
-            brain,  # type: ignore[arg-type]
+            choice,
             assume_yes=yes,
             approver=approver,
             listener=_Live(out),

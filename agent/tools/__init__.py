@@ -106,6 +106,13 @@ def get(name: str) -> Tool:
         raise KeyError(f"unknown tool {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
 
 
+def writes(name: str) -> bool:
+    """Whether tool `name` changes anything: the one read/write answer. A name the registry does not know counts
+    as a write (what cannot be classified is treated as the riskier kind)."""
+    found = load_all().get(name)
+    return True if found is None else found.writes
+
+
 def definitions() -> list[dict[str, Any]]:
     """Every tool's definition, sorted by name so that the prompt prefix stays cacheable."""
     return [REGISTRY[n].schema() for n in sorted(load_all())]
