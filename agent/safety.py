@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from agent.errors import ShipshapeError
 from agent.redaction import REDACTED, redact, redact_value
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ __all__ = [
     "Approver",
     "DenyAll",
     "FunctionApprover",
+    "Namespaces",
     "Policy",
     "Verdict",
     "redact",
@@ -37,6 +39,47 @@ Decision = Literal["allow", "ask", "deny"]
 class Verdict:
     decision: Decision
     reason: str
+
+
+@dataclass(frozen=True)
+class Namespaces:
+    """The namespace guard, the one place it is written: where shipshape may change things, and where it may look.
+
+    The Policy asks it before a call runs; the Kubernetes and helm engines ask it again before each write, so a
+    write that reaches an engine some other way is refused too."""
+
+    writable: list[str]
+    # Where reads may look; None: the same namespaces as writes. "*" allows any.
+    readable: list[str] | None = None
+
+    def refusal(self, namespace: str | None, writes: bool) -> str | None:
+        """Why a call on `namespace` is refused, or None when it may go ahead."""
+        if not namespace:
+            return None
+        if writes:
+            if namespace in self.writable:
+                return None
+            allowed = ", ".join(self.writable) or "none"
+            return (
+                f"namespace {namespace!r} is not allowed for changes (allowed: {allowed}; "
+                "[policy] allowed_namespaces in shipshape.toml)"
+            )
+        readable = self.writable if self.readable is None else self.readable
+        if "*" in readable or namespace in readable:
+            return None
+        return (
+            f"namespace {namespace!r} is not allowed for reads (allowed: {', '.join(readable) or 'none'}; "
+            "add it to [policy] read_namespaces in shipshape.toml to let shipshape look there)"
+        )
+
+    def require_writable(self, namespace: str) -> None:
+        """Raise (code forbidden-namespace) when shipshape may not change `namespace`: the engines' last check."""
+        if not namespace or self.refusal(namespace, writes=True):
+            raise ShipshapeError(
+                f"namespace {namespace!r} is not one shipshape may change (allowed: {', '.join(self.writable)})",
+                "add it to [policy] allowed_namespaces in shipshape.toml",
+                code="forbidden-namespace",
+            )
 
 
 @dataclass
@@ -63,23 +106,7 @@ class Policy:
 
     def namespace_refusal(self, namespace: str | None, writes: bool) -> str | None:
         """Why a call on `namespace` is refused, or None when it may go ahead."""
-        if not namespace:
-            return None
-        if writes:
-            if namespace in self.allowed_namespaces:
-                return None
-            allowed = ", ".join(self.allowed_namespaces) or "none"
-            return (
-                f"namespace {namespace!r} is not allowed for changes (allowed: {allowed}; "
-                "[policy] allowed_namespaces in shipshape.toml)"
-            )
-        readable = self.allowed_namespaces if self.read_namespaces is None else self.read_namespaces
-        if "*" in readable or namespace in readable:
-            return None
-        return (
-            f"namespace {namespace!r} is not allowed for reads (allowed: {', '.join(readable) or 'none'}; "
-            "add it to [policy] read_namespaces in shipshape.toml to let shipshape look there)"
-        )
+        return Namespaces(self.allowed_namespaces, self.read_namespaces).refusal(namespace, writes)
 
     def decide(self, tool: str, writes: bool, args: dict[str, Any]) -> Verdict:
         refusal = self.namespace_refusal(args.get("namespace"), writes)

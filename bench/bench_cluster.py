@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from agent.pods.rollout import watch_rollout
 from bench import Result
 from tests.scenario_kit import kubectl
 
@@ -72,7 +73,7 @@ def _status_with_50_pods(ns: str) -> list[Result]:
 
     kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("fifty", 50, probe=False))
     ctx = _context(ns)
-    ready = ctx.kube.watch_rollout(ns, "fifty", timeout=600)
+    ready = watch_rollout(ctx.kube, ns, "fifty", timeout=600)
     tool = get("cluster_status")
     start = time.perf_counter()
     doc = tool.call(ctx, {"namespace": ns})
@@ -128,7 +129,7 @@ def _ready_latency(ns: str) -> list[Result]:
     kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("one", 1, probe=True))
     ctx = _context(ns)
     kube = ctx.kube
-    kube.watch_rollout(ns, "one", timeout=300)
+    watch_rollout(kube, ns, "one", timeout=300)
     deltas = []
     for _ in range(3):
         known = {p["metadata"]["name"] for p in kube.pods(ns, "app=one")}

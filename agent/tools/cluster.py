@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field
 
 from agent.errors import ShipshapeError
 from agent.pods import diagnose, is_ready
+from agent.pods.live import diagnose_live
+from agent.pods.rollout import watch_rollout
 from agent.safety import redact
 from agent.tools import tool
 from agent.tools.context import ToolContext
 
 GOOD_BUILDS = ("built", "cache-hit")
-LOG_CATEGORIES = ("crash-loop", "probe-failing", "oom-killed", "unknown")
 
 
 def _namespace(ctx: ToolContext, namespace: str | None) -> str:
@@ -97,10 +98,7 @@ def cluster_status(ctx: ToolContext, args: StatusInput) -> dict[str, Any]:
         if found is not None or (waiting and not pod["metadata"].get("deletionTimestamp")):
             # Events are read once per namespace, and only when some pod needs them.
             events = kube.events_by_pod(namespace) if events is None else events
-            found = diagnose(pod, events.get(pod["metadata"]["name"], []), [], exists)
-            if found is not None and found.category in LOG_CATEGORIES:
-                logs = kube.crash_logs(namespace, pod, found.container)
-                found = diagnose(pod, events.get(pod["metadata"]["name"], []), logs, exists)
+            found = diagnose_live(kube, namespace, pod, events.get(pod["metadata"]["name"], []), exists)
         containers = (pod.get("spec") or {}).get("containers") or []
         rows.append(
             {
@@ -202,7 +200,7 @@ class WaitInput(DeploymentInput):
 )
 def wait_for_rollout(ctx: ToolContext, args: WaitInput) -> dict[str, Any]:
     namespace = _namespace(ctx, args.namespace)
-    return ctx.kube.watch_rollout(namespace, args.deployment, args.timeout_seconds, host_image_checker(ctx))
+    return watch_rollout(ctx.kube, namespace, args.deployment, args.timeout_seconds, host_image_checker(ctx))
 
 
 class HealthInput(BaseModel):
