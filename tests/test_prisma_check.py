@@ -10,7 +10,8 @@ import pytest
 
 from agent.engines.files import FileEditor
 from agent.errors import ShipshapeError
-from agent.prisma.check import MUSL_TARGET, check_prisma, fix_prisma, runtime_target
+from agent.prisma.check import check_prisma, fix_prisma
+from agent.prisma.runtime import MUSL_TARGET, runtime_target
 from agent.prisma.schema import PrismaSchemaError
 from agent.prisma.version import detect_prisma_version, minimum_of_range
 

@@ -1,5 +1,5 @@
 """CLI commands: build, verify, undo, init. Each mirrors a tool (build_and_load_images, verify_images) or a
-library function (FileEditor.undo, agent.project.detect.init_project) with the same options."""
+library function (FileEditor.undo, agent.images.detect.init_project) with the same options."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Detect Dockerfiles, Prisma schemas, charts and manifests; write shipshape.toml."""
         from agent.cli.common import console, emit_json
-        from agent.project.detect import init_project
+        from agent.images.detect import init_project
 
         written, found = init_project(path, force=force)
         images = [

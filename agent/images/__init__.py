@@ -1,1 +1,2 @@
-"""What several tools check in an image: the content hash of its inputs, ELF headers, the Dockerfile, budgets."""
+"""Images: finding a project's images (`shipshape init`), the content hash of their inputs, ELF headers, the
+Dockerfile check, and the checks several tools run on a built image (budget, Prisma engine, current tag)."""

@@ -1,1 +1,1 @@
-"""Your project as shipshape sees it: shipshape.toml, what `init` detects, sizes with units."""
+"""Your project as shipshape sees it: shipshape.toml (and the Prisma target names it may use), sizes with units."""

@@ -67,7 +67,7 @@ TOOL_MODULES = (
     "agent.tools.prisma",
     "agent.tools.verify",
     "agent.tools.cluster",
-    "agent.tools.diagnose",
+    "agent.tools.buildlog",
     "agent.tools.repair",
     "agent.tools.analyze",
     "agent.tools.knowledge",

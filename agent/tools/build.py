@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from agent.errors import ConfigError, ShipshapeError
+from agent.images.checks import budget_problem, engine_report, prisma_target_for
 from agent.tools import tool
-from agent.tools.context import ToolContext
-from agent.tools.verify import budget_problem, engine_report, prisma_target_for
+from agent.tools.context import ToolContext, data_dir
 
 if TYPE_CHECKING:
     from agent.engines.docker import BuildOutcome
@@ -154,15 +154,6 @@ def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
         ctx.reporter.note(fix.diff.rstrip("\n"))
     if fix.status == "failed":
         run.stage, run.error = "prisma", f"image {image.name}: Prisma check failed: {fix.check.reason}"
-
-
-def data_dir(ctx: ToolContext) -> Path:
-    """Build logs and caches live next to the memory database (the user's data directory by default)."""
-    if str(ctx.store.path) == ":memory:":
-        from platformdirs import user_data_dir
-
-        return Path(user_data_dir("shipshape"))
-    return Path(ctx.store.path).parent
 
 
 def log_file(ctx: ToolContext, image: ImageConfig, digest: str) -> Path:
