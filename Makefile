@@ -21,10 +21,11 @@ cluster: env    ## build (once, cached) and start the local Kubernetes; wait for
 cluster-down:   ## stop exactly what `make cluster` started
 	@bash scripts/cluster-down.sh
 
-lint: env       ## ruff and mypy
+lint: env       ## ruff, mypy, skills, and the layers (dependency direction, no circle, module sizes)
 	$(VENV)/bin/ruff check agent tests bench
 	$(VENV)/bin/ruff format --check agent tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_layers.py
 	for d in skills/*/; do $(VENV)/bin/agentskills validate $$d >/dev/null || exit 1; done
 
 test: env cluster registry lint  ## the whole suite: unit, real Docker, real Kubernetes

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from agent.errors import ShipshapeError
 from agent.redaction import REDACTED, redact, redact_value
+
+if TYPE_CHECKING:
+    from agent.project.config import Project
 
 __all__ = [
     "REDACTED",
@@ -21,6 +25,7 @@ __all__ = [
     "Approver",
     "DenyAll",
     "FunctionApprover",
+    "Namespaces",
     "Policy",
     "Verdict",
     "redact",
@@ -36,6 +41,47 @@ class Verdict:
     reason: str
 
 
+@dataclass(frozen=True)
+class Namespaces:
+    """The namespace guard, the one place it is written: where shipshape may change things, and where it may look.
+
+    The Policy asks it before a call runs; the Kubernetes and helm engines ask it again before each write, so a
+    write that reaches an engine some other way is refused too."""
+
+    writable: list[str]
+    # Where reads may look; None: the same namespaces as writes. "*" allows any.
+    readable: list[str] | None = None
+
+    def refusal(self, namespace: str | None, writes: bool) -> str | None:
+        """Why a call on `namespace` is refused, or None when it may go ahead."""
+        if not namespace:
+            return None
+        if writes:
+            if namespace in self.writable:
+                return None
+            allowed = ", ".join(self.writable) or "none"
+            return (
+                f"namespace {namespace!r} is not allowed for changes (allowed: {allowed}; "
+                "[policy] allowed_namespaces in shipshape.toml)"
+            )
+        readable = self.writable if self.readable is None else self.readable
+        if "*" in readable or namespace in readable:
+            return None
+        return (
+            f"namespace {namespace!r} is not allowed for reads (allowed: {', '.join(readable) or 'none'}; "
+            "add it to [policy] read_namespaces in shipshape.toml to let shipshape look there)"
+        )
+
+    def require_writable(self, namespace: str) -> None:
+        """Raise (code forbidden-namespace) when shipshape may not change `namespace`: the engines' last check."""
+        if not namespace or self.refusal(namespace, writes=True):
+            raise ShipshapeError(
+                f"namespace {namespace!r} is not one shipshape may change (allowed: {', '.join(self.writable)})",
+                "add it to [policy] allowed_namespaces in shipshape.toml",
+                code="forbidden-namespace",
+            )
+
+
 @dataclass
 class Policy:
     """Which calls run at once, which need a person's yes, which are refused."""
@@ -47,25 +93,20 @@ class Policy:
     # Where reads may look; None: the same namespaces as writes. "*" allows any.
     read_namespaces: list[str] | None = None
 
+    @classmethod
+    def from_project(cls, project: Project, *, assume_yes: bool = False) -> Policy:
+        """The project's policy ([policy] in shipshape.toml); `assume_yes` when the person already said yes
+        (--yes, or typing a command that names the change)."""
+        return cls(
+            allowed_namespaces=project.allowed_namespaces(),
+            read_namespaces=project.read_namespaces(),
+            auto_approve=set(project.policy.auto_approve),
+            assume_yes=assume_yes,
+        )
+
     def namespace_refusal(self, namespace: str | None, writes: bool) -> str | None:
         """Why a call on `namespace` is refused, or None when it may go ahead."""
-        if not namespace:
-            return None
-        if writes:
-            if namespace in self.allowed_namespaces:
-                return None
-            allowed = ", ".join(self.allowed_namespaces) or "none"
-            return (
-                f"namespace {namespace!r} is not allowed for changes (allowed: {allowed}; "
-                "[policy] allowed_namespaces in shipshape.toml)"
-            )
-        readable = self.allowed_namespaces if self.read_namespaces is None else self.read_namespaces
-        if "*" in readable or namespace in readable:
-            return None
-        return (
-            f"namespace {namespace!r} is not allowed for reads (allowed: {', '.join(readable) or 'none'}; "
-            "add it to [policy] read_namespaces in shipshape.toml to let shipshape look there)"
-        )
+        return Namespaces(self.allowed_namespaces, self.read_namespaces).refusal(namespace, writes)
 
     def decide(self, tool: str, writes: bool, args: dict[str, Any]) -> Verdict:
         refusal = self.namespace_refusal(args.get("namespace"), writes)
@@ -98,10 +139,14 @@ class Approver(Protocol):
 
 
 class DenyAll:
-    """No person to ask (non-interactive, MCP without consent): every write that needs approval is refused."""
+    """No person to ask (non-interactive, MCP without consent): every write that needs approval is refused, with
+    a reason that tells the brain (and the person reading its answer) how writes can be allowed."""
+
+    def __init__(self, reason: str = "no one to approve it (run with --yes, or allow the tool in shipshape.toml)"):
+        self.reason = reason
 
     def ask(self, tool: str, args: dict[str, Any], why: str) -> Approval:
-        return Approval("no", "no one to approve it (run with --yes, or allow the tool in shipshape.toml)")
+        return Approval("no", self.reason)
 
 
 class FunctionApprover:

@@ -21,7 +21,7 @@ ROUNDS = 3
 def prompt_tokens() -> Result:
     """System prompt + tool definitions, as the Messages API receives them. No tokenizer is reachable here, so
     this is an estimate at 4 characters a token (Claude's tokenizer averages 3.5-4.5 on English and JSON)."""
-    from agent.config import load_project
+    from agent.project.config import load_project
     from agent.prompts import system_prompt
     from agent.tools import definitions
 
@@ -52,8 +52,8 @@ def scenario_one() -> list[Result]:
     """Scenario 1 on the real cluster: the agent's run, then the same operations done by hand on the same break."""
     sys.path.insert(0, str(REPO))
     os.environ["PATH"] = f"{REPO / '.tools' / 'bin'}{os.pathsep}{os.environ['PATH']}"
-    from agent.chat import make_agent
     from agent.memory.store import Store
+    from agent.run.assemble import make_agent
     from tests.scenario_kit import deploy, make_app, remove_app, rolled_out
     from tests.test_scenarios import break_with_host_only_image
 

@@ -53,8 +53,8 @@ def _remove_prefixed(prefix: str) -> None:
 
 
 def _noop_ratio(work: Path, prefix: str) -> tuple[list[Result], str]:
-    from agent.config import load_project
     from agent.memory.store import Store
+    from agent.project.config import load_project
     from agent.tools.build import BuildInput, build_and_load_images
     from agent.tools.context import ToolContext
 
@@ -118,8 +118,8 @@ ROUNDS = 3
 def _one_line_change(work: Path, build_host: str = HOST, loader: str | None = None) -> list[Result]:
     """shipshape's rebuild-and-load of a one-line backend change vs a bare `docker build` of such a change, both on
     `build_host`; `loader` overrides the sample's (the daemon loader, which streams the whole image)."""
-    from agent.config import load_project
     from agent.memory.store import Store
+    from agent.project.config import load_project
     from agent.tools.build import BuildInput, build_and_load_images
     from agent.tools.context import ToolContext
 

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from agent.pods.rollout import watch_rollout
 from bench import Result
 from tests.scenario_kit import kubectl
 
@@ -52,8 +53,8 @@ def _deployment(name: str, replicas: int, probe: bool) -> str:
 
 
 def _context(namespace: str) -> Any:
-    from agent.config import project_from_dict
     from agent.memory.store import Store
+    from agent.project.config import project_from_dict
     from agent.tools.context import ToolContext
 
     project = project_from_dict(
@@ -72,7 +73,7 @@ def _status_with_50_pods(ns: str) -> list[Result]:
 
     kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("fifty", 50, probe=False))
     ctx = _context(ns)
-    ready = ctx.kube.watch_rollout(ns, "fifty", timeout=600)
+    ready = watch_rollout(ctx.kube, ns, "fifty", timeout=600)
     tool = get("cluster_status")
     start = time.perf_counter()
     doc = tool.call(ctx, {"namespace": ns})
@@ -122,13 +123,13 @@ def _status_with_50_failing_pods(ns: str) -> list[Result]:
 
 
 def _ready_latency(ns: str) -> list[Result]:
-    from agent.poddiag import is_ready
+    from agent.pods import is_ready
     from agent.tools import get
 
     kubectl("-n", ns, "apply", "-f", "-", stdin=_deployment("one", 1, probe=True))
     ctx = _context(ns)
     kube = ctx.kube
-    kube.watch_rollout(ns, "one", timeout=300)
+    watch_rollout(kube, ns, "one", timeout=300)
     deltas = []
     for _ in range(3):
         known = {p["metadata"]["name"] for p in kube.pods(ns, "app=one")}

@@ -63,7 +63,7 @@ def generate(path: Path, size: int) -> None:
 
 def grep_patterns(path: Path) -> None:
     """The scanner's prefilters as an ERE file for grep -E -f."""
-    from agent.diagnosis import scanner
+    from agent.buildlog import scanner
 
     literals = scanner().knowledge.prefilter_literals()
     ere = [re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", lit) for lit in literals]
@@ -82,7 +82,7 @@ def grep_patterns(path: Path) -> None:
 
 MEASURE = """
 import json, sys, time
-from agent.diagnosis import diagnose_path
+from agent.buildlog import diagnose_path
 t = time.perf_counter()
 d = diagnose_path(sys.argv[1])
 s = time.perf_counter() - t
@@ -157,7 +157,7 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
     The headline is the "fresh" part (issue 12b: labelled and committed before the patterns of 12b were changed,
     measured once); "seen" is the part held out for issue 12 (read since), "dev" the part the patterns were
     written from. Goals apply to the fresh part only. Misses go to stderr."""
-    from agent.diagnosis.corpus import PARTS, corpus_dir, evaluate_set
+    from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set
 
     results = []
     for name in ("modern", "shipwright"):
@@ -208,8 +208,8 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
 
 
 def corpus() -> list[Result]:
-    from agent.diagnosis import diagnose_bytes
-    from agent.diagnosis.corpus import HOLDOUT, corpus_dir, iter_logs, labelled_accuracy, labels
+    from agent.buildlog import diagnose_bytes
+    from agent.buildlog.corpus import HOLDOUT, corpus_dir, iter_logs, labelled_accuracy, labels
 
     if not corpus_dir().is_dir():
         return [Result("diagnose: Shipwright corpus", 0, "", note=f"{corpus_dir()} is missing", met=False)]

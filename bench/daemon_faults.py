@@ -192,8 +192,8 @@ def apiserver_stopped_during_rollout_watch(work: Path) -> FaultRow:
     try:
         kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
         from agent import tools as registry
-        from agent.config import project_from_dict
         from agent.memory.store import Store
+        from agent.project.config import project_from_dict
         from agent.tools.context import ToolContext
 
         db = work / f"{namespace}.db"

@@ -63,7 +63,7 @@ def plan(operations: int) -> dict[str, int]:
 def _worker(db: str, root: str, index: int, operations: int, start_at: float, out: Any) -> None:
     errors: list[str] = []
     try:
-        from agent.diagnosis import diagnose_bytes
+        from agent.buildlog import diagnose_bytes
         from agent.engines.files import FileEditor
         from agent.memory import learning
         from agent.memory.store import Store

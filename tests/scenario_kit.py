@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from agent import tools as registry
-from agent.config import Project, project_from_dict
 from agent.memory.store import Store
+from agent.project.config import Project, project_from_dict
 from agent.tools.context import ToolContext
 
 REPO = Path(__file__).resolve().parents[1]

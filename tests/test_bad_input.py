@@ -46,7 +46,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def context(root: Path, store: Store) -> ToolContext:
-    from agent.config import load_project
+    from agent.project.config import load_project
 
     return ToolContext(project=load_project(root), store=store)
 
@@ -115,7 +115,7 @@ def test_brackets_in_chat_text(tmp_path: Path) -> None:
 
 
 def test_refused_build(tmp_path: Path, store: Store) -> None:
-    from agent.chat import make_agent
+    from agent.run.assemble import make_agent
 
     root = project(tmp_path / "p")
     agent = make_agent(context(root, store), "rulebook")  # no --yes, no one to ask: the write is refused
@@ -150,7 +150,7 @@ def test_log_path_outside_the_project(tmp_path: Path, store: Store) -> None:
 
 def test_log_path_asked_for_by_the_model(tmp_path: Path, store: Store) -> None:
     from agent.brains.base import ToolCall, Turn
-    from agent.loop import Agent
+    from agent.run.loop import Agent
     from agent.safety import Policy
 
     class Asks:

@@ -206,8 +206,8 @@ def test_verify_reads_the_engine_out_of_the_image_and_names_what_is_missing(samp
     assert verified["frontend"]["engine"]["ok"] and verified["backend"]["on_node"]
 
     # An image built (behind shipshape's back) from a schema without the runtime target: no engine for it inside.
-    from agent.buildhash import hash_inputs
-    from agent.config import load_project
+    from agent.images.buildhash import hash_inputs
+    from agent.project.config import load_project
 
     schema = sample / "frontend" / "prisma" / "schema.prisma"
     schema.write_text(schema.read_text().replace(f', "{RUNTIME_TARGET}"', ""))

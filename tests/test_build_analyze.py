@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import project_from_dict
+from agent.project.config import project_from_dict
 from agent.tools.analyze import AnalyzeInput, analyze_image_layers, summarise_dive
 from agent.tools.context import ToolContext
 

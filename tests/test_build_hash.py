@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.buildhash import DockerIgnore, HashCache, context_files, context_tar, hash_inputs
+from agent.images.buildhash import DockerIgnore, HashCache, context_files, context_tar, hash_inputs
 
 pytestmark = pytest.mark.unit
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from agent.config import project_from_dict
 from agent.errors import ShipshapeError
+from agent.project.config import project_from_dict
 from agent.tools import get
 from agent.tools.context import ToolContext
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_project, project_from_dict
 from agent.engines.files import FileEditor
 from agent.errors import ConfigError, ShipshapeError
 from agent.memory.store import Store
+from agent.project.config import load_project, project_from_dict
+from agent.project.units import parse_size
 from agent.safety import Policy, redact
-from agent.units import parse_size
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[1]

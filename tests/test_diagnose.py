@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.diagnosis import diagnose_bytes
-from agent.diagnosis.patterns import load_knowledge
+from agent.buildlog import diagnose_bytes
+from agent.buildlog.patterns import load_knowledge
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from agent.diagnosis.corpus import HOLDOUT, LABELS, corpus_dir, labelled_accuracy, labels
+from agent.buildlog.corpus import HOLDOUT, LABELS, corpus_dir, labelled_accuracy, labels
 
 pytestmark = pytest.mark.unit
 
@@ -50,8 +50,8 @@ def test_root_cause_accuracy_on_labelled_shipwright_logs() -> None:
 
 def test_fresh_held_out_sets_are_new_and_labelled() -> None:
     """The issue-12b held-out sets (read only here for their shape; the classifier runs on them in the bench)."""
-    from agent.diagnosis.corpus import HOLDOUT2, HOLDOUT3, modern_entries
-    from agent.diagnosis.patterns import load_knowledge
+    from agent.buildlog.corpus import HOLDOUT2, HOLDOUT3, modern_entries
+    from agent.buildlog.patterns import load_knowledge
 
     known = load_knowledge().categories() | {"unknown"}
     fresh = modern_entries("fresh")

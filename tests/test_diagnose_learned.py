@@ -10,7 +10,7 @@ from standin_anthropic import StandIn, reply, standin, standin_env  # noqa: F401
 from typer.testing import CliRunner
 
 from agent.brains.classify import classify_excerpt, decisive_excerpt
-from agent.diagnosis import diagnose_bytes
+from agent.buildlog import diagnose_bytes
 
 pytestmark = pytest.mark.unit
 

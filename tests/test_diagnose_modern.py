@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.diagnosis import diagnose_bytes
-from agent.diagnosis.patterns import load_knowledge
+from agent.buildlog import diagnose_bytes
+from agent.buildlog.patterns import load_knowledge
 from agent.repair.toolchain import adapt_fixes, detect_toolchain
 
 pytestmark = pytest.mark.unit

@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from agent.diagnosis.literals import LiteralError, prefilter_tokens, required_literals
-from agent.diagnosis.patterns import load_knowledge
-from agent.diagnosis.scanner import Scanner
+from agent.buildlog.literals import LiteralError, prefilter_tokens, required_literals
+from agent.buildlog.patterns import load_knowledge
+from agent.buildlog.scanner import Scanner
 
 pytestmark = pytest.mark.unit
 
@@ -63,7 +63,7 @@ def test_a_regex_without_a_usable_literal_is_refused(regex: str) -> None:
 def test_a_pattern_file_with_a_prefilter_key_is_refused(tmp_path: object) -> None:
     from pathlib import Path
 
-    from agent.diagnosis.patterns import load_knowledge as load
+    from agent.buildlog.patterns import load_knowledge as load
     from agent.errors import ShipshapeError
 
     target = Path(str(tmp_path)) / "p.yaml"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.elf import check_engine, engine_fits_target, read_elf
+from agent.images.elf import check_engine, engine_fits_target, read_elf
 
 pytestmark = pytest.mark.unit
 

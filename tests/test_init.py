@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_project
-from agent.detect import detect, init_project
+from agent.images.detect import detect, init_project
+from agent.project.config import load_project
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[1]

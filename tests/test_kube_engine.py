@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import project_from_dict
 from agent.engines.http import probe
 from agent.engines.kube import KubeEngine, find_kubeconfig
 from agent.errors import EngineUnavailable, ShipshapeError
+from agent.pods.rollout import watch_rollout
+from agent.project.config import project_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 KUBECTL = str(REPO / ".tools" / "bin" / "kubectl")
@@ -140,7 +141,7 @@ def engine_ns(kubeconfig: Path, node_docker: str) -> Iterator[str]:
 @pytest.mark.cluster
 def test_engine_reads_pods_owners_logs_and_nodes(engine_ns: str, kubeconfig: Path, tmp_path: Path) -> None:
     kube = KubeEngine.from_project(_project(tmp_path, kubeconfig, [engine_ns]))
-    rollout = kube.watch_rollout(engine_ns, "sleeper", timeout=120)
+    rollout = watch_rollout(kube, engine_ns, "sleeper", timeout=120)
     assert rollout["ready"] is True and len(rollout["pods"]) == 2
     owned = kube.pods_with_deployments(engine_ns)
     assert sorted(dep for _, dep in owned) == ["sleeper", "sleeper", "unready"]
@@ -178,12 +179,12 @@ def test_engine_errors_are_one_line(engine_ns: str, kubeconfig: Path, tmp_path: 
         e.get("reason") == "Unhealthy" for e in kube.events(engine_ns) if "unready" in str(e["involvedObject"])
     ):
         time.sleep(1)
-    slow = kube.watch_rollout(engine_ns, "unready", timeout=8)
+    slow = watch_rollout(kube, engine_ns, "unready", timeout=8)
     assert slow["ready"] is False and slow["timed_out"] is True and 8 <= slow["seconds"] < 20
     assert slow["diagnosis"]["category"] == "probe-failing"
     # An image that is nowhere is definitive: the watch returns at once.
     kube.set_image(engine_ns, "sleeper", "main", "sstest-nowhere:v1")
-    failed = kube.watch_rollout(engine_ns, "sleeper", timeout=60)
+    failed = watch_rollout(kube, engine_ns, "sleeper", timeout=60)
     assert failed["ready"] is False and failed["diagnosis"]["reason"] in ("ErrImagePull", "ImagePullBackOff")
     kube.set_image(engine_ns, "sleeper", "main", PAUSE)
-    assert kube.watch_rollout(engine_ns, "sleeper", timeout=120)["ready"] is True
+    assert watch_rollout(kube, engine_ns, "sleeper", timeout=120)["ready"] is True

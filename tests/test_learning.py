@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.diagnosis import diagnose_bytes
-from agent.diagnosis.patterns import load_knowledge
+from agent.buildlog import diagnose_bytes
+from agent.buildlog.patterns import load_knowledge
 from agent.memory import learning
 from agent.memory.store import Store
 
@@ -106,7 +106,7 @@ def test_review_serves_facets_and_descriptions(tmp_path: Path, store: Store) -> 
 
 
 def test_detect_and_recall_tools(tmp_path: Path, store: Store) -> None:
-    from agent.config import load_project
+    from agent.project.config import load_project
     from agent.tools import get
     from agent.tools.context import ToolContext
 

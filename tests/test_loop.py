@@ -12,9 +12,9 @@ from pydantic import BaseModel
 
 from agent import tools as registry
 from agent.brains.base import BrainUnavailable, ToolCall, Trajectory, Turn
-from agent.config import project_from_dict
-from agent.loop import Agent, Limits
 from agent.memory.store import Store
+from agent.project.config import project_from_dict
+from agent.run.loop import Agent, Limits
 from agent.safety import Approval, FunctionApprover, Policy
 from agent.tools.context import ToolContext
 

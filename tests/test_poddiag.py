@@ -1,4 +1,4 @@
-"""The pod diagnosis (agent/poddiag/) on hand-made pods with the event texts seen on this machine's
+"""The pod diagnosis (agent/pods/) on hand-made pods with the event texts seen on this machine's
 cluster, and on recorded cases that no one here wrote (Skaffold's and k8sgpt's tests, in
 tests/fixtures/pod_cases)."""
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.poddiag import CATEGORIES, diagnose, image_tag, log_signals, registry_host
+from agent.pods import CATEGORIES, diagnose, image_tag, log_signals, registry_host
 
 pytestmark = pytest.mark.unit
 

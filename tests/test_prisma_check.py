@@ -10,7 +10,8 @@ import pytest
 
 from agent.engines.files import FileEditor
 from agent.errors import ShipshapeError
-from agent.prisma.check import MUSL_TARGET, check_prisma, fix_prisma, runtime_target
+from agent.prisma.check import check_prisma, fix_prisma
+from agent.prisma.runtime import MUSL_TARGET, runtime_target
 from agent.prisma.schema import PrismaSchemaError
 from agent.prisma.version import detect_prisma_version, minimum_of_range
 
@@ -279,7 +280,7 @@ def test_unknown_stage_is_an_error() -> None:
 
 
 def test_tools_check_then_fix_then_dry_run(tmp_path: Path, store) -> None:  # type: ignore[no-untyped-def]
-    from agent.config import project_from_dict
+    from agent.project.config import project_from_dict
     from agent.tools import get
     from agent.tools.context import ToolContext
 

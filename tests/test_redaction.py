@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.diagnosis import diagnose_bytes
+from agent.buildlog import diagnose_bytes
 from agent.memory import learning
 from agent.memory.store import Store
-from agent.observe import render
 from agent.redaction import redact, redact_value
+from agent.run.observe import render
 
 pytestmark = pytest.mark.unit
 

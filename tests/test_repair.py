@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_project
 from agent.engines.files import FileEditor
 from agent.memory.store import Store
+from agent.project.config import load_project
 from agent.repair import apply_plan, plan_fix
 from agent.tools import get
 from agent.tools.context import ToolContext

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from agent import tools as registry
 from agent.brains.base import Observation, Step, ToolCall, Trajectory, Turn
 from agent.brains.rulebook import RulebookBrain
-from agent.config import load_project
+from agent.project.config import load_project
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[1]
@@ -18,7 +19,7 @@ TOOLS: list[dict[str, Any]] = [{"name": "any"}]
 
 
 def brain() -> RulebookBrain:
-    return RulebookBrain(load_project(REPO / "examples" / "todo"))
+    return RulebookBrain(load_project(REPO / "examples" / "todo"), registry.writes)
 
 
 def observed(traj: Trajectory, name: str, args: dict[str, Any], result: dict[str, Any], ok: bool = True) -> None:

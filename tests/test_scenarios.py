@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from agent.chat import make_agent
-from agent.loop import Agent
+from agent import tools as registry
 from agent.memory.store import Store
+from agent.run.assemble import make_agent
+from agent.run.loop import Agent
 from tests.scenario_kit import (
     MIRROR,
     NODE,
@@ -58,7 +59,13 @@ def claude(app: App, url: str) -> Agent:
 
     policy = Policy(allowed_namespaces=[app.namespace], assume_yes=True)
     brain = ClaudeBrain(base_url=url, api_key="test-key", max_retries=2, timeout=20)
-    return Agent(brain, app.ctx, policy, fallback=lambda: RulebookBrain(app.project), system=system_prompt(app.project))
+    return Agent(
+        brain,
+        app.ctx,
+        policy,
+        fallback=lambda: RulebookBrain(app.project, registry.writes),
+        system=system_prompt(app.project),
+    )
 
 
 def backend_healthy(app: App) -> dict[str, Any]:
@@ -100,7 +107,7 @@ def test_1_image_on_the_host_but_not_on_the_node(app: App) -> None:
 
 
 def test_2_the_image_was_never_built(app: App) -> None:
-    from agent.buildhash import hash_inputs
+    from agent.images.buildhash import hash_inputs
 
     deploy(app)
     new_version(app, "backend")

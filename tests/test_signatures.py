@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.diagnosis import diagnose_bytes
-from agent.memory.signatures import normalise
+from agent.buildlog import diagnose_bytes
+from agent.buildlog.signatures import normalise
 
 pytestmark = pytest.mark.unit
 

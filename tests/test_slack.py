@@ -25,10 +25,10 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from agent.brains.base import Observation, ToolCall, Trajectory, Turn
-from agent.chat import make_agent
 from agent.frontends.session import open_context
 from agent.frontends.slack import SlackFrontend, build_app
-from agent.loop import Agent, Listener
+from agent.run.assemble import make_agent
+from agent.run.loop import Agent, Listener
 from agent.safety import Approver
 
 REPO = Path(__file__).resolve().parents[1]

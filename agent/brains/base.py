@@ -27,6 +27,8 @@ class Observation:
     seconds: float = 0.0
     denied: bool = False
     error: str = ""
+    # Why it did not run, for scripts: the ShipshapeError's code, "namespace-denied", "not-approved", ...
+    code: str = ""
 
 
 @dataclass

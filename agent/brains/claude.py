@@ -22,20 +22,27 @@ rebuilds the whole conversation from the trajectory, so the brain keeps no state
 
 from __future__ import annotations
 
-import copy
 import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from agent.brains.base import BrainUnavailable, Step, ToolCall, Trajectory, Turn
+from agent.brains.base import BrainUnavailable, ToolCall, Trajectory, Turn
+from agent.brains.messages import (
+    CACHE,
+    assistant_content,
+    has_tool_blocks,
+    prepare_tools,
+    text_of,
+    tool_results,
+    tools_from_history,
+)
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_TIMEOUT = 60.0
 WAIT_TICK = 5.0
 PAUSE_LIMIT = 3
-CACHE = {"type": "ephemeral"}
 LAST_STEP_NOTE = (
     "No more tool calls are possible in this incident. Answer now: what was wrong, what was done, "
     "and how the outcome was verified (or what is still unverified)."
@@ -160,7 +167,7 @@ class ClaudeBrain:
                 calls = self._calls(blocks)
                 if calls:
                     return Turn(
-                        text=_text(blocks),
+                        text=text_of(blocks),
                         calls=calls,
                         input_tokens=input_tokens,
                         output_tokens=output_tokens,
@@ -178,10 +185,10 @@ class ClaudeBrain:
             request["system"] = [{"type": "text", "text": trajectory.system, "cache_control": dict(CACHE)}]
         messages = self.messages(trajectory, final=tools is None)
         if tools:
-            self._tools = request["tools"] = _prepare_tools(tools)
-        elif self._tools or _has_tool_blocks(messages):
+            self._tools = request["tools"] = prepare_tools(tools)
+        elif self._tools or has_tool_blocks(messages):
             # The API wants tools defined when the history holds tool blocks; forbid calls instead.
-            request["tools"] = self._tools or _tools_from_history(messages)
+            request["tools"] = self._tools or tools_from_history(messages)
             request["tool_choice"] = {"type": "none"}
         request["messages"] = messages
         return request
@@ -191,12 +198,12 @@ class ClaudeBrain:
         first: list[dict[str, Any]] = [{"type": "text", "text": trajectory.report or "(no report)"}]
         messages: list[dict[str, Any]] = [{"role": "user", "content": first}]
         for step in trajectory.steps:
-            assistant = _assistant_content(step)
+            assistant = assistant_content(step)
             if not assistant:
                 continue
             messages.append({"role": "assistant", "content": assistant})
             # A turn without calls (a rare non-final text turn) still needs a user turn after it.
-            results = _tool_results(step, assistant) or [{"type": "text", "text": "Continue."}]
+            results = tool_results(step, assistant) or [{"type": "text", "text": "Continue."}]
             messages.append({"role": "user", "content": results})
         if final:
             messages[-1]["content"].append({"type": "text", "text": LAST_STEP_NOTE})
@@ -302,7 +309,7 @@ class ClaudeBrain:
         last_step: bool = False,
         paused_times: int = 0,
     ) -> Turn:
-        answer = _text(blocks)
+        answer = text_of(blocks)
         reason = stop_reason or "unknown"
         note = ""
         if reason == "tool_use" and last_step:
@@ -324,75 +331,6 @@ class ClaudeBrain:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def _prepare_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    prepared = [{k: v for k, v in t.items() if k != "cache_control"} for t in sorted(tools, key=lambda t: t["name"])]
-    if prepared:
-        prepared[-1]["cache_control"] = dict(CACHE)
-    return prepared
-
-
-def _assistant_content(step: Step) -> list[dict[str, Any]]:
-    raw = step.turn.raw
-    if isinstance(raw, list) and raw:
-        return [{k: v for k, v in copy.deepcopy(b).items() if k != "cache_control"} for b in raw]
-    # A turn some other brain produced: write it down the way the API would have returned it.
-    content: list[dict[str, Any]] = []
-    if step.turn.text:
-        content.append({"type": "text", "text": step.turn.text})
-    for call in step.turn.calls:
-        content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.input)})
-    return content
-
-
-def _tool_results(step: Step, assistant: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_id = {o.call.id: o for o in step.observations}
-    results = []
-    for block in assistant:
-        if block.get("type") != "tool_use":
-            continue
-        obs = by_id.get(block["id"])
-        if obs is None:
-            results.append(
-                {
-                    "type": "tool_result",
-                    "tool_use_id": block["id"],
-                    "content": "not run: the agent stopped before this call",
-                    "is_error": True,
-                }
-            )
-            continue
-        failed = obs.denied or not obs.ok
-        content = obs.text or obs.error or ("denied" if obs.denied else "(no output)")
-        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": block["id"], "content": content}
-        if failed:
-            result["is_error"] = True
-        results.append(result)
-    return results
-
-
-def _has_tool_blocks(messages: list[dict[str, Any]]) -> bool:
-    return any(
-        b.get("type") in {"tool_use", "tool_result"}
-        for m in messages
-        if isinstance(m["content"], list)
-        for b in m["content"]
-    )
-
-
-def _tools_from_history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    names = sorted(
-        {b["name"] for m in messages if m["role"] == "assistant" for b in m["content"] if b.get("type") == "tool_use"}
-    )
-    return _prepare_tools(
-        [{"name": n, "description": n, "input_schema": {"type": "object"}} for n in names]
-        or [{"name": "no_tool", "description": "unused", "input_schema": {"type": "object"}}]
-    )
-
-
-def _text(blocks: list[dict[str, Any]]) -> str:
-    return "\n\n".join(b["text"].strip() for b in blocks if b.get("type") == "text" and b.get("text", "").strip())
 
 
 def _api_message(e: Any) -> str:

@@ -9,10 +9,11 @@ run that the model brain started (fallback) and continue from what has been obse
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from agent.brains.base import Observation, ToolCall, Trajectory, Turn
-from agent.brains.plan import (
+from agent.brains.playbook import (
     Plan,
     brief,
     build_stop,
@@ -24,7 +25,7 @@ from agent.brains.plan import (
     result_of,
     short,
 )
-from agent.config import Project
+from agent.project.config import Project
 
 IMAGE_CATEGORIES = {"image-not-on-node", "image-not-found", "image-never-pull", "latest-tag-pull-always"}
 UNFIXABLE = {
@@ -33,19 +34,6 @@ UNFIXABLE = {
     "config-missing": "a ConfigMap or Secret the pod needs does not exist",
     "unschedulable": "no node satisfies the pod's scheduling constraints",
     "registry-auth": "the registry refuses the credentials",
-}
-READ_ONLY = {
-    "cluster_status",
-    "pod_logs",
-    "wait_for_rollout",
-    "check_health",
-    "check_prisma_targets",
-    "verify_images",
-    "detect_build_failures",
-    "suggest_dockerfile_fixes",
-    "recall",
-    "analyze_image_layers",
-    "activate_skill",
 }
 MAX_BUILD_FIXES = 2
 MAX_STATUS_READS = 3
@@ -67,8 +55,10 @@ class RulebookBrain:
 
     name = "rulebook"
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, writes: Callable[[str], bool]) -> None:
+        """`writes(tool)` is the registry's answer (agent.tools.writes): brains keep no list of their own."""
         self.project = project
+        self.writes = writes
         self.model_calls = 0
         self._counter = 0
 
@@ -90,7 +80,7 @@ class RulebookBrain:
         if tools is None:
             return self._answer(trajectory, plan, "the step limit was reached")
         batch = [plan.calls[done]]
-        if batch[0].tool in READ_ONLY:
+        if not self.writes(batch[0].tool):
             # Reads of the same kind run together (two rollouts watched at once); a different read may depend
             # on the one before it (check_health after wait_for_rollout), so it waits for the next turn.
             for item in plan.calls[done + 1 :]:
@@ -355,7 +345,7 @@ class RulebookBrain:
         if plan.summary:
             lines.append("What was wrong:")
             lines.extend(f"- {s}" for s in plan.summary)
-        acted = [o for o in traj.observations() if o.ok and o.call.name not in READ_ONLY]
+        acted = [o for o in traj.observations() if o.ok and self.writes(o.call.name)]
         if acted:
             lines.append("What I did:")
             lines.extend(f"- {o.call.name} {brief(o.call.input)}" for o in acted)

@@ -31,9 +31,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from agent.cli import build, chat, cluster, diagnose, errors, serve
+    from agent.cli import build, chat, cluster, diagnose, errordb, serve
 
-    for module in (build, cluster, diagnose, errors, chat, serve):
+    for module in (build, cluster, diagnose, errordb, chat, serve):
         module.register(app)
 
 

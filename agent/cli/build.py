@@ -1,5 +1,5 @@
 """CLI commands: build, verify, undo, init. Each mirrors a tool (build_and_load_images, verify_images) or a
-library function (FileEditor.undo, agent.detect.init_project) with the same options."""
+library function (FileEditor.undo, agent.images.detect.init_project) with the same options."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _summary(doc: dict[str, Any], json_mode: bool) -> None:
     from rich.table import Table
 
     from agent.cli.common import console
-    from agent.units import human_size
+    from agent.project.units import human_size
 
     table = Table(title="images", show_lines=False)
     for col in ("image", "tag", "size / budget", "build", "load", "prisma", "result"):
@@ -66,15 +66,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Prisma check/fix, build with content tags, verify size and engine, load onto the node, record."""
         from agent.cli.common import load, make_context
-        from agent.tools.build import BuildInput, build_and_load_images
 
         project = load(config)
         project.select(only or None)  # an unknown name fails here, before anything happens
         ctx = make_context(project, json_mode, dry_run=dry_run)
+        args = {"only": only or None, "force": force, "no_load": no_load, "no_cache": no_cache}
         try:
-            doc = build_and_load_images(
-                ctx, BuildInput(only=only or None, force=force, no_load=no_load, no_cache=no_cache)
-            )
+            doc = _run(ctx, "build_and_load_images", args)
         finally:
             close = getattr(ctx.reporter, "close", None)
             if close:
@@ -89,12 +87,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Sizes against budgets, the Prisma engine inside each image, images present on the node by ID."""
         from agent.cli.common import load, make_context
-        from agent.tools.verify import VerifyInput, verify_images
 
         project = load(config)
         project.select(only or None)
         ctx = make_context(project, json_mode)
-        doc = verify_images(ctx, VerifyInput(only=only or None))
+        doc = _run(ctx, "verify_images", {"only": only or None})
         _finish(doc, json_mode)
 
     @app.command()
@@ -146,7 +143,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Detect Dockerfiles, Prisma schemas, charts and manifests; write shipshape.toml."""
         from agent.cli.common import console, emit_json
-        from agent.detect import init_project
+        from agent.images.detect import init_project
 
         written, found = init_project(path, force=force)
         images = [
@@ -163,6 +160,14 @@ def register(app: typer.Typer) -> None:
             emit_json({"ok": True, "path": str(written), "images": images, "charts": [str(c) for c in found.charts]})
         else:
             console().print(f"wrote {written} ({len(images)} image(s))", highlight=False)
+
+
+def _run(ctx: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The tool `name`, run the agent's one way (agent.run.call); typing the command is the approval."""
+    from agent.run.call import result_or_raise, run_direct
+    from agent.safety import Policy
+
+    return result_or_raise(run_direct(ctx, Policy.from_project(ctx.project, assume_yes=True), name, args))
 
 
 def _finish(doc: dict[str, Any], json_mode: bool) -> None:

@@ -23,13 +23,11 @@ def chat(
     project_dir: Path = typer.Option(None, "--project", "-C", help="Directory with shipshape.toml."),
 ) -> None:
     """Describe a problem; shipshape fixes it with its tools and verifies the outcome."""
-    from agent.chat import make_agent
     from agent.cli.common import console, emit_json, load, make_context
-    from agent.errors import ShipshapeError
-    from agent.loop import Limits
+    from agent.run.assemble import brain_choice, make_agent
+    from agent.run.loop import Limits
 
-    if brain not in ("auto", "claude", "rulebook"):
-        raise ShipshapeError(f"unknown brain {brain!r}", "use auto, claude or rulebook")
+    choice = brain_choice(brain)
     out = console(json_out)
     project = load(project_dir)
     ctx = make_context(project, json_out, dry_run=dry_run)
@@ -53,7 +51,7 @@ def chat(
                 break
         agent = make_agent(
             ctx,
-            brain,  # type: ignore[arg-type]
+            choice,
             assume_yes=yes,
             approver=approver,
             listener=_Live(out),
@@ -79,8 +77,8 @@ class _Live:
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         from rich.markup import escape
 
-        from agent.chat import result_gist, summarise_input
         from agent.redaction import redact
+        from agent.run.assemble import result_gist, summarise_input
 
         def text(value: Any) -> str:
             # What the brain, the tools or the user wrote is text: "[cluster]" must not be read as markup.
@@ -117,8 +115,8 @@ def _summary(out: Any, result: Any) -> None:
     from rich.markup import escape
     from rich.panel import Panel
 
-    from agent.chat import outcome_lines, outcome_title
     from agent.redaction import redact
+    from agent.run.assemble import outcome_lines, outcome_title
 
     out.print(
         Panel(
@@ -138,8 +136,8 @@ class _TerminalApprover:
     def ask(self, tool: str, args: dict[str, Any], why: str) -> Any:
         from rich.markup import escape
 
-        from agent.chat import summarise_input
         from agent.redaction import redact
+        from agent.run.assemble import summarise_input
         from agent.safety import Approval
 
         asked = escape(redact(f"{tool}({summarise_input(args)})? {why}"))

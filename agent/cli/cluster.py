@@ -119,23 +119,18 @@ def register(app: typer.Typer) -> None:
 
 
 def _call(name: str, args: dict[str, Any], json_out: bool | None) -> dict[str, Any]:
-    """Run one tool with the project in the working directory; print its JSON when json_out is True."""
+    """Run one tool with the project in the working directory; print its JSON when json_out is True.
+
+    The call goes the agent's one way (agent.run.call): a person typing -n gets the same namespace answer as a
+    brain; typing the command is the approval of its write."""
     from agent.cli.common import load, make_context
-    from agent.errors import ShipshapeError
-    from agent.redaction import redact_value
+    from agent.run.call import result_or_raise, run_direct
     from agent.safety import Policy
-    from agent.tools import get
 
     project = load()
-    tool = get(name)
-    # The CLI keeps the same namespace policy as the agent: a person typing -n gets the same answer as a brain.
-    policy = Policy(project.allowed_namespaces(), read_namespaces=project.read_namespaces())
-    refusal = policy.namespace_refusal(args.get("namespace"), tool.writes)
-    if refusal:
-        raise ShipshapeError(f"refused by policy: {refusal}", code="namespace-denied")
     ctx = make_context(project, bool(json_out))
     try:
-        doc = redact_value(tool.call(ctx, args))
+        doc = result_or_raise(run_direct(ctx, Policy.from_project(project, assume_yes=True), name, args))
     finally:
         ctx.store.close()
     if json_out:

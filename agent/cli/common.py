@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from agent.config import Project
     from agent.memory.store import Store
+    from agent.project.config import Project
     from agent.tools.context import Reporter, ToolContext
 
 
@@ -58,7 +58,7 @@ def emit_json(doc: Any) -> None:
 
 
 def load(path: Path | None = None) -> Project:
-    from agent.config import load_project
+    from agent.project.config import load_project
 
     return load_project(path)
 

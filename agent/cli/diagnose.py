@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
-        from agent.diagnosis import diagnose_path, diagnose_stream
+        from agent.buildlog import diagnose_path, diagnose_stream
 
         if log == "-":
             result = diagnose_stream(sys.stdin.buffer)
@@ -78,7 +78,7 @@ def _remember(result: Any, doc: dict[str, Any], image: str | None, source: str, 
 def _ask_claude(store: Any, result: Any, sig: str) -> dict[str, Any] | None:
     from agent.brains.classify import classify_excerpt, decisive_excerpt
     from agent.brains.claude import claude_available, default_model
-    from agent.diagnosis.patterns import load_knowledge
+    from agent.buildlog.patterns import load_knowledge
     from agent.memory import learned
 
     if not claude_available():
@@ -99,7 +99,7 @@ def _ask_claude(store: Any, result: Any, sig: str) -> dict[str, Any] | None:
 
 def _fit_fixes(doc: dict[str, Any], context: Path) -> None:
     """Reorder the root finding's fixes for the tools the build context uses (npm/yarn/pnpm, musl/glibc)."""
-    from agent.diagnosis.patterns import load_knowledge
+    from agent.buildlog.patterns import load_knowledge
     from agent.repair.toolchain import adapt_fixes, detect_toolchain
 
     if not doc["findings"] or doc["root_cause"] == "unknown":

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from agent.run.assemble import BrainChoice
 
 serve_app = typer.Typer(help="Run shipshape as an MCP server or a Slack app.", no_args_is_help=True)
 
@@ -14,12 +18,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(serve_app, name="serve")
 
 
-def _brain(brain: str) -> str:
-    from agent.errors import ShipshapeError
+def _brain(brain: str) -> BrainChoice:
+    from agent.run.assemble import brain_choice
 
-    if brain not in ("auto", "claude", "rulebook"):
-        raise ShipshapeError(f"unknown brain {brain!r}", "use auto, claude or rulebook")
-    return brain
+    return brain_choice(brain)
 
 
 @serve_app.command("mcp")
@@ -33,7 +35,7 @@ def mcp(
     """Serve the read-only tools and `chat` over stdio (point an MCP client at `shipshape serve mcp`)."""
     from agent.frontends.mcp import serve
 
-    serve(project_dir, brain=_brain(brain), allow_writes=allow_writes)  # type: ignore[arg-type]
+    serve(project_dir, brain=_brain(brain), allow_writes=allow_writes)
 
 
 @serve_app.command("slack")
@@ -63,7 +65,7 @@ def slack(
 
     ctx = open_context(project_dir)
     frontend = SlackFrontend(
-        agent_factory(ctx, _brain(brain)),  # type: ignore[arg-type]
+        agent_factory(ctx, _brain(brain)),
         approval_timeout=approval_timeout,
         approvers={a.strip() for a in approvers.split(",") if a.strip()} or None,
     )

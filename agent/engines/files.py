@@ -21,12 +21,9 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from agent.errors import ShipshapeError
-
-if TYPE_CHECKING:
-    from agent.memory.store import Store
 
 BACKUP_SUFFIX = ".backup"
 
@@ -73,12 +70,36 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
-class FileEditor:
-    """Edits confined to `root`, recorded in the store's `edits` journal."""
+class EditJournal(Protocol):
+    """Where edits are journalled with their exact bytes (the memory Store is one): the editor writes files, the
+    journal remembers them, and the engine needs to know no more of memory than this."""
 
-    def __init__(self, root: Path, store: Store | None = None) -> None:
+    def begin_edit(
+        self,
+        *,
+        project: str,
+        path: str,
+        backup_path: str,
+        before: bytes | None,
+        before_sha256: str | None,
+        after_sha256: str,
+        reason: str,
+        diff: str,
+    ) -> int: ...
+
+    def set_edit_state(self, edit_id: int, state: str) -> None: ...
+
+    def edits(self, project: str, *, states: tuple[str, ...] = (), path: str | None = None) -> list[dict[str, Any]]: ...
+
+    def last_edit(self, project: str, path: str | None = None) -> dict[str, Any] | None: ...
+
+
+class FileEditor:
+    """Edits confined to `root`, recorded in an edit journal (the memory store's `edits` table)."""
+
+    def __init__(self, root: Path, journal: EditJournal | None = None) -> None:
         self.root = root.resolve()
-        self.store = store
+        self._journal = journal
 
     def confine(self, path: Path | str) -> Path:
         """The absolute path (symlinks resolved), or an error if it leaves the project."""
@@ -119,8 +140,8 @@ class FileEditor:
         backup = target.with_name(target.name + BACKUP_SUFFIX)
         absent = target.with_name(target.name + BACKUP_SUFFIX + ".absent")
         edit_id = None
-        if self.store is not None:
-            edit_id = self.store.begin_edit(
+        if self._journal is not None:
+            edit_id = self._journal.begin_edit(
                 project=str(self.root),
                 path=str(target),
                 backup_path=str(backup if existed else absent),
@@ -141,20 +162,20 @@ class FileEditor:
         try:
             atomic_write(target, after)
         except BaseException:
-            if self.store is not None and edit_id is not None:
-                self.store.set_edit_state(edit_id, "interrupted")  # the replace is atomic: the old file is there
+            if self._journal is not None and edit_id is not None:
+                self._journal.set_edit_state(edit_id, "interrupted")  # the replace is atomic: the old file is there
             raise
-        if self.store is not None and edit_id is not None:
-            self.store.set_edit_state(edit_id, "applied")
+        if self._journal is not None and edit_id is not None:
+            self._journal.set_edit_state(edit_id, "applied")
         return EditResult(target, True, diff, backup if existed else absent, edit_id)
 
     def reconcile(self) -> list[dict[str, Any]]:
         """Settle the journal rows a killed process left 'pending' (or 'undoing'): which content is on disk?
         Returns the rows it settled, with their new state."""
-        if self.store is None:
+        if self._journal is None:
             return []
         settled = []
-        for row in self.store.edits(str(self.root), states=("pending", "undoing")):
+        for row in self._journal.edits(str(self.root), states=("pending", "undoing")):
             if row["pid"] is not None and _alive(int(row["pid"])):
                 continue  # another process (or thread) is in the middle of it
             _remove_temporary_files(Path(row["path"]), int(row["pid"] or 0))
@@ -165,16 +186,16 @@ class FileEditor:
                 state = "applied" if on_disk == row["after_sha256"] else "interrupted"
             else:
                 state = "undone" if on_disk == before else "applied"
-            self.store.set_edit_state(int(row["id"]), state)
+            self._journal.set_edit_state(int(row["id"]), state)
             settled.append({**row, "state": state})
         return settled
 
     def journal(self) -> list[dict[str, Any]]:
         """The project's edits, newest first, without the stored bytes."""
         self.reconcile()
-        if self.store is None:
+        if self._journal is None:
             return []
-        return [{k: v for k, v in row.items() if k != "before"} for row in self.store.edits(str(self.root))]
+        return [{k: v for k, v in row.items() if k != "before"} for row in self._journal.edits(str(self.root))]
 
     def undo(self, path: Path | str | None = None, *, force: bool = False) -> EditResult:
         """Restore the bytes the newest applied edit of `path` (or of the project) replaced.
@@ -182,10 +203,10 @@ class FileEditor:
         Refuses when the file has changed since that edit (someone edited it after shipshape did), unless
         `force`. Only edits of this project are considered."""
         target: Path | None = self.confine(path) if path is not None else None
-        if self.store is None:
+        if self._journal is None:
             raise ShipshapeError("nothing to undo: no memory database to read the journal from", code="nothing-to-undo")
         self.reconcile()
-        entry = self.store.last_edit(str(self.root), str(target) if target else None)
+        entry = self._journal.last_edit(str(self.root), str(target) if target else None)
         if entry is None:
             where = self._rel(target) if target else f"the project {self.root}"
             raise ShipshapeError(f"nothing to undo for {where}: no edit is recorded", code="nothing-to-undo")
@@ -205,12 +226,12 @@ class FileEditor:
                 code="changed-since",
             )
         before: bytes | None = entry["before"] if entry["before_existed"] else None
-        self.store.set_edit_state(int(entry["id"]), "undoing")
+        self._journal.set_edit_state(int(entry["id"]), "undoing")
         if before is None:
             target.unlink(missing_ok=True)
         else:
             atomic_write(target, bytes(before))  # bytes: line endings come back exactly as they were
-        self.store.set_edit_state(int(entry["id"]), "undone")
+        self._journal.set_edit_state(int(entry["id"]), "undone")
         self._refresh_backup(target)
         old_text = current.decode("utf-8", errors="replace") if current is not None else ""
         new_text = bytes(before).decode("utf-8", errors="replace") if before is not None else ""
@@ -218,10 +239,10 @@ class FileEditor:
 
     def _refresh_backup(self, target: Path) -> None:
         """After an undo the .backup beside the file matches the newest edit still applied, or goes."""
-        assert self.store is not None
+        assert self._journal is not None
         backup = target.with_name(target.name + BACKUP_SUFFIX)
         absent = target.with_name(target.name + BACKUP_SUFFIX + ".absent")
-        earlier = self.store.last_edit(str(self.root), str(target))
+        earlier = self._journal.last_edit(str(self.root), str(target))
         backup.unlink(missing_ok=True)
         absent.unlink(missing_ok=True)
         if earlier is not None and earlier["before_existed"] == 1:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from agent.errors import EngineUnavailable, ShipshapeError
+from agent.safety import Namespaces
 
 if TYPE_CHECKING:
-    from agent.config import Project
+    from agent.project.config import Project
 
 
 def find_helm(extra_dirs: list[Path] | None = None) -> str:
@@ -53,7 +54,7 @@ class HelmEngine:
     def from_project(cls, project: Project) -> HelmEngine:
         """helm for the project's cluster: PATH, then `.tools/bin` in the project's directory or above it
         (where `make cluster` unpacks it)."""
-        from agent.engines.kube import find_kubeconfig
+        from agent.engines.kubeconfig import find_kubeconfig
 
         dirs = [p / ".tools" / "bin" for p in (project.root, *project.root.parents)]
         binary = find_helm(dirs)
@@ -93,13 +94,8 @@ class HelmEngine:
         timeout: float = 300,
     ) -> dict[str, Any]:
         """`helm upgrade --install RELEASE CHART -n NS -f ... -f <values>`; returns the release's status."""
-        if self.allowed_namespaces is not None and namespace not in self.allowed_namespaces:
-            raise ShipshapeError(
-                f"namespace {namespace!r} is not one shipshape may change "
-                f"(allowed: {', '.join(self.allowed_namespaces)})",
-                "add it to [policy] allowed_namespaces in shipshape.toml",
-                code="forbidden-namespace",
-            )
+        if self.allowed_namespaces is not None:
+            Namespaces(self.allowed_namespaces).require_writable(namespace)
         if not Path(chart).is_dir():
             raise ShipshapeError(f"no chart at {chart}", "fix [helm] chart in shipshape.toml", code="not-found")
         args = ["upgrade", "--install", release, str(chart), "--namespace", namespace, "-o", "json"]

@@ -2,54 +2,31 @@
 
 Objects come back as the API server serialises them (camelCase dicts, as `kubectl get -o json` prints
 them), read with `_preload_content=False` so that no model classes are built: that keeps a 50-pod status
-well under a second and gives agent/poddiag exactly the shape it reads. Every write checks the project's
-allowed namespaces first. Expected failures (no kubeconfig, API server down, unknown namespace or
-deployment) raise ShipshapeError / EngineUnavailable with one line a user can act on.
+well under a second and gives agent/pods exactly the shape it reads. Every write checks the project's
+allowed namespaces first (agent.safety.Namespaces, the one namespace guard). The engine only reads, watches
+and writes: what a pod's state means (agent/pods) and how a rollout is watched (agent/pods/rollout.py) live
+above it. Expected failures (no kubeconfig, API server down, unknown namespace or deployment) raise
+ShipshapeError / EngineUnavailable with one line a user can act on.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.engines import rollout
+from agent.engines.kubeconfig import find_kubeconfig
 from agent.errors import EngineUnavailable, ShipshapeError
-from agent.poddiag import PodDiagnosis, diagnose
+from agent.safety import Namespaces
 
 if TYPE_CHECKING:
-    from agent.config import Project
+    from agent.project.config import Project
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 REQUEST_TIMEOUT = (5, 30)
-
-
-def find_kubeconfig(project: Project | None) -> Path:
-    """shipshape.toml's [cluster] kubeconfig, else $KUBECONFIG (its first existing file), else ~/.kube/config."""
-    tried: list[str] = []
-    if project is not None and project.cluster.kubeconfig is not None:
-        path = project.cluster.kubeconfig
-        if path.is_file():
-            return path
-        raise EngineUnavailable(
-            f"no kubeconfig at {path} (named in {project.config_path})",
-            "run make cluster, or fix [cluster] kubeconfig",
-        )
-    for entry in filter(None, os.environ.get("KUBECONFIG", "").split(os.pathsep)):
-        tried.append(entry)
-        if Path(entry).expanduser().is_file():
-            return Path(entry).expanduser()
-    default = Path("~/.kube/config").expanduser()
-    tried.append(str(default))
-    if default.is_file():
-        return default
-    raise EngineUnavailable(
-        f"no kubeconfig found (looked at {', '.join(tried)})", "run make cluster, or set KUBECONFIG"
-    )
 
 
 class KubeEngine:
@@ -61,6 +38,7 @@ class KubeEngine:
         self.api_client = api_client
         self.server = server
         self.allowed_namespaces = list(allowed_namespaces)
+        self.namespaces_guard = Namespaces(self.allowed_namespaces)
         self.core = client.CoreV1Api(api_client)
         self.apps = client.AppsV1Api(api_client)
 
@@ -136,13 +114,7 @@ class KubeEngine:
 
     def check_namespace_allowed(self, namespace: str) -> None:
         """Refuse a write outside the project's allowed namespaces."""
-        if namespace not in self.allowed_namespaces:
-            raise ShipshapeError(
-                f"namespace {namespace!r} is not one shipshape may change "
-                f"(allowed: {', '.join(self.allowed_namespaces)})",
-                "add it to [policy] allowed_namespaces in shipshape.toml",
-                code="forbidden-namespace",
-            )
+        self.namespaces_guard.require_writable(namespace)
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -195,7 +167,11 @@ class KubeEngine:
         )
 
     def pods(self, namespace: str, selector: str | None = None) -> list[dict[str, Any]]:
-        return list(self._raw(self.core.list_namespaced_pod, namespace, label_selector=selector).get("items", []))
+        return list(self.pod_list(namespace, selector).get("items", []))
+
+    def pod_list(self, namespace: str, selector: str | None = None) -> dict[str, Any]:
+        """The pod list as the API server sends it: `items`, and `metadata.resourceVersion` to watch from."""
+        return self._raw(self.core.list_namespaced_pod, namespace, label_selector=selector)
 
     def pods_with_deployments(self, namespace: str) -> list[tuple[dict[str, Any], str]]:
         """Every pod with the deployment that owns it (through its ReplicaSet; '' for none)."""
@@ -364,7 +340,32 @@ class KubeEngine:
             "generation": dep["metadata"].get("generation"),
         }
 
-    # -- rollouts ------------------------------------------------------------------------------------------
+    # -- watches -------------------------------------------------------------------------------------------
+
+    def watch_pods(
+        self, namespace: str, selector: str, resource_version: str | None, timeout_seconds: int
+    ) -> Iterator[dict[str, Any]]:
+        """Pod events (ADDED, MODIFIED, DELETED) from `resource_version` on; an ERROR event (code 410) when the
+        version is too old: the caller lists again."""
+        return self._watch(
+            self.core.list_namespaced_pod,
+            namespace,
+            label_selector=selector,
+            resource_version=resource_version,
+            timeout_seconds=timeout_seconds,
+        )
+
+    def watch_deployment(
+        self, namespace: str, name: str, resource_version: str, timeout_seconds: int
+    ) -> Iterator[dict[str, Any]]:
+        """Events of one deployment from `resource_version` on (an ERROR event when the version is too old)."""
+        return self._watch(
+            self.apps.list_namespaced_deployment,
+            namespace,
+            field_selector=f"metadata.name={name}",
+            timeout_seconds=timeout_seconds,
+            resource_version=resource_version,
+        )
 
     def _watch(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         from kubernetes import watch
@@ -383,40 +384,3 @@ class KubeEngine:
             raise
         finally:
             w.stop()
-
-    def new_replicaset(self, namespace: str, dep: dict[str, Any]) -> dict[str, Any] | None:
-        """The deployment's current ReplicaSet: the one with the deployment's revision."""
-        return rollout.new_replicaset(self, namespace, dep)
-
-    def watch_rollout(
-        self,
-        namespace: str,
-        name: str,
-        timeout: float = 120.0,
-        image_exists: Callable[[str], bool | None] | None = None,
-    ) -> dict[str, Any]:
-        """Watch until the new ReplicaSet's pods are all Ready, one of them fails for good, or time runs out.
-
-        Old pods are not waited for (they linger ~55 s after termination). Returns ready, seconds,
-        the new pods' summaries, and on failure the failing pod's diagnosis (with events and log lines).
-        The watch itself lives in agent/engines/rollout.py.
-        """
-        return rollout.watch_rollout(self, namespace, name, timeout, image_exists)
-
-    def diagnose_pod(
-        self,
-        namespace: str,
-        pod: dict[str, Any],
-        events: list[dict[str, Any]] | None = None,
-        image_exists: Callable[[str], bool | None] | None = None,
-    ) -> PodDiagnosis | None:
-        """poddiag.diagnose with the pod's events and, for crashes and failing probes, its last log lines."""
-        name = pod["metadata"]["name"]
-        if events is None:
-            events = self.events(namespace, name)
-        found = diagnose(pod, events, [], image_exists)
-        if found is not None and found.category in ("crash-loop", "probe-failing", "oom-killed", "unknown"):
-            logs = self.crash_logs(namespace, pod, found.container)
-            if logs:
-                found = diagnose(pod, events, logs, image_exists)
-        return found

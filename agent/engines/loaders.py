@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Protocol
 from agent.errors import ConfigError, EngineUnavailable, ShipshapeError
 
 if TYPE_CHECKING:
-    from agent.config import Project
     from agent.engines.docker import DockerEngine
+    from agent.project.config import Project
 
 Progress = Callable[[int, int | None], None]
 PIECE = 1024 * 1024

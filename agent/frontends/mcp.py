@@ -28,17 +28,11 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, create_model
 
 from agent import tools as registry
-from agent.chat import BrainChoice, outcome_lines, outcome_title
-from agent.frontends.session import (
-    AgentFactory,
-    Refuse,
-    StepLines,
-    agent_factory,
-    open_context,
-    run_tool,
-)
-from agent.loop import Limits
-from agent.safety import Policy, redact, redact_value
+from agent.frontends.session import AgentFactory, StepLines, agent_factory, open_context
+from agent.run.assemble import BrainChoice, outcome_lines, outcome_title
+from agent.run.call import run_direct
+from agent.run.loop import Limits
+from agent.safety import DenyAll, Policy, redact, redact_value
 from agent.tools.context import ToolContext
 
 NO_APPROVAL = (
@@ -65,13 +59,8 @@ class ShipshapeMCP:
         self.ctx = ctx
         self.make_agent = make_agent
         self.allow_writes = allow_writes
-        self.policy = Policy(
-            allowed_namespaces=ctx.project.allowed_namespaces(),
-            read_namespaces=ctx.project.read_namespaces(),
-            auto_approve=set(ctx.project.policy.auto_approve),
-            assume_yes=allow_writes,
-        )
-        self.refuse = Refuse(NO_APPROVAL)
+        self.policy = Policy.from_project(ctx.project, assume_yes=allow_writes)
+        self.refuse = DenyAll(NO_APPROVAL)
         self.lock = threading.Lock()
 
     def exposed(self) -> list[registry.Tool]:
@@ -85,9 +74,9 @@ class ShipshapeMCP:
         """One registry tool, under the same policy as the agent's calls."""
         if registry.get(name).writes:
             with self.lock:
-                done = run_tool(self.ctx, self.policy, self.refuse, name, args)
+                done = run_direct(self.ctx, self.policy, name, args, self.refuse)
         else:
-            done = run_tool(self.ctx, self.policy, self.refuse, name, args)
+            done = run_direct(self.ctx, self.policy, name, args, self.refuse)
         return CallToolResult(
             content=[TextContent(type="text", text=redact(done.text))],
             structured_content=redact_value(done.result or {"ok": False, "error": done.error}),

@@ -1,31 +1,22 @@
-"""What the MCP server and the Slack app share: making agents for one front end, running one registry tool
-under the policy, and plain-text lines for the loop's events (no terminal markup: Slack and MCP clients
-show text as it is).
+"""What the MCP server and the Slack app share: the context of a long-running server, making agents for one
+front end, and plain-text lines for the loop's events (no terminal markup: Slack and MCP clients show text as it
+is). A registry tool called directly runs through agent.run.call, as every call does.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from agent import tools as registry
-from agent.chat import BrainChoice, make_agent, result_gist, summarise_input
-from agent.errors import ShipshapeError
-from agent.loop import Agent, Limits, Listener
-from agent.observe import render
-from agent.safety import Approval, Approver, Policy, redact_value
+from agent.run.assemble import brain_choice, make_agent, result_gist, summarise_input
+from agent.run.loop import Agent, Limits, Listener
+from agent.safety import Approver
 from agent.tools.context import NullReporter, Reporter, ToolContext
 
 # Makes one Agent for one report, given who approves its writes and who hears about its steps.
 AgentFactory = Callable[[Approver, Listener], Agent]
-
-BRAINS = ("auto", "claude", "rulebook")
 
 
 def open_context(project_dir: Path | None = None, reporter: Reporter | None = None) -> ToolContext:
@@ -33,72 +24,22 @@ def open_context(project_dir: Path | None = None, reporter: Reporter | None = No
 
     The store's connection is shared by the worker threads that run tools (check_same_thread=False; writes
     are serialised by the store's lock)."""
-    from agent.config import load_project
     from agent.memory.store import Store
+    from agent.project.config import load_project
 
     return ToolContext(project=load_project(project_dir), store=Store(), reporter=reporter or NullReporter())
 
 
 def agent_factory(
-    ctx: ToolContext, brain: BrainChoice = "auto", *, assume_yes: bool = False, limits: Limits | None = None
+    ctx: ToolContext, brain: str = "auto", *, assume_yes: bool = False, limits: Limits | None = None
 ) -> AgentFactory:
-    """The usual factory: `agent.chat.make_agent` with the project's policy and the chosen brain."""
-    if brain not in BRAINS:
-        raise ShipshapeError(f"unknown brain {brain!r}", "use auto, claude or rulebook")
+    """The usual factory: `agent.run.assemble.make_agent` with the project's policy and the chosen brain."""
+    choice = brain_choice(brain)
 
     def make(approver: Approver, listener: Listener) -> Agent:
-        return make_agent(ctx, brain, assume_yes=assume_yes, approver=approver, listener=listener, limits=limits)
+        return make_agent(ctx, choice, assume_yes=assume_yes, approver=approver, listener=listener, limits=limits)
 
     return make
-
-
-class Refuse:
-    """An Approver for a front end with no one to ask: every write that needs approval is refused, with a
-    reason that tells the brain (and the person reading its answer) how writes can be allowed."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def ask(self, tool: str, args: dict[str, Any], why: str) -> Approval:
-        return Approval("no", self.reason)
-
-
-@dataclass
-class DirectResult:
-    """One registry tool called directly (not through a brain): its result or why it did not run."""
-
-    ok: bool
-    result: dict[str, Any] | None
-    text: str
-    error: str = ""
-    seconds: float = 0.0
-
-
-def run_tool(ctx: ToolContext, policy: Policy, approver: Approver, name: str, args: dict[str, Any]) -> DirectResult:
-    """Run registry tool `name` the way the loop would: the policy first (namespace guard, approval for
-    writes), then the tool; the result redacted and its text bounded as the brains see it."""
-    tool = registry.get(name)
-    verdict = policy.decide(name, tool.writes, args)
-    if verdict.decision == "deny":
-        return _refused(f"refused by policy: {verdict.reason}")
-    if verdict.decision == "ask":
-        approval = approver.ask(name, args, "called directly")
-        if approval.answer == "no":
-            return _refused(f"{name} was not approved: {approval.reason or 'no reason given'}")
-    started = time.monotonic()
-    try:
-        result = tool.call(ctx, args)
-    except ValidationError as exc:
-        return _refused(f"invalid input for {name}: {exc.errors()[0]['msg']}")
-    except ShipshapeError as exc:
-        return _refused(exc.one_line(), seconds=time.monotonic() - started)
-    result = redact_value(result)
-    ok = bool(result.get("ok", True))
-    return DirectResult(ok, result, render(result), seconds=time.monotonic() - started)
-
-
-def _refused(error: str, seconds: float = 0.0) -> DirectResult:
-    return DirectResult(False, None, render(None, error), error=error, seconds=seconds)
 
 
 class StepLines:

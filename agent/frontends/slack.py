@@ -25,9 +25,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from agent.chat import outcome_lines, outcome_title, summarise_input
 from agent.errors import ShipshapeError
 from agent.frontends.session import AgentFactory, StepLines
+from agent.run.assemble import outcome_lines, outcome_title, summarise_input
 from agent.safety import Approval, redact
 
 log = logging.getLogger("shipshape.slack")

@@ -11,13 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.memory.signatures import signature as make_signature
+from agent.buildlog.signatures import signature as make_signature
 from agent.memory.store import now
 from agent.redaction import redact
 
+# Findings shown to a brain for one log; the rest stay in memory.
+MAX_FINDINGS_SHOWN = 8
+
 if TYPE_CHECKING:
-    from agent.diagnosis.patterns import Fix
-    from agent.diagnosis.rootcause import Diagnosis
+    from agent.buildlog.patterns import Fix
+    from agent.buildlog.rootcause import Diagnosis
     from agent.memory.store import Store
 
 PRIOR_TOP = 0.6
@@ -340,3 +343,23 @@ def stats(store: Store) -> dict[str, Any]:
             "FROM fix_attempts GROUP BY fix_id ORDER BY succeeded DESC LIMIT 10"
         ),
     }
+
+
+def remember_log(store: Store, path: Path | None, text: str | None, image: str | None) -> dict[str, Any]:
+    """Diagnose a build log (a file already confined by the caller, or the text itself) and record it; the
+    result's root finding carries fixes ranked by memory."""
+    from agent.buildlog import diagnose_bytes, diagnose_path
+    from agent.errors import ShipshapeError
+
+    if path is not None:
+        diagnosis = diagnose_path(path)
+        source = str(path)
+    elif text is not None:
+        diagnosis = diagnose_bytes(text)
+        source = "text"
+    else:
+        raise ShipshapeError("detect_build_failures needs log_path or log_text", code="bad-input")
+    doc = remember_diagnosis(store, diagnosis, image=image, source=source)
+    doc["findings"] = doc["findings"][:MAX_FINDINGS_SHOWN]
+    doc["image"] = image
+    return doc

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.prisma.check import MUSL_TARGET, label_target, runtime_base, runtime_target
 from agent.prisma.platform import ImageFileProbe, ImagePlatform, image_platform
+from agent.prisma.runtime import MUSL_TARGET, label_target, runtime_base, runtime_target
 
 if TYPE_CHECKING:
-    from agent.config import ImageConfig
+    from agent.project.config import ImageConfig
 
 
 class ImageInspector(ImageFileProbe, Protocol):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.config import ImageConfig
-from agent.diagnosis.patterns import load_knowledge
+from agent.buildlog.patterns import load_knowledge
 from agent.engines.files import FileEditor
 from agent.errors import ShipshapeError
+from agent.project.config import ImageConfig
 from agent.repair.dockerfile import base_image_suggestion, plan_apk_openssl, plan_dockerignore, plan_platform_pin
 from agent.repair.nextfont import plan_next_font
 from agent.repair.npm import plan_npm_retries

@@ -7,9 +7,9 @@ import platform
 import re
 from pathlib import Path
 
-from agent.config import ImageConfig
 from agent.engines.files import FileEditor
-from agent.repair.context import find_files, ignoring_rule
+from agent.project.config import ImageConfig
+from agent.repair.buildcontext import find_files, ignoring_rule
 from agent.repair.plan import Edit, Plan, finish, read_text
 
 FROM = re.compile(r"^(\s*FROM\s+)(?!--platform)(\S+)(\s+AS\s+(\S+))?\s*$", re.I)

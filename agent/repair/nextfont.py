@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
-from agent.config import ImageConfig
 from agent.engines.files import FileEditor
-from agent.repair.context import find_files
+from agent.project.config import ImageConfig
+from agent.repair.buildcontext import find_files
 from agent.repair.plan import Edit, Plan, finish, read_text
 
 SOURCES = (".js", ".jsx", ".ts", ".tsx", ".mjs")

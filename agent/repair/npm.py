@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from agent.config import ImageConfig
 from agent.engines.files import FileEditor
-from agent.repair.context import find_files, ignored_by_dockerignore
+from agent.project.config import ImageConfig
+from agent.repair.buildcontext import find_files, ignored_by_dockerignore
 from agent.repair.plan import Edit, Plan, finish, read_text
 
 SETTINGS = {"fetch-retries": 5, "fetch-retry-mintimeout": 20000, "fetch-retry-maxtimeout": 120000}

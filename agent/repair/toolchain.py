@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.diagnosis.patterns import Fix, Knowledge
-from agent.repair.context import find_files
+from agent.buildlog.patterns import Fix, Knowledge
+from agent.repair.buildcontext import find_files
 
 FROM = re.compile(r"^\s*FROM\s+(?:--platform=(\S+)\s+)?(\S+)", re.I | re.M)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from agent.config import ImageConfig
 from agent.engines.files import FileEditor
-from agent.repair.context import find_files
+from agent.project.config import ImageConfig
+from agent.repair.buildcontext import find_files
 from agent.repair.npm import merge_npmrc
 from agent.repair.plan import Edit, Plan, finish, read_text
 

@@ -67,7 +67,7 @@ TOOL_MODULES = (
     "agent.tools.prisma",
     "agent.tools.verify",
     "agent.tools.cluster",
-    "agent.tools.diagnose",
+    "agent.tools.buildlog",
     "agent.tools.repair",
     "agent.tools.analyze",
     "agent.tools.knowledge",
@@ -104,6 +104,13 @@ def get(name: str) -> Tool:
         return REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown tool {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+def writes(name: str) -> bool:
+    """Whether tool `name` changes anything: the one read/write answer. A name the registry does not know counts
+    as a write (what cannot be classified is treated as the riskier kind)."""
+    found = load_all().get(name)
+    return True if found is None else found.writes
 
 
 def definitions() -> list[dict[str, Any]]:

@@ -127,11 +127,11 @@ class AnalyzeInput(BaseModel):
     writes=False,
 )
 def analyze_image_layers(ctx: ToolContext, args: AnalyzeInput) -> dict[str, Any]:
-    from agent.tools.verify import current_tag
+    from agent.images.checks import current_tag
 
     names = {i.name: i for i in ctx.project.images}
     image = names.get(args.image)
-    ref = (current_tag(ctx, image) if image else None) or args.image
+    ref = (current_tag(image) if image else None) or args.image
     ctx.docker.ping()
     if ctx.docker.image(ref) is None:
         raise ShipshapeError(f"no image {ref} on the build host", "run 'shipshape build' first", code="no-image")

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from agent.errors import ConfigError, ShipshapeError
+from agent.images.checks import budget_problem, engine_report, prisma_target_for
 from agent.tools import tool
-from agent.tools.context import ToolContext
-from agent.tools.verify import budget_problem, engine_report, prisma_target_for
+from agent.tools.context import ToolContext, data_dir
 
 if TYPE_CHECKING:
-    from agent.buildhash import BuildInputs, HashCache
-    from agent.config import ImageConfig
     from agent.engines.docker import BuildOutcome
     from agent.engines.loaders import Loader
+    from agent.images.buildhash import BuildInputs, HashCache
+    from agent.project.config import ImageConfig
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : ")
 
@@ -104,7 +104,7 @@ class ImageRun:
 
 def preflight(images: list[ImageConfig]) -> None:
     """Every input exists and every schema parses, before anything is built or edited."""
-    from agent.dockerfile import check_dockerfile
+    from agent.images.dockerfile import check_dockerfile
     from agent.prisma.check import check_prisma
 
     for image in images:
@@ -156,15 +156,6 @@ def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
         run.stage, run.error = "prisma", f"image {image.name}: Prisma check failed: {fix.check.reason}"
 
 
-def data_dir(ctx: ToolContext) -> Path:
-    """Build logs and caches live next to the memory database (the user's data directory by default)."""
-    if str(ctx.store.path) == ":memory:":
-        from platformdirs import user_data_dir
-
-        return Path(user_data_dir("shipshape"))
-    return Path(ctx.store.path).parent
-
-
 def log_file(ctx: ToolContext, image: ImageConfig, digest: str) -> Path:
     """Where a build's whole log is kept for diagnosis."""
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
@@ -195,7 +186,7 @@ def checked_engine(ctx: ToolContext, tag: str, image_id: str, files: list[str], 
 
 def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool, no_cache: bool = False) -> None:
     """Build the image unless an image for the same content hash exists (or `force`)."""
-    from agent.buildhash import context_tar
+    from agent.images.buildhash import context_tar
 
     image = run.image
     assert run.tag is not None
@@ -327,7 +318,7 @@ def learn(ctx: ToolContext, run: ImageRun, build_id: int) -> None:
     built = run.error is None or run.stage != "build"
     signature = None
     if not built and run.log_path and Path(run.log_path).is_file():
-        from agent.diagnosis import diagnose_path
+        from agent.buildlog import diagnose_path
 
         doc = learning.remember_diagnosis(
             ctx.store, diagnose_path(run.log_path), image=run.image.name, source=run.log_path, build_id=build_id
@@ -338,7 +329,7 @@ def learn(ctx: ToolContext, run: ImageRun, build_id: int) -> None:
 
 
 def hash_cache(ctx: ToolContext) -> HashCache:
-    from agent.buildhash import HashCache
+    from agent.images.buildhash import HashCache
 
     return HashCache(Path(ctx.store.path).parent / "hashcache.json")
 
@@ -354,8 +345,8 @@ def hash_cache(ctx: ToolContext) -> HashCache:
     writes=True,
 )
 def build_and_load_images(ctx: ToolContext, args: BuildInput) -> dict[str, Any]:
-    from agent.buildhash import hash_inputs
     from agent.engines.loaders import make_loader
+    from agent.images.buildhash import hash_inputs
 
     images = ctx.project.select(args.only)
     preflight(images)

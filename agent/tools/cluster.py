@@ -1,6 +1,6 @@
 """Tools: the agent's eyes and hands on the cluster.
 
-cluster_status (read): deployments and pods, every unhealthy pod diagnosed (agent/poddiag/);
+cluster_status (read): deployments and pods, every unhealthy pod diagnosed (agent/pods/);
 pod_logs (read): bounded, redacted log tails; rollout_restart (write); wait_for_rollout (read: watches
 until the new pods are Ready or fail); check_health (read: HTTP GET on a Ready pod); helm_upgrade (write:
 `helm upgrade --install` with the tags of the latest successful builds).
@@ -14,13 +14,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.errors import ShipshapeError
-from agent.poddiag import diagnose, is_ready
+from agent.pods import diagnose, is_ready
+from agent.pods.live import diagnose_live
+from agent.pods.rollout import watch_rollout
 from agent.safety import redact
 from agent.tools import tool
 from agent.tools.context import ToolContext
 
 GOOD_BUILDS = ("built", "cache-hit")
-LOG_CATEGORIES = ("crash-loop", "probe-failing", "oom-killed", "unknown")
 
 
 def _namespace(ctx: ToolContext, namespace: str | None) -> str:
@@ -97,10 +98,7 @@ def cluster_status(ctx: ToolContext, args: StatusInput) -> dict[str, Any]:
         if found is not None or (waiting and not pod["metadata"].get("deletionTimestamp")):
             # Events are read once per namespace, and only when some pod needs them.
             events = kube.events_by_pod(namespace) if events is None else events
-            found = diagnose(pod, events.get(pod["metadata"]["name"], []), [], exists)
-            if found is not None and found.category in LOG_CATEGORIES:
-                logs = kube.crash_logs(namespace, pod, found.container)
-                found = diagnose(pod, events.get(pod["metadata"]["name"], []), logs, exists)
+            found = diagnose_live(kube, namespace, pod, events.get(pod["metadata"]["name"], []), exists)
         containers = (pod.get("spec") or {}).get("containers") or []
         rows.append(
             {
@@ -202,7 +200,7 @@ class WaitInput(DeploymentInput):
 )
 def wait_for_rollout(ctx: ToolContext, args: WaitInput) -> dict[str, Any]:
     namespace = _namespace(ctx, args.namespace)
-    return ctx.kube.watch_rollout(namespace, args.deployment, args.timeout_seconds, host_image_checker(ctx))
+    return watch_rollout(ctx.kube, namespace, args.deployment, args.timeout_seconds, host_image_checker(ctx))
 
 
 class HealthInput(BaseModel):
@@ -218,7 +216,7 @@ class HealthInput(BaseModel):
 
 def _probe_target(ctx: ToolContext, args: HealthInput, namespace: str) -> tuple[str, str, int]:
     """(url, pod, expected status) for a health check named by image, deployment or service."""
-    from agent.config import HealthCheck
+    from agent.project.config import HealthCheck
 
     health = HealthCheck()
     deployment = args.deployment

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.config import Project
+from agent.project.config import Project
 
 if TYPE_CHECKING:
     from agent.engines.docker import DockerEngine
@@ -89,3 +90,21 @@ class ToolContext:
         from agent.engines.files import FileEditor
 
         return self._lazy("files", lambda: FileEditor(self.project.root, self.store))
+
+
+def data_dir(ctx: ToolContext) -> Path:
+    """Build logs and caches live next to the memory database (the user's data directory by default)."""
+    if str(ctx.store.path) == ":memory:":
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("shipshape"))
+    return Path(ctx.store.path).parent
+
+
+def confined_log(ctx: ToolContext, log_path: str) -> Path:
+    """The log file, if it lies inside the project or the logs directory shipshape writes builds to (symlinks
+    resolved first); a path anywhere else is refused before it is opened."""
+    from agent.engines.files import confine
+
+    logs = data_dir(ctx) / "logs"
+    return confine(log_path, [ctx.project.root, logs], what=f"the project {ctx.project.root} and {logs}")

@@ -11,12 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.config import ImageConfig
 from agent.errors import ShipshapeError
-from agent.prisma.binary_targets import check_target
 from agent.prisma.check import PrismaCheck, check_prisma, fix_prisma
 from agent.prisma.target import choose_target
 from agent.prisma.version import find_package_root
+from agent.project.config import ImageConfig
+from agent.project.prisma_targets import check_target
 from agent.tools import tool
 from agent.tools.context import ToolContext
 

@@ -31,7 +31,7 @@ class ApplyInput(BaseModel):
 
 def _context_for(ctx: ToolContext, image: str) -> tuple[str | None, str, list[dict[str, Any]]]:
     """(signature, excerpt, ranked fixes) of the image's last recorded failure."""
-    from agent.diagnosis.patterns import load_knowledge
+    from agent.buildlog.patterns import load_knowledge
     from agent.memory import learning
 
     rows = ctx.store.rows(
@@ -49,10 +49,10 @@ def _context_for(ctx: ToolContext, image: str) -> tuple[str | None, str, list[di
 
 
 def _prisma_target(ctx: ToolContext, image_name: str) -> str | None:
-    from agent.tools.prisma import image_target
+    from agent.prisma.target import choose_target
 
     image = ctx.project.image(image_name)
-    return image_target(ctx, image)[0] if image.prisma_schema is not None else None
+    return choose_target(image, ctx.docker_or_none()).target if image.prisma_schema is not None else None
 
 
 @tool(
@@ -64,15 +64,16 @@ def _prisma_target(ctx: ToolContext, image_name: str) -> str | None:
     writes=False,
 )
 def suggest_dockerfile_fixes(ctx: ToolContext, args: SuggestInput) -> dict[str, Any]:
-    from agent.diagnosis.patterns import load_knowledge
+    from agent.buildlog.patterns import load_knowledge
     from agent.memory import learning
     from agent.repair import plan_fix
-    from agent.tools.diagnose import detect
+    from agent.tools.context import confined_log
 
     image = ctx.project.image(args.image)
     signature, excerpt = None, ""
     if args.log_path or args.log_text is not None:
-        doc = detect(ctx, args.log_path, args.log_text, args.image)
+        path = confined_log(ctx, args.log_path) if args.log_path else None
+        doc = learning.remember_log(ctx.store, path, args.log_text, args.image)
         root = doc["findings"][0] if doc["root_cause"] != "unknown" and doc["findings"] else None
         fixes = root["fixes"] if root else doc.get("memory", {}).get("fixes", [])
         signature = doc.get("memory", {}).get("signature")

@@ -13,9 +13,9 @@ The package: model.py (PodDiagnosis, CATEGORIES, the shared readers), pull.py (w
 classify.py (diagnose() itself, log signals).
 """
 
-from agent.poddiag.classify import LOG_SIGNALS, OTHER_FAILED_WAITING, PROGRESSING_WAITING, diagnose, log_signals
-from agent.poddiag.model import CATEGORIES, ImageExists, PodDiagnosis, image_tag, is_ready, pod_summary, registry_host
-from agent.poddiag.pull import PULL_REASONS
+from agent.pods.classify import LOG_SIGNALS, OTHER_FAILED_WAITING, PROGRESSING_WAITING, diagnose, log_signals
+from agent.pods.model import CATEGORIES, ImageExists, PodDiagnosis, image_tag, is_ready, pod_summary, registry_host
+from agent.pods.pull import PULL_REASONS
 
 __all__ = [
     "CATEGORIES",

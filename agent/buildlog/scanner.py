@@ -16,8 +16,8 @@ from typing import BinaryIO
 
 import re2
 
-from agent.diagnosis.clean import buildkit_step, segments
-from agent.diagnosis.patterns import Knowledge, Pattern
+from agent.buildlog.clean import buildkit_step, segments
+from agent.buildlog.patterns import Knowledge, Pattern
 
 CHUNK = 4 * 1024 * 1024
 MAX_LINE = 1024 * 1024  # a "line" longer than this (binary garbage) is cut

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent.poddiag.model import ImageExists, PodDiagnosis, _events_text, _one_line, image_tag, registry_host
+from agent.pods.model import ImageExists, PodDiagnosis, _events_text, _one_line, image_tag, registry_host
 
 PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "ErrImagePullBackOff"}
 

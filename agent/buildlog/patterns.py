@@ -1,7 +1,7 @@
 """The shipped failure knowledge (data/patterns.yaml) loaded into typed, compiled patterns.
 
 Per pattern: a precise Python regex, and the literal prefilter the scanner runs over raw bytes for every pattern
-at once (google-re2, linear time). The literals are derived from the regex (agent/diagnosis/literals.py), so a
+at once (google-re2, linear time). The literals are derived from the regex (agent/buildlog/literals.py), so a
 line the regex matches always reaches it; the precise regex only runs on the few lines whose bytes hit.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from agent.diagnosis.literals import LiteralError, prefilter_tokens, required_literals
+from agent.buildlog.literals import LiteralError, prefilter_tokens, required_literals
 from agent.errors import ShipshapeError
 
 PATTERNS_FILE = Path(__file__).resolve().parents[2] / "data" / "patterns.yaml"
@@ -40,7 +40,7 @@ class Pattern:
     id: str
     category: str
     tier: int
-    # What the byte-level prefilter searches (derived from `required`; agent/diagnosis/literals.py).
+    # What the byte-level prefilter searches (derived from `required`; agent/buildlog/literals.py).
     literals: tuple[str, ...]
     # Strings of which every line the regex matches contains one (derived from the regex).
     required: tuple[str, ...]

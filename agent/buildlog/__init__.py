@@ -1,6 +1,6 @@
 """Build-failure diagnosis: stream a build log, find what failed and why, and say what to do about it.
 
-from agent.diagnosis import diagnose_path
+from agent.buildlog import diagnose_path
 result = diagnose_path("build.log")
 result.root_cause, result.failed_step, result.exit_code, result.findings
 """
@@ -13,9 +13,9 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from agent.diagnosis.patterns import Knowledge, load_knowledge
-from agent.diagnosis.rootcause import Diagnosis, Finding, choose
-from agent.diagnosis.scanner import Scanner
+from agent.buildlog.patterns import Knowledge, load_knowledge
+from agent.buildlog.rootcause import Diagnosis, Finding, choose
+from agent.buildlog.scanner import Scanner
 from agent.errors import ShipshapeError
 
 __all__ = ["Diagnosis", "Finding", "diagnose_bytes", "diagnose_path", "diagnose_stream", "scanner"]

@@ -60,7 +60,7 @@ def labels(path: Path = LABELS) -> list[dict[str, str]]:
 
 def labelled_accuracy(path: Path = LABELS) -> tuple[float, list[dict[str, str]]]:
     """(share of labelled logs whose root cause is right, the misses with what was said instead)."""
-    from agent.diagnosis import diagnose_bytes
+    from agent.buildlog import diagnose_bytes
 
     rows = labels(path)
     misses = []
@@ -116,7 +116,7 @@ def evaluate(rows: list[dict[str, Any]], text_of: Any) -> dict[str, Any]:
     """Accuracy, unknown count, confidently-wrong count, per-category precision and recall, and the misses.
 
     A confidently wrong answer names a category (not unknown) that differs from the label."""
-    from agent.diagnosis import diagnose_bytes
+    from agent.buildlog import diagnose_bytes
 
     per: dict[str, dict[str, int]] = {}
     misses = []

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.diagnosis.patterns import Fix, Knowledge
-from agent.diagnosis.scanner import Failure, Hit, ScanResult
-from agent.memory.signatures import signature
+from agent.buildlog.patterns import Fix, Knowledge
+from agent.buildlog.scanner import Failure, Hit, ScanResult
+from agent.buildlog.signatures import signature
 from agent.safety import redact
 
 MAX_FINDINGS = 20
@@ -262,7 +262,7 @@ NOISE = re.compile(r"^(?:-+> |Removing intermediate container|Step \d+/\d+ :|The
 
 def _last_message(scan: ScanResult, failure: Failure | None) -> str | None:
     """The last line of the step's own output before the failure marker, from the log's tail."""
-    from agent.diagnosis.clean import buildkit_step, segments
+    from agent.buildlog.clean import buildkit_step, segments
 
     stop = failure.line if failure is not None else scan.lines + 1
     number = scan.tail_first_line

@@ -1,5 +1,5 @@
 """`shipshape init`: find a project's Dockerfiles, Prisma schemas, package.json files, Helm charts and
-Kubernetes manifests, and write a shipshape.toml that `agent.config.load_project` accepts as it is.
+Kubernetes manifests, and write a shipshape.toml that `agent.project.config.load_project` accepts as it is.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.config import BACKEND_BUDGET, CONFIG_NAME, FRONTEND_BUDGET
+from agent.project.config import BACKEND_BUDGET, CONFIG_NAME, FRONTEND_BUDGET
 
 SKIP_DIRS = {
     ".git",
@@ -192,9 +192,9 @@ def render(found: Detected) -> str:
 
 def init_project(root: Path, force: bool = False) -> tuple[Path, Detected]:
     """Detect and write `root/shipshape.toml` (refusing to overwrite one unless `force`); check it loads."""
-    from agent.config import load_project
     from agent.engines.files import atomic_write
     from agent.errors import ConfigError
+    from agent.project.config import load_project
 
     root = root.resolve()
     if not root.is_dir():

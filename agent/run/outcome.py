@@ -10,38 +10,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent import tools as registry
 from agent.brains.base import Trajectory
-from agent.errors import ShipshapeError
+from agent.run.call import run_direct
+from agent.safety import Policy
 from agent.tools.context import ToolContext
 
+# The tools that touch the cluster: after one of them ran, the deployments and health checks are verified.
+# (Which tools write is the registry's answer, `Tool.writes`, not a list kept here.)
 CLUSTER_TOOLS = {"rollout_restart", "wait_for_rollout", "helm_upgrade", "set_deployment_image"}
-ACTION_TOOLS = CLUSTER_TOOLS | {"build_and_load_images", "apply_fix", "fix_prisma_targets"}
 
 
-def _call(ctx: ToolContext, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    from agent import tools as registry
-
-    try:
-        return registry.get(name).call(ctx, args)
-    except ShipshapeError as exc:
-        return {"ok": False, "error": exc.one_line()}
+def _call(ctx: ToolContext, policy: Policy, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    obs = run_direct(ctx, policy, name, args)
+    return obs.result if obs.result is not None else {"ok": False, "error": obs.error}
 
 
-def verify_outcome(ctx: ToolContext, traj: Trajectory) -> dict[str, Any]:
+def _acted(used: set[str]) -> bool:
+    """A write ran, or a rollout was watched to its end (someone else's restart that this run saw through)."""
+    return any(registry.writes(name) for name in used) or "wait_for_rollout" in used
+
+
+def verify_outcome(ctx: ToolContext, policy: Policy, traj: Trajectory) -> dict[str, Any]:
     """{"ok": bool, "checks": [{"check", "ok", "detail"}]} for what the run did."""
     used = {o.call.name for o in traj.observations() if o.ok and not o.denied}
     checks: list[dict[str, Any]] = []
     if ctx.dry_run:
         return {"ok": False, "checks": [{"check": "dry-run", "ok": False, "detail": "nothing was changed"}]}
-    if not used & ACTION_TOOLS:
+    if not _acted(used):
         return {"ok": False, "checks": [{"check": "action", "ok": False, "detail": "nothing was changed"}]}
     build = traj.last("build_and_load_images")
     if build is not None:
         checks.append({"check": "build", "ok": build.ok, "detail": "last build " + ("ok" if build.ok else "failed")})
     if used & CLUSTER_TOOLS or traj.last("cluster_status") is not None:
-        checks.extend(_cluster_checks(ctx))
+        checks.extend(_cluster_checks(ctx, policy))
     if traj.last("verify_images") is not None and not used & CLUSTER_TOOLS:
-        result = _call(ctx, "verify_images", {})
+        result = _call(ctx, policy, "verify_images", {})
         checks.append({"check": "images on node", "ok": bool(result.get("ok")), "detail": _images_detail(result)})
     return {"ok": bool(checks) and all(c["ok"] for c in checks), "checks": checks}
 
@@ -53,10 +57,10 @@ def _images_detail(result: dict[str, Any]) -> str:
     )
 
 
-def _cluster_checks(ctx: ToolContext) -> list[dict[str, Any]]:
+def _cluster_checks(ctx: ToolContext, policy: Policy) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = []
     wanted = {i.deployment for i in ctx.project.images if i.deployment}
-    status = _call(ctx, "cluster_status", {"namespace": ctx.project.cluster.namespace})
+    status = _call(ctx, policy, "cluster_status", {"namespace": ctx.project.cluster.namespace})
     if status.get("ok") is False and "deployments" not in status:
         return [{"check": "cluster", "ok": False, "detail": status.get("error", "cluster_status failed")}]
     for dep in status.get("deployments", []):
@@ -80,7 +84,7 @@ def _cluster_checks(ctx: ToolContext) -> list[dict[str, Any]]:
     for image in ctx.project.images:
         if image.health is None or not image.deployment:
             continue
-        health = _call(ctx, "check_health", {"image": image.name})
+        health = _call(ctx, policy, "check_health", {"image": image.name})
         checks.append(
             {
                 "check": f"health {image.name}",

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import ConfigError
-from agent.units import parse_size
+from agent.project.units import parse_size
 
 CONFIG_NAME = "shipshape.toml"
 FRONTEND_BUDGET = 500 * 1000**2
@@ -65,7 +65,7 @@ class ImageConfig(_Strict):
     @field_validator("prisma_target")
     @classmethod
     def _prisma_platform(cls, v: str | None) -> str | None:
-        from agent.prisma.binary_targets import PRISMA_TARGETS
+        from agent.project.prisma_targets import PRISMA_TARGETS
 
         if v is not None and v not in PRISMA_TARGETS:
             raise ValueError(f"{v!r} is not a Prisma binary target (e.g. linux-musl-openssl-3.0.x)")

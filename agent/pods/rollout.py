@@ -1,17 +1,18 @@
 """Watching a deployment's rollout until its new ReplicaSet's pods are Ready or one fails for good.
 
-KubeEngine.watch_rollout is the entry point; this module holds the watch itself and what only it uses, on top of
-the engine's reads and watch stream (so it needs no client import of its own).
+`watch_rollout(kube, ...)` is the entry point (the wait_for_rollout tool); it reads and watches through the
+Kubernetes engine's public API and decides, with the pod diagnosis, when waiting is over.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agent.errors import EngineUnavailable
-from agent.poddiag import CATEGORIES, diagnose, is_ready
+from agent.pods.classify import diagnose
+from agent.pods.live import diagnose_live
+from agent.pods.model import CATEGORIES, ImageExists, is_ready
 
 if TYPE_CHECKING:
     from agent.engines.kube import KubeEngine
@@ -29,13 +30,7 @@ def observed_deployment(kube: KubeEngine, namespace: str, name: str, deadline: f
         left = int(deadline - time.monotonic())
         if left <= 0:
             break
-        for event in kube._watch(
-            kube.apps.list_namespaced_deployment,
-            namespace,
-            field_selector=f"metadata.name={name}",
-            timeout_seconds=max(left, 1),
-            resource_version=dep["metadata"]["resourceVersion"],
-        ):
+        for event in kube.watch_deployment(namespace, name, dep["metadata"]["resourceVersion"], max(left, 1)):
             obj = event.get("object") or {}
             if event.get("type") == "ERROR":
                 dep = kube.deployment(namespace, name)  # the watch expired: start again from now
@@ -69,7 +64,7 @@ def watch_rollout(
     namespace: str,
     name: str,
     timeout: float = 120.0,
-    image_exists: Callable[[str], bool | None] | None = None,
+    image_exists: ImageExists | None = None,
 ) -> dict[str, Any]:
     """Watch until the new ReplicaSet's pods are all Ready, one of them fails for good, or time runs out.
 
@@ -96,7 +91,7 @@ def watch_rollout(
     labels = dict(dep["spec"]["selector"].get("matchLabels") or {})
     labels["pod-template-hash"] = template_hash
     selector = ",".join(f"{k}={v}" for k, v in labels.items())
-    listing = kube._raw(kube.core.list_namespaced_pod, namespace, label_selector=selector)
+    listing = kube.pod_list(namespace, selector)
     pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
     version = listing["metadata"].get("resourceVersion")
     failed: dict[str, Any] | None = None
@@ -117,19 +112,13 @@ def watch_rollout(
         left = max(int(deadline - time.monotonic()) + 1, 1)
         try:
             if version is None:
-                listing = kube._raw(kube.core.list_namespaced_pod, namespace, label_selector=selector)
+                listing = kube.pod_list(namespace, selector)
                 pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
                 version = listing["metadata"].get("resourceVersion")
                 if verdict():
                     done = True
                     break
-            for event in kube._watch(
-                kube.core.list_namespaced_pod,
-                namespace,
-                label_selector=selector,
-                resource_version=version,
-                timeout_seconds=left,
-            ):
+            for event in kube.watch_pods(namespace, selector, version, left):
                 if outage is not None:
                     result["api_outage_seconds"] = round(time.monotonic() - outage, 1)
                     outage = None
@@ -164,7 +153,7 @@ def watch_rollout(
         if result["timed_out"]:
             failed = next((p for p in pods.values() if not is_ready(p)), None)
     if failed is not None:
-        found = kube.diagnose_pod(namespace, failed, image_exists=image_exists)
+        found = diagnose_live(kube, namespace, failed, image_exists=image_exists)
         result["diagnosis"] = found.to_dict() if found else None
         result["failed_pod"] = failed["metadata"]["name"]
     return result

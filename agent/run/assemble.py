@@ -1,18 +1,28 @@
-"""Putting an agent together for one front end: the brain (auto, claude, rulebook), the policy, the context."""
+"""Putting an agent together for one front end: the brain (auto, claude, rulebook), the policy, the context;
+and the few words every front end shows of a run (the gist of a result, the outcome's lines)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+from agent import tools as registry
 from agent.brains.base import Brain
-from agent.config import Project
 from agent.errors import ShipshapeError
-from agent.loop import Agent, Limits, Listener, RunResult
+from agent.project.config import Project
+from agent.run.loop import Agent, Limits, Listener, RunResult
 from agent.safety import Approver, Policy
 from agent.tools.context import ToolContext
 
 BrainChoice = Literal["auto", "claude", "rulebook"]
+BRAINS: tuple[BrainChoice, ...] = ("auto", "claude", "rulebook")
+
+
+def brain_choice(text: str) -> BrainChoice:
+    """`text` as a brain choice, or the one-line error every front end gives for an unknown one."""
+    if text not in BRAINS:
+        raise ShipshapeError(f"unknown brain {text!r}", "use auto, claude or rulebook")
+    return cast(BrainChoice, text)
 
 
 def make_brain(choice: BrainChoice, project: Project) -> tuple[Brain, Callable[[], Brain] | None]:
@@ -20,7 +30,7 @@ def make_brain(choice: BrainChoice, project: Project) -> tuple[Brain, Callable[[
     from agent.brains.rulebook import RulebookBrain
 
     def rulebook() -> Brain:
-        return RulebookBrain(project)
+        return RulebookBrain(project, registry.writes)
 
     if choice == "rulebook":
         return rulebook(), None
@@ -49,16 +59,10 @@ def make_agent(
 
     project = ctx.project
     brain, fallback = make_brain(choice, project)
-    policy = Policy(
-        allowed_namespaces=project.allowed_namespaces(),
-        read_namespaces=project.read_namespaces(),
-        auto_approve=set(project.policy.auto_approve),
-        assume_yes=assume_yes,
-    )
     return Agent(
         brain,
         ctx,
-        policy,
+        Policy.from_project(project, assume_yes=assume_yes),
         approver=approver,
         limits=limits,
         fallback=fallback,

@@ -4,28 +4,28 @@ The brain proposes calls from the trajectory; the policy allows, asks or refuses
 observations (redacted, bounded) go back to the brain, until it answers or a limit ends the run. The last allowed
 step is offered without tools so the brain must answer. The trajectory is saved to memory after every step.
 When the model brain becomes unreachable the run continues with the rulebook. `ok` is decided by verifying the
-outcome (agent.verify), not by what the brain says.
+outcome (agent.run.outcome), not by what the brain says. Each call runs through agent.run.call, the
+one call path; the memory bookkeeping is agent.run.incident's.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from agent import tools as registry
 from agent.brains.base import Brain, BrainUnavailable, Observation, Step, ToolCall, Trajectory, Turn
 from agent.errors import ShipshapeError
-from agent.observe import render
-from agent.safety import Approver, DenyAll, Policy, redact, redact_value
+from agent.run.call import Listener, quiet, run_call
+from agent.run.incident import IncidentLog
+from agent.run.outcome import verify_outcome
+from agent.safety import Approver, DenyAll, Policy, redact
 from agent.tools.context import ToolContext
 
-Listener = Callable[[str, dict[str, Any]], None]
+__all__ = ["Agent", "LimitReached", "Limits", "Listener", "RunResult"]
 
 
 @dataclass
@@ -62,17 +62,6 @@ class RunResult:
         }
 
 
-def report_signature(report: str) -> str:
-    """The report with case, numbers, quotes and punctuation removed: same complaint, same signature."""
-    text = re.sub(r"[0-9a-f]{7,}", " ", report.lower())
-    text = re.sub(r"\d+", " ", text)
-    return " ".join(re.findall(r"[a-z][a-z\-_]+", text))
-
-
-def _quiet(kind: str, data: dict[str, Any]) -> None:
-    pass
-
-
 class Agent:
     """One incident at a time: `run(report)`."""
 
@@ -93,7 +82,7 @@ class Agent:
         self.approver = approver or DenyAll()
         self.limits = limits or Limits()
         self.fallback = fallback
-        self.listener = listener or _quiet
+        self.listener = listener or quiet
         self.system = system
         self.tools = registry.load_all()
         self._watch(brain)
@@ -106,8 +95,7 @@ class Agent:
     def run(self, report: str) -> RunResult:
         report = redact(report)
         traj = Trajectory(report=report, system=self.system)
-        store = self.ctx.store
-        incident = store.start_incident(report, report_signature(report), self.brain.name)
+        log = IncidentLog(self.ctx.store, report, self.brain.name, self.records)
         started = time.monotonic()
         answer, tokens = "", [0, 0]
         self.brains_used = [self.brain.name]
@@ -128,44 +116,26 @@ class Agent:
                     answer = turn.text or "Stopped: the step limit was reached before an answer."
                     traj.steps.append(Step(turn))
                     break
-                step = Step(turn, self._act(incident, turn.calls))
+                step = Step(turn, self._act(turn.calls))
                 traj.steps.append(step)
-                store.update(
-                    "incidents",
-                    incident,
-                    {
-                        "model_calls": self.model_calls + self.brain.model_calls,
-                        "input_tokens": tokens[0],
-                        "output_tokens": tokens[1],
-                    },
-                )
+                log.step(step.observations, self.model_calls + self.brain.model_calls, tokens)
             else:
                 answer = answer or "Stopped: the step limit was reached before an answer."
         except LimitReached as exc:
             answer = f"Stopped: {exc}."
         except ShipshapeError as exc:
             answer = f"Stopped: {exc.one_line()}"
-        from agent.verify import verify_outcome
-
-        verification = verify_outcome(self.ctx, traj)
+        verification = verify_outcome(self.ctx, self.policy, traj)
         self.listener("verified", verification)
         model_calls = self.model_calls + self.brain.model_calls
         answer = redact(answer)
-        store.finish_incident(
-            incident,
-            ok=int(verification["ok"]),
-            answer=answer,
-            model_calls=model_calls,
-            input_tokens=tokens[0],
-            output_tokens=tokens[1],
-            status="verified" if verification["ok"] else "unverified",
-            brain="+".join(self.brains_used),
-        )
+        brains = "+".join(self.brains_used)
+        log.finish(ok=bool(verification["ok"]), answer=answer, model_calls=model_calls, tokens=tokens, brain=brains)
         return RunResult(
             ok=bool(verification["ok"]),
-            brain="+".join(self.brains_used),
+            brain=brains,
             model_calls=model_calls,
-            incident_id=incident,
+            incident_id=log.id,
             answer=answer,
             steps=self.records,
             verification=verification,
@@ -199,7 +169,7 @@ class Agent:
 
     # -- running calls -------------------------------------------------------------------------------
 
-    def _act(self, incident: int, calls: list[ToolCall]) -> list[Observation]:
+    def _act(self, calls: list[ToolCall]) -> list[Observation]:
         """Consecutive read-only calls run in parallel; each write runs alone, in order."""
         out: list[Observation] = []
         batch: list[ToolCall] = []
@@ -222,65 +192,7 @@ class Agent:
             flush()
             out.append(self._run_one(call))
         flush()
-        for obs in out:
-            self._record(incident, obs)
         return out
 
     def _run_one(self, call: ToolCall) -> Observation:
-        tool = self.tools.get(call.name)
-        if tool is None:
-            return self._fail(call, f"unknown tool {call.name!r}; known: {', '.join(sorted(self.tools))}")
-        verdict = self.policy.decide(call.name, tool.writes, call.input)
-        if verdict.decision == "deny":
-            return self._fail(call, f"refused by policy: {verdict.reason}", denied=True)
-        if verdict.decision == "ask":
-            if self.ctx.dry_run:
-                planned = {"dry_run": True, "planned": call.name, "input": call.input}
-                self.listener("planned", {"tool": call.name, "input": call.input, "why": call.why})
-                return Observation(call, True, planned, render(planned))
-            approval = self.approver.ask(call.name, call.input, call.why)
-            if approval.answer == "no":
-                why = approval.reason or "no reason given"
-                return self._fail(call, f"{call.name} was not approved: {why}", denied=True)
-            if approval.answer == "session":
-                self.policy.session_approved.add(call.name)
-        self.listener("call", {"tool": call.name, "input": call.input, "why": call.why})
-        started = time.monotonic()
-        try:
-            result = tool.call(self.ctx, call.input)
-        except ValidationError as exc:
-            return self._fail(call, f"invalid input for {call.name}: {exc.errors()[0]['msg']}")
-        except ShipshapeError as exc:
-            return self._fail(call, exc.one_line(), seconds=time.monotonic() - started)
-        seconds = time.monotonic() - started
-        result = redact_value(result)
-        ok = bool(result.get("ok", True))
-        obs = Observation(call, ok, result, render(result), seconds=seconds)
-        self.listener("result", {"tool": call.name, "ok": ok, "seconds": seconds, "result": result})
-        return obs
-
-    def _fail(self, call: ToolCall, error: str, denied: bool = False, seconds: float = 0.0) -> Observation:
-        obs = Observation(call, False, None, render(None, error), seconds=seconds, denied=denied, error=error)
-        self.listener("denied" if denied else "error", {"tool": call.name, "error": error})
-        return obs
-
-    def _record(self, incident: int, obs: Observation) -> None:
-        n = len(self.records) + 1
-        entry = {
-            "tool": obs.call.name,
-            "input": obs.call.input,
-            "ok": obs.ok,
-            "seconds": round(obs.seconds, 3),
-        }
-        self.records.append(entry)
-        self.ctx.store.record_step(
-            incident,
-            n=n,
-            tool=obs.call.name,
-            input=redact_value(obs.call.input),
-            ok=int(obs.ok),
-            outcome="denied" if obs.denied else ("ok" if obs.ok else "failed"),
-            seconds=obs.seconds,
-            result=obs.text[:4000],
-            reason=obs.call.why,
-        )
+        return run_call(self.ctx, self.policy, call, approver=self.approver, listener=self.listener)

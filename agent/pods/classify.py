@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from agent.poddiag.model import ImageExists, PodDiagnosis, _events_text, _last_warning, _one_line, is_ready
-from agent.poddiag.pull import PULL_REASONS, _pull_failure, _pull_failure_status
+from agent.pods.model import ImageExists, PodDiagnosis, _events_text, _last_warning, _one_line, is_ready
+from agent.pods.pull import PULL_REASONS, _pull_failure, _pull_failure_status
 
 # Waiting reasons that are a normal step of starting a container, not a failure.
 PROGRESSING_WAITING = {"ContainerCreating", "PodInitializing", ""}
