@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -214,7 +215,7 @@ def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool
             inputs.dockerfile_in_context,
             run.tag,
             target=image.target,
-            buildargs={**proxy_build_args(), **image.build_args},
+            buildargs={**proxy_build_args(image.network), **image.build_args},
             labels={"org.shipshape.image": image.name, "org.shipshape.content-hash": inputs.digest},
             on_line=on_line,
             log_path=log_path,
@@ -235,13 +236,22 @@ def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool
 PROXY_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
-def proxy_build_args() -> dict[str, str]:
+def proxy_build_args(network: str | None = None) -> dict[str, str]:
     """The proxy settings of shipshape's environment, passed to the build as Docker's predefined proxy args.
 
     The docker CLI does the same from its config; without it a build behind a proxy cannot reach a registry. They
-    are not part of the content hash, as Docker keeps them out of the image's history.
+    are not part of the content hash, as Docker keeps them out of the image's history. A proxy on the host's
+    loopback is reachable only from a build on the host's network, so other builds go without it.
     """
-    return {name: os.environ[name] for name in PROXY_ARGS if os.environ.get(name)}
+    found = {name: os.environ[name] for name in PROXY_ARGS if os.environ.get(name)}
+    if network != "host":
+        found = {k: v for k, v in found.items() if k.lower() == "no_proxy" or not _loopback(v)}
+    return found
+
+
+def _loopback(url: str) -> bool:
+    host = (urlsplit(url if "://" in url else f"http://{url}").hostname or "").lower()
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def verify_step(ctx: ToolContext, run: ImageRun) -> None:
