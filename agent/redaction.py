@@ -75,6 +75,7 @@ _SHAPED: list[tuple[re.Pattern[str], str]] = [
 _RUN = re.compile(r"(?<![A-Za-z0-9+/=_\-])[A-Za-z0-9+/=_\-]{24,}(?![A-Za-z0-9+/=_\-])")
 _HEX = re.compile(r"^[0-9a-fA-F\-]+$")
 _PATH_PART = re.compile(r"^[a-z._\-]{3,}$")
+_SETTING = re.compile(r"^[A-Z][A-Z0-9_]*=[A-Za-z0-9_\-]{0,8}$")
 
 
 def entropy(text: str) -> float:
@@ -92,6 +93,8 @@ def looks_random(run: str) -> bool:
         return False
     if "/" in run and sum(1 for part in run.split("/") if _PATH_PART.match(part)) >= 2:
         return False  # a path: segments that are plain lower-case names
+    if _SETTING.match(run):
+        return False  # an upper-case setting with a short value (ENV NEXT_TELEMETRY_DISABLED=1), not a key
     # Random text over a 64-character alphabet approaches log2(len) bits per character (at most 6).
     return entropy(run) >= min(math.log2(len(run)), 6.0) - 1.1
 

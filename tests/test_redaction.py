@@ -276,3 +276,10 @@ def test_one_line_errors_are_redacted(tmp_path: Path) -> None:
 
 def redacted_everywhere(value: Any, secret: str) -> bool:
     return secret not in json.dumps(value)
+
+
+def test_upper_case_settings_with_short_values_are_not_keys() -> None:
+    """Seen in the real frontend's build log: `ENV NEXT_TELEMETRY_DISABLED=1` was read as a random key."""
+    line = "Step 4/23 : ENV NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1"
+    assert redact(line) == line
+    assert "AbCdEfGhIjKlMnOpQrStUvWx" not in redact("SOME_SETTING_VALUE=AbCdEfGhIjKlMnOpQrStUvWx")
