@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,10 @@ def chat(root: Path, report: str, db: Path, **env_extra: str) -> tuple[int, dict
 def test_npm_etimedout_is_diagnosed_fixed_and_rebuilt(tmp_path: Path, host_docker: str, node_docker: str) -> None:
     root = sample(tmp_path)
     npmrc = root / "frontend" / ".npmrc"
-    npmrc.write_text("# retries removed\nfetch-retries=1\n")
+    # A line of its own makes the rebuild's `npm ci` layer new, so Docker's layer cache cannot stand in for npm
+    # getting through the outage.
+    original = f"# retries removed (run {uuid.uuid4().hex})\nfetch-retries=1\n"
+    npmrc.write_text(original)
     db = tmp_path / "memory.db"
     with fault_proxy() as proxy:
         proxy.arm(32)
@@ -65,7 +69,7 @@ def test_npm_etimedout_is_diagnosed_fixed_and_rebuilt(tmp_path: Path, host_docke
     assert tools[0] == "build_and_load_images" and "apply_fix" in tools and tools[-1] == "build_and_load_images"
     text = npmrc.read_text()
     assert "fetch-retries=" in text and "fetch-retry-maxtimeout=" in text
-    assert (root / "frontend" / ".npmrc.backup").read_text() == "# retries removed\nfetch-retries=1\n"
+    assert (root / "frontend" / ".npmrc.backup").read_text() == original
     store = Store(db)
     failures = store.rows("SELECT category, excerpt FROM failures")
     assert any(f["category"] == "npm-network" and "npm error code ECONNRESET" in f["excerpt"] for f in failures)
@@ -80,7 +84,7 @@ def test_npm_etimedout_is_diagnosed_fixed_and_rebuilt(tmp_path: Path, host_docke
         env={**os.environ, "SHIPSHAPE_DB": str(db)},
     )
     assert undo.returncode == 0, undo.stderr
-    assert npmrc.read_text() == "# retries removed\nfetch-retries=1\n"
+    assert npmrc.read_text() == original
 
 
 def test_google_font_fetch_is_fixed_with_the_local_font(tmp_path: Path, host_docker: str, node_docker: str) -> None:

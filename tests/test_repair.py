@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,9 @@ def test_sample_app_build_is_repaired_end_to_end(app: Path, store: Store, host_d
     ctx = _ctx(app, store)
     frontend = app / "frontend"
     tag = "shipshape-test-repair:e2e"
+    # A line of its own makes every `npm ci` layer new: Docker's layer cache cannot stand in for npm getting through.
+    npmrc = frontend / ".npmrc"
+    npmrc.write_text(npmrc.read_text() + f"# run {uuid.uuid4().hex}\n")
 
     def build(proxy_url: str) -> subprocess.CompletedProcess[str]:
         args = [f"HTTPS_PROXY={proxy_url}", "NO_PROXY=127.0.0.1,localhost", f"PRISMA_ENGINES_MIRROR={MIRROR}"]
@@ -219,7 +223,7 @@ def test_sample_app_build_is_repaired_end_to_end(app: Path, store: Store, host_d
                 fix = doc["findings"][0]["fixes"][0]["id"]
                 applied = get("apply_fix").call(ctx, {"fix_id": fix, "image": "frontend"})
                 assert applied["status"] == "applied", (seen, applied)
-            resets = proxy.resets
+            resets, tunnels = proxy.resets, proxy.tunnels
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr
         learning.resolve_fix_outcomes(store, "frontend", build_ok=True)
     finally:
@@ -227,7 +231,7 @@ def test_sample_app_build_is_repaired_end_to_end(app: Path, store: Store, host_d
     assert seen == ["npm-network", "next-font-fetch"]
     assert "npm error code ECONNRESET" in logs[0]  # npm's own words
     assert "Failed to fetch `Inter` from Google Fonts" in logs[1]  # next's own words, after npm ci got through
-    assert resets > 0
+    assert resets > 0 and tunnels > 0  # the outage happened, and npm got through it after the fix
     outcomes = store.rows("SELECT fix_id, outcome FROM fix_attempts ORDER BY id")
     assert outcomes == [
         {"fix_id": "npm-retry-settings", "outcome": "success"},
