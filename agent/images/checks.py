@@ -11,6 +11,7 @@ from agent.project.units import human_size
 
 if TYPE_CHECKING:
     from agent.engines.docker import DockerEngine, Layer
+    from agent.prisma.target import Remember
     from agent.project.config import ImageConfig
 
 # The biggest layers named in an over-budget message.
@@ -35,12 +36,14 @@ def budget_problem(name: str, size: int, budget: int, layers: list[Layer]) -> st
     )
 
 
-def prisma_target_for(image: ImageConfig, docker: DockerEngine | None = None, built: str | None = None) -> str:
+def prisma_target_for(
+    image: ImageConfig, docker: DockerEngine | None = None, built: str | None = None, remember: Remember | None = None
+) -> str:
     """The Prisma binary target the image's runtime needs (agent/prisma/target.py: config, LABEL, the built image or
     the runtime's base image read like Prisma reads a system, else the base image's name)."""
     from agent.prisma.target import choose_target
 
-    return choose_target(image, docker, built).target
+    return choose_target(image, docker, built, remember=remember).target
 
 
 def engine_report(docker: DockerEngine, ref: str, engine_files: list[str], target: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ name; else linux-musl-openssl-3.0.x.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,18 +30,27 @@ class TargetChoice:
     platform: ImagePlatform | None = None
 
 
-_PLATFORMS: dict[str, ImagePlatform] = {}
+# remember(key, compute): compute()'s answer, kept under key beyond this process (an image ID's files never change).
+Remember = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
+_PLATFORMS: dict[str, dict[str, Any]] = {}
 
 
-def platform_of(docker: ImageInspector, ref: str) -> ImagePlatform | None:
+def _in_process(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    if key not in _PLATFORMS:
+        _PLATFORMS[key] = compute()
+    return _PLATFORMS[key]
+
+
+def platform_of(docker: ImageInspector, ref: str, remember: Remember | None = None) -> ImagePlatform | None:
     """The derived platform of an image on the build host (None when it is not there); remembered per image ID."""
     found = docker.image(ref)
     if not found:
         return None
-    key = str(found.get("Id"))
-    if key not in _PLATFORMS:
-        _PLATFORMS[key] = image_platform(docker, ref, str(found.get("Architecture") or "amd64"))
-    return _PLATFORMS[key]
+    architecture = str(found.get("Architecture") or "amd64")
+    facts = (remember or _in_process)(
+        f"platform|{found.get('Id')}", lambda: image_platform(docker, ref, architecture).as_dict()
+    )
+    return ImagePlatform(**facts)
 
 
 def choose_target(
@@ -48,8 +58,10 @@ def choose_target(
     docker: ImageInspector | None = None,
     built: str | None = None,
     override: str | None = None,
+    remember: Remember | None = None,
 ) -> TargetChoice:
-    """The target `image` needs; `built` is the built image's reference when there is one."""
+    """The target `image` needs; `built` is the built image's reference when there is one. `remember` keeps what
+    was read out of an image for the next run (a no-op build then starts no container)."""
     if override:
         return TargetChoice(override, "the request")
     if image.prisma_target:
@@ -62,12 +74,12 @@ def choose_target(
     if labelled:
         return TargetChoice(labelled, f"a LABEL of the {stage} of {image.dockerfile}")
     if docker is not None and built:
-        platform = platform_of(docker, built)
+        platform = platform_of(docker, built, remember)
         if platform:
             return TargetChoice(platform.target, f"the built image {built} ({_facts(platform)})", platform)
     base = runtime_base(text, image.target) if text else None
     if docker is not None and base and base.lower() != "scratch":
-        platform = platform_of(docker, base)
+        platform = platform_of(docker, base, remember)
         if platform:
             return TargetChoice(platform.target, f"the base image {base} of the {stage} ({_facts(platform)})", platform)
     named = runtime_target(text, image.target) if text else None

@@ -9,7 +9,6 @@ a missing Dockerfile or context, a malformed schema, an unknown image name or no
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -23,7 +22,7 @@ from pydantic import BaseModel, Field
 from agent.errors import ConfigError, ShipshapeError
 from agent.images.checks import budget_problem, engine_report, prisma_target_for
 from agent.tools import tool
-from agent.tools.context import ToolContext, data_dir
+from agent.tools.context import ToolContext, data_dir, remembered
 
 if TYPE_CHECKING:
     from agent.engines.docker import BuildOutcome
@@ -137,7 +136,7 @@ def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
     image = run.image
     if not image.prisma_schema:
         return
-    choice = choose_target(image, ctx.docker_or_none())
+    choice = choose_target(image, ctx.docker_or_none(), remember=lambda key, compute: remembered(ctx, key, compute))
     fix = fix_prisma(image.prisma_schema, ctx.files, choice.target, dry_run=ctx.dry_run)
     run.prisma = {
         "status": fix.status,
@@ -164,25 +163,10 @@ def log_file(ctx: ToolContext, image: ImageConfig, digest: str) -> Path:
 
 
 def checked_engine(ctx: ToolContext, tag: str, image_id: str, files: list[str], target: str) -> dict[str, Any]:
-    """engine_report, remembered per image ID: an image's content never changes, so neither does the verdict.
-
-    A no-op rebuild then costs no container round trip (the cache is a small JSON file in the data dir).
-    """
-    from agent.engines.files import atomic_write
-
-    path = data_dir(ctx) / "engine-checks.json"
-    key = f"{image_id}|{target}|{','.join(files)}"
-    try:
-        known: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        known = {}
-    if key in known and isinstance(known[key], dict):
-        return dict(known[key])
-    report = engine_report(ctx.docker, tag, files, target)
-    known[key] = report
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps(dict(list(known.items())[-200:])))
-    return report
+    """engine_report, remembered per image ID: an image's content never changes, so neither does the verdict."""
+    return remembered(
+        ctx, f"engine|{image_id}|{target}|{','.join(files)}", lambda: engine_report(ctx.docker, tag, files, target)
+    )
 
 
 def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool, no_cache: bool = False) -> None:
@@ -264,7 +248,8 @@ def verify_step(ctx: ToolContext, run: ImageRun) -> None:
     problem = budget_problem(image.name, run.size_bytes, image.budget_bytes, ctx.docker.history(tag) if over else [])
     if run.prisma and run.prisma.get("engine_files") and run.prisma.get("target") and run.image_id:
         files, target = list(run.prisma["engine_files"]), str(run.prisma["target"])
-        built_target = prisma_target_for(image, ctx.docker, tag)  # the image as built may differ from its base
+        # the image as built may differ from its base
+        built_target = prisma_target_for(image, ctx.docker, tag, lambda key, compute: remembered(ctx, key, compute))
         if built_target != target:
             files = [f.replace(target, built_target) for f in files]
             target = built_target

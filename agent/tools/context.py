@@ -101,6 +101,27 @@ def data_dir(ctx: ToolContext) -> Path:
     return Path(ctx.store.path).parent
 
 
+def remembered(ctx: ToolContext, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`compute()`, kept under `key` in a small JSON file of the data dir (the last 400 answers), for facts about an
+    image ID, which never change: a no-op rebuild then reads them instead of opening a container."""
+    import json
+
+    from agent.engines.files import atomic_write
+
+    path = data_dir(ctx) / "image-facts.json"
+    try:
+        known: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known.get(key), dict):
+        return dict(known[key])
+    answer = compute()
+    known[key] = answer
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(dict(list(known.items())[-400:])))
+    return answer
+
+
 def confined_log(ctx: ToolContext, log_path: str) -> Path:
     """The log file, if it lies inside the project or the logs directory shipshape writes builds to (symlinks
     resolved first); a path anywhere else is refused before it is opened."""
