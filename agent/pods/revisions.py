@@ -80,26 +80,22 @@ def choose_revision(
     """The ReplicaSet to roll back to and the evidence for choosing it; ShipshapeError (code no-revision) when
     there is none."""
     name = deployment["metadata"]["name"]
-    current_rev = revision_of(deployment)
     history = owned(deployment, replicasets)
     current_template = template_without_hash(deployment["spec"]["template"])
     known = ", ".join(str(revision_of(rs)) for rs in history) or "none"
     if to_revision is not None:
         for rs in history:
             if revision_of(rs) == to_revision:
-                if to_revision == current_rev:
-                    raise ShipshapeError(
-                        f"revision {to_revision} is already the current revision of {name!r}", code="no-revision"
-                    )
+                if template_without_hash(rs["spec"]["template"]) == current_template:
+                    raise ShipshapeError(f"revision {to_revision} is already what {name!r} runs", code="no-revision")
                 return rs, f"revision {to_revision} was asked for"
         raise ShipshapeError(
             f"deployment {name!r} has no revision {to_revision}", f"its revisions: {known}", code="no-revision"
         )
+    # Compared by template, not by the deployment's revision annotation, which lags behind a spec change
+    # until the controller has seen it.
     older = [
-        rs
-        for rs in history
-        if revision_of(rs) != current_rev
-        and runnable(template_without_hash(rs["spec"]["template"])) != runnable(current_template)
+        rs for rs in history if runnable(template_without_hash(rs["spec"]["template"])) != runnable(current_template)
     ]
     if not older:
         raise ShipshapeError(
@@ -116,3 +112,12 @@ def choose_revision(
         f"revision {revision_of(rs)} is the newest earlier revision with different containers (what kubectl rollout "
         "undo picks); none of the earlier revisions has Ready pods now, so its pods' readiness is not proven"
     )
+
+
+def current_revision(deployment: dict[str, Any], replicasets: list[dict[str, Any]]) -> int:
+    """The revision the deployment's template is: its ReplicaSet's (the annotation lags behind a new spec)."""
+    current_template = template_without_hash(deployment["spec"]["template"])
+    for rs in owned(deployment, replicasets):
+        if template_without_hash(rs["spec"]["template"]) == current_template:
+            return revision_of(rs)
+    return revision_of(deployment)

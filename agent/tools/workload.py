@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.errors import ShipshapeError
 from agent.pods.quantity import memory_bytes
-from agent.pods.revisions import choose_revision, images, revision_of, template_without_hash
+from agent.pods.revisions import choose_revision, current_revision, images, revision_of, template_without_hash
 from agent.pods.specedit import edit_spec
 from agent.tools import tool
 from agent.tools.context import ToolContext
@@ -191,16 +191,18 @@ def rollout_undo(ctx: ToolContext, args: RollbackInput) -> dict[str, Any]:
     kube = ctx.kube
     kube.check_namespace_allowed(namespace)
     current = kube.deployment(namespace, args.deployment)
-    target, evidence = choose_revision(current, kube.replicasets(namespace), args.to_revision)
+    replicasets = kube.replicasets(namespace)
+    target, evidence = choose_revision(current, replicasets, args.to_revision)
+    from_revision = current_revision(current, replicasets)
     new_spec = copy.deepcopy(current["spec"])
     new_spec["template"] = template_without_hash(target["spec"]["template"])
-    summary = f"rollout_undo {args.deployment}: revision {revision_of(current)} -> {revision_of(target)}"
+    summary = f"rollout_undo {args.deployment}: revision {from_revision} -> {revision_of(target)}"
     written = _write(ctx, namespace, current, new_spec, "rollout_undo", summary)
     return {
         "ok": True,
         "deployment": args.deployment,
         "namespace": namespace,
-        "from_revision": revision_of(current),
+        "from_revision": from_revision,
         "to_revision": revision_of(target),
         "images_before": images(current["spec"]["template"]),
         "images_after": images(new_spec["template"]),
