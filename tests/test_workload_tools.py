@@ -73,6 +73,7 @@ def cluster(kubeconfig: Path, node_docker: str) -> Iterator[dict[str, str]]:
     apply(kubeconfig, main, deployment("pinned", APP, command=SERVE, node_selector={"shipshape.test/nope": "true"}))
     apply(kubeconfig, main, deployment("scaled", APP, command=SERVE))
     apply(kubeconfig, main, deployment("still", APP, command=SERVE))
+    apply(kubeconfig, main, deployment("cli", APP, command=SERVE))
     apply(kubeconfig, by, deployment("web", APP, command=SERVE))
     crashy = deployment("crashy", APP, probe_path="/health", command=SERVE)
     crashy["spec"]["strategy"] = {"type": "Recreate"}
@@ -270,6 +271,32 @@ def test_writes_are_refused_outside_allowed_namespaces_unknown_fields_and_withou
         assert obs.denied and obs.code == "not-approved", name
     assert get_dep(kubeconfig, ns, "still")["metadata"]["generation"] == generation
     assert store.cluster_changes([ns, "somewhere-else"], states=("applied",)) == []
+
+
+def test_patch_scale_rollback_commands(cluster: dict[str, str], kubeconfig: Path, tmp_path: Path) -> None:
+    ns = cluster["main"]
+    write_config(tmp_path, kubeconfig, ns)
+    before = get_dep(kubeconfig, ns, "cli")["spec"]
+    probe = json.dumps({"readiness_probe": {"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 2}})
+    proc = run_cli(tmp_path, "patch", "cli", "--set", probe, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["changed"] == ["spec.template.spec.containers[app].readinessProbe"]
+    proc = run_cli(tmp_path, "scale", "cli", "2")
+    assert proc.returncode == 0 and "cli: 1 -> 2 replica(s)" in proc.stdout, proc.stderr
+    spec = get_dep(kubeconfig, ns, "cli")["spec"]
+    assert spec["replicas"] == 2 and spec["template"]["spec"]["containers"][0]["readinessProbe"]["periodSeconds"] == 2
+    # Only the probe differs from revision 1: no earlier revision runs anything else.
+    proc = run_cli(tmp_path, "rollback", "cli", "--no-wait")
+    assert proc.returncode == 1 and "no earlier revision that runs something different" in proc.stderr
+    proc = run_cli(tmp_path, "patch", "cli", "--set", '{"hostNetwork": true}')
+    assert proc.returncode == 1 and "Extra inputs are not permitted" in proc.stderr
+    proc = run_cli(tmp_path, "patch", "cli", "--set", "{nope")
+    assert proc.returncode == 1 and "--set is not JSON" in proc.stderr
+    listed = json.loads(run_cli(tmp_path, "undo", "--list", "--json").stdout)["changes"]
+    assert [c["tool"] for c in listed] == ["scale_deployment", "patch_deployment"]
+    cli_undo(tmp_path, "--yes")
+    cli_undo(tmp_path, "--yes")
+    assert get_dep(kubeconfig, ns, "cli")["spec"] == before
 
 
 def get_tool(ctx: Any, name: str, **args: Any) -> dict[str, Any]:
