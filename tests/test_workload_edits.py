@@ -179,6 +179,9 @@ def test_rollback_prefers_a_revision_with_ready_pods_then_the_previous_different
     rss[1]["status"] = {}
     chosen, evidence = choose_revision(_dep(4, "web:bad"), rss)
     assert chosen["metadata"]["name"] == "web-3" and "not proven" in evidence
+    # shipshape saw revision 2's pods Ready earlier (its pod-template-hash h2): that beats "the previous one"
+    chosen, evidence = choose_revision(_dep(4, "web:bad"), rss, seen_ready={"h2": "2026-12-02T17:00:00"})
+    assert chosen["metadata"]["name"] == "web-2" and "shipshape saw the pods of revision 2 Ready" in evidence
     # an older revision with the same containers (a restart) is skipped
     rss = [_rs(1, "web:v1"), _rs(2, "web:bad"), _rs(3, "web:bad")]
     assert choose_revision(_dep(3, "web:bad"), rss)[0]["metadata"]["name"] == "web-1"
@@ -235,3 +238,12 @@ def test_cluster_change_journal_keeps_specs_exactly(store: Store) -> None:
     assert [r["id"] for r in store.cluster_changes(["ns1"], states=("applied",))] == [change]
     assert store.cluster_changes(["elsewhere"]) == []
     assert changed_paths(row["after"], row["before"]) == ["spec.replicas"]
+
+
+def test_ready_revisions_are_remembered_per_deployment(store: Store) -> None:
+    store.remember_ready("ns1", "web", "h1", "1")
+    store.remember_ready("ns1", "web", "h1")  # seen again: still one row, the revision kept
+    store.remember_ready("ns1", "web", "")  # no hash: nothing to remember
+    store.remember_ready("ns2", "web", "h9")
+    assert set(store.ready_revisions("ns1", "web")) == {"h1"}
+    assert store.rows("SELECT revision FROM ready_revisions WHERE template_hash = 'h1'") == [{"revision": "1"}]

@@ -276,6 +276,26 @@ class Store:
         sql = f"SELECT * FROM cluster_changes WHERE {' AND '.join(where)} ORDER BY id DESC"
         return [self._change_row(r) for r in self.rows(sql, params)]
 
+    def remember_ready(self, namespace: str, deployment: str, template_hash: str, revision: str | None = None) -> None:
+        """Shipshape saw pods of this pod template (pod-template-hash) Ready."""
+        if not template_hash:
+            return
+        seen = now()
+        self.execute(
+            "INSERT INTO ready_revisions (namespace, deployment, template_hash, revision, first_seen, last_seen) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, deployment, template_hash) DO UPDATE SET "
+            "last_seen = excluded.last_seen, revision = coalesce(excluded.revision, ready_revisions.revision)",
+            [namespace, deployment, template_hash, revision, seen, seen],
+        )
+
+    def ready_revisions(self, namespace: str, deployment: str) -> dict[str, str]:
+        """pod-template-hash -> when shipshape last saw its pods Ready."""
+        rows = self.rows(
+            "SELECT template_hash, last_seen FROM ready_revisions WHERE namespace = ? AND deployment = ?",
+            [namespace, deployment],
+        )
+        return {str(r["template_hash"]): str(r["last_seen"]) for r in rows}
+
     # -- incidents and their steps -------------------------------------------------------------------
 
     def start_incident(self, report: str, report_signature: str, brain: str) -> int:

@@ -178,8 +178,9 @@ def _write(
 
 @tool(
     "rollout_undo",
-    "Roll a deployment back to the last revision whose pods were Ready (an older ReplicaSet that still has Ready "
-    "pods, else the newest earlier revision that runs different containers), or to `to_revision`: what "
+    "Roll a deployment back to the last revision whose pods were Ready (an older ReplicaSet that has Ready pods "
+    "now, else one shipshape saw Ready, else the newest earlier revision that runs different containers), or to "
+    "`to_revision`: what "
     "`kubectl rollout undo` does. The usual fix for a bad rollout of an image the project does not build "
     "(a tag that does not exist, a command that cannot run). Recorded: `shipshape undo` reverses it. Follow it "
     "with wait_for_rollout.",
@@ -192,7 +193,8 @@ def rollout_undo(ctx: ToolContext, args: RollbackInput) -> dict[str, Any]:
     kube.check_namespace_allowed(namespace)
     current = kube.deployment(namespace, args.deployment)
     replicasets = kube.replicasets(namespace)
-    target, evidence = choose_revision(current, replicasets, args.to_revision)
+    seen_ready = ctx.store.ready_revisions(namespace, args.deployment)
+    target, evidence = choose_revision(current, replicasets, args.to_revision, seen_ready)
     from_revision = current_revision(current, replicasets)
     new_spec = copy.deepcopy(current["spec"])
     new_spec["template"] = template_without_hash(target["spec"]["template"])
