@@ -74,6 +74,9 @@ def cluster(kubeconfig: Path, node_docker: str) -> Iterator[dict[str, str]]:
     apply(kubeconfig, main, deployment("scaled", APP, command=SERVE))
     apply(kubeconfig, main, deployment("still", APP, command=SERVE))
     apply(kubeconfig, main, deployment("cli", APP, command=SERVE))
+    backend = deployment("todo-backend", "sswl-nowhere:v9", command=SERVE)
+    backend["spec"]["template"]["spec"]["containers"][0]["name"] = "backend"
+    apply(kubeconfig, main, backend)
     apply(kubeconfig, by, deployment("web", APP, command=SERVE))
     crashy = deployment("crashy", APP, probe_path="/health", command=SERVE)
     crashy["spec"]["strategy"] = {"type": "Recreate"}
@@ -299,6 +302,20 @@ def test_patch_scale_rollback_commands(cluster: dict[str, str], kubeconfig: Path
     cli_undo(tmp_path, "--yes")
     cli_undo(tmp_path, "--yes")
     assert get_dep(kubeconfig, ns, "cli")["spec"] == before
+
+
+def test_set_deployment_image_is_journalled_and_undone(
+    cluster: dict[str, str], kubeconfig: Path, store: Any, tmp_path: Path
+) -> None:
+    ns = cluster["main"]
+    ctx = make_context(kubeconfig, [ns], store, tmp_path)
+    write_config(tmp_path, kubeconfig, ns)
+    before = get_dep(kubeconfig, ns, "todo-backend")["spec"]
+    result = get_tool(ctx, "set_deployment_image", image="backend", ref=APP, namespace=ns)
+    assert (result["previous_image"], result["image"]) == ("sswl-nowhere:v9", APP) and result["change_id"]
+    wait_until(lambda: ready(kubeconfig, ns, "todo-backend"), 120, "todo-backend Ready")
+    assert cli_undo(tmp_path, "--yes")["tool"] == "set_deployment_image"
+    assert get_dep(kubeconfig, ns, "todo-backend")["spec"] == before
 
 
 def get_tool(ctx: Any, name: str, **args: Any) -> dict[str, Any]:
