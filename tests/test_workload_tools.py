@@ -274,8 +274,17 @@ def test_writes_are_refused_outside_allowed_namespaces_unknown_fields_and_withou
         call = ToolCall(id=name, name=name, input={"deployment": "still", "namespace": ns, **extra}, why="test")
         obs = run_call(ctx, Policy([ns]), call, approver=DenyAll())
         assert obs.denied and obs.code == "not-approved", name
+    # A dry run says what would change and writes nothing.
+    ctx.dry_run = True
+    planned = get_tool(ctx, "patch_deployment", deployment="still", namespace=ns, image="sswl-other:v1")
+    assert (
+        planned["dry_run"]
+        and planned["changed"] == ["spec.template.spec.containers[app].image"]
+        and planned["change_id"] is None
+    )
+    assert get_tool(ctx, "scale_deployment", deployment="still", namespace=ns, replicas=3)["dry_run"]
     assert get_dep(kubeconfig, ns, "still")["metadata"]["generation"] == generation
-    assert store.cluster_changes([ns, "somewhere-else"], states=("applied",)) == []
+    assert store.cluster_changes([ns, "somewhere-else"]) == []
 
 
 def test_patch_scale_rollback_commands(cluster: dict[str, str], kubeconfig: Path, tmp_path: Path) -> None:
