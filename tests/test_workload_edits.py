@@ -238,6 +238,9 @@ def test_cluster_change_journal_keeps_specs_exactly(store: Store) -> None:
     assert [r["id"] for r in store.cluster_changes(["ns1"], states=("applied",))] == [change]
     assert store.cluster_changes(["elsewhere"]) == []
     assert changed_paths(row["after"], row["before"]) == ["spec.replicas"]
+    # Two undos of one change: only the first moves it from applied to undoing.
+    assert store.set_change_state(change, "undoing", expect=("applied",)) is True
+    assert store.set_change_state(change, "undoing", expect=("applied",)) is False
 
 
 def test_ready_revisions_are_remembered_per_deployment(store: Store) -> None:

@@ -250,8 +250,15 @@ class Store:
             {"state": state, "after": blob, "generation": generation, "resource_version": resource_version},
         )
 
-    def set_change_state(self, change_id: int, state: str) -> None:
-        self.update("cluster_changes", change_id, {"state": state})
+    def set_change_state(self, change_id: int, state: str, *, expect: tuple[str, ...] = ()) -> bool:
+        """Move the change to `state`; with `expect`, only from one of those states, in one statement (two undos
+        of one change cannot both go ahead). Whether the row moved."""
+        if not expect:
+            self.update("cluster_changes", change_id, {"state": state})
+            return True
+        marks = ", ".join("?" for _ in expect)
+        sql = f"UPDATE cluster_changes SET state = ? WHERE id = ? AND state IN ({marks})"
+        return self.execute(sql, [state, change_id, *expect]) == 1
 
     @staticmethod
     def _change_row(row: dict[str, Any]) -> dict[str, Any]:
