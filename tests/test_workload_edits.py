@@ -62,6 +62,7 @@ def test_memory_and_cpu_helpers() -> None:
     assert memory_bytes("1.5Ki") == 1536 and memory_bytes("100m") == 1  # rounded up to a whole byte
     assert cpu_cores("1500m") == Decimal("1.5")
     assert format_memory(256 * 2**20) == "256Mi" and format_memory(3 * GI) == "3Gi" and format_memory(1000) == "1Mi"
+    assert format_memory(24683584 * 1024) == "24106Mi" and format_memory(24683584 * 1024, round_up=False) == "24105Mi"
     with pytest.raises(ShipshapeError):
         memory_bytes("-1Mi")
 
