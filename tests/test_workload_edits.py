@@ -214,6 +214,15 @@ def test_input_models_refuse_unknown_fields_and_out_of_range_values() -> None:
         get("scale_deployment").input_model.model_validate({"deployment": "web", "replicas": -1})
     with pytest.raises(ValidationError):
         get("rollout_undo").input_model.model_validate({"deployment": "web", "to_revision": 0})
+    # A probe exactly as the API server returns it (defaults filled in) is accepted as it is.
+    served = {
+        "httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
+        "timeoutSeconds": 1,
+        "periodSeconds": 10,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    }
+    patch.model_validate({"deployment": "web", "startup_probe": served, "liveness_probe": {"grpc": {"port": 9000}}})
     for name in ("rollout_undo", "patch_deployment", "scale_deployment"):
         assert get(name).writes is True
 

@@ -63,17 +63,24 @@ class ExecAction(Strict):
     command: list[str] = Field(..., min_length=1)
 
 
+class GRPCAction(Strict):
+    port: int
+    service: str | None = None
+
+
 class Probe(Strict):
     """A probe as Kubernetes spells it. A handler replaces the old one; timings given replace those timings."""
 
     httpGet: HTTPGetAction | None = None
     tcpSocket: TCPSocketAction | None = None
     exec: ExecAction | None = None
+    grpc: GRPCAction | None = None
     initialDelaySeconds: int | None = Field(None, ge=0, le=3600)
     periodSeconds: int | None = Field(None, ge=1, le=3600)
     timeoutSeconds: int | None = Field(None, ge=1, le=3600)
     successThreshold: int | None = Field(None, ge=1, le=100)
     failureThreshold: int | None = Field(None, ge=1, le=1000)
+    terminationGracePeriodSeconds: int | None = Field(None, ge=1)
 
 
 class EnvVar(Strict):
