@@ -132,8 +132,11 @@ def remember_ready(ctx: ToolContext, namespace: str, pods_with_owner: list[tuple
         for pod, deployment in pods_with_owner
         if deployment and is_ready(pod) and not pod["metadata"].get("deletionTimestamp")
     }
+    done: set[tuple[str, str, str]] = ctx._lazy("remembered_ready", set)  # once per run is enough
     for deployment, template_hash in sorted(seen):
-        ctx.store.remember_ready(namespace, deployment, template_hash)
+        if (namespace, deployment, template_hash) not in done:
+            ctx.store.remember_ready(namespace, deployment, template_hash)
+            done.add((namespace, deployment, template_hash))
 
 
 class LogsInput(BaseModel):
