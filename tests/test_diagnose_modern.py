@@ -228,6 +228,9 @@ def test_a_refused_token_for_the_base_image_is_registry_auth() -> None:
         ("RuntimeError: Python 3.5 or later is required", "dependency-resolution"),
         ("stat package.json: no such file or directory", "context-file-missing"),
         ("✖ 1 problem (1 error, 0 warnings)", "test-failure"),
+        ("/usr/bin/node: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.28' not found", "platform-mismatch"),
+        ("E: The method driver /usr/lib/apt/methods/https could not be found.", "apt-repository"),
+        ("godep: Error downloading some deps. Aborting restore and check.", "dependency-resolution"),
         ("Error: Unknown binaryTarget linux-arm64-openssl-undefined and no custom engine files", "prisma-engine"),
     ],
 )
