@@ -241,3 +241,18 @@ def test_issue_12c_wordings(line: str, category: str) -> None:
 def test_query_engine_spawn_stays_a_prisma_failure() -> None:
     line = "spawn /app/node_modules/prisma/query-engine-debian-openssl-1.1.x ENOENT\n"
     assert diagnose_bytes(line).root_cause == "prisma-engine"
+
+
+def test_apk_ignoring_an_index_is_not_a_file_permission_problem() -> None:
+    log = (
+        " > [stage-1 2/3] RUN apk add --no-cache ca-certificates:\n"
+        "#7 1.065 140250143264072:error:1416F086:SSL routines:tls_process_server_certificate:certificate verify "
+        "failed:ssl/statem/statem_clnt.c:1919:\n"
+        "#7 1.065 WARNING: Ignoring https://dl-cdn.alpinelinux.org/alpine/v3.16/main: Permission denied\n"
+        "#7 2.705 ERROR: unable to select packages:\n"
+        "#7 2.707   ca-certificates (no such package):\n"
+        "executor failed running [/bin/sh -c apk add --no-cache ca-certificates]: exit code: 1\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "apk-package"
+    assert "fix-permissions" not in [f.id for f in result.findings[0].fixes]
