@@ -256,6 +256,8 @@ COMMON_WORDS = frozenset(
         "requires",
         "checkout",
         "reset",
+        "metadata",
+        "setup",
     ]
 )
 
