@@ -19,8 +19,16 @@ from bench import Result
 
 
 def main(argv: list[str]) -> int:
-    """Run every bench_* module, or those named (`stress` and `bench_stress` both name bench/bench_stress.py)."""
-    only = {name if name.startswith("bench_") else f"bench_{name}" for name in argv}
+    """Run every bench_* module, or those named (`stress` and `bench_stress` both name bench/bench_stress.py);
+    `module:part` runs one part of a module that has parts (`diagnose:labelled`, `diagnose:throughput`)."""
+    only: set[str] = set()
+    parts: dict[str, str] = {}
+    for name in argv:
+        module_name, _, part = name.partition(":")
+        module_name = module_name if module_name.startswith("bench_") else f"bench_{module_name}"
+        only.add(module_name)
+        if part:
+            parts[module_name] = part
     results: list[Result] = []
     ran = []
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
@@ -30,7 +38,7 @@ def main(argv: list[str]) -> int:
         ran.append(module)
         started = time.perf_counter()
         try:
-            results.extend(module.run())
+            results.extend(module.run(parts[info.name]) if info.name in parts else module.run())
         except Exception as exc:  # a broken benchmark is reported, the others still run
             traceback.print_exc()
             results.append(Result(f"{info.name}: failed", 0, "", note=str(exc)[:120], met=False))

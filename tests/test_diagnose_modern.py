@@ -162,3 +162,97 @@ def test_a_bare_traceback_is_a_candidate_not_an_answer() -> None:
     )
     result = diagnose_bytes(log)
     assert result.root_cause == "unknown" and result.candidates[0]["category"] == "script-error"
+
+
+# ---------------------------------------------------------------- issue 12c
+
+
+def test_a_silent_curl_failure_is_a_download_failure_by_its_exit_code() -> None:
+    log = (
+        "Step 4/9 : RUN curl -sf -o /usr/local/bin/docker -L https://get.docker.io/builds/Linux/x86_64/docker-latest\n"
+        "The command '/bin/sh -c curl -sf -o /usr/local/bin/docker -L https://get.docker.io/builds/Linux/x86_64/"
+        "docker-latest' returned a non-zero code: 22\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "download-failed" and result.findings[0].pattern == "exit-code-download"
+    other = log.replace("code: 22", "code: 3")  # not one of curl's network/HTTP codes: no guess
+    assert diagnose_bytes(other).root_cause == "unknown"
+
+
+def test_an_installer_that_installed_nothing_is_a_download_failure() -> None:
+    step = "curl -o ~/miniconda.sh -O https://repo.continuum.io/miniconda/M.sh && ~/miniconda.sh -b -p /opt/conda"
+    log = (
+        f"Step 5/14 : RUN {step} && /opt/conda/bin/conda install -y numpy\n"
+        "/bin/sh: 1: /opt/conda/bin/conda: not found\n"
+        f"The command '/bin/sh -c {step} && /opt/conda/bin/conda install -y numpy' returned a non-zero code: 127\n"
+    )
+    assert diagnose_bytes(log).root_cause == "download-failed"
+    # Without a download in the same step it is what it says: a command that is not there.
+    plain = log.replace(step + " && ", "")
+    assert diagnose_bytes(plain).root_cause == "command-not-found"
+
+
+def test_a_pasted_log_without_failure_marker_is_read_whole() -> None:
+    log = (
+        "You don't have enough free space in /var/cache/apt/archives/\n"
+        "Step 10/29 : RUN apt-get -y update && apt-get install -y libglx0\n"
+    )
+    assert diagnose_bytes(log).root_cause == "disk-full"
+
+
+def test_a_refused_token_for_the_base_image_is_registry_auth() -> None:
+    log = (
+        "#4 [internal] load metadata for docker.io/lukemathwalker/cargo-chef:latest-rust-1.74-slim-bookworm\n"
+        "#4 ERROR: failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized\n"
+        "error: failed to solve: failed to fetch oauth token: unexpected status: 401 Unauthorized\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "registry-auth"
+    assert result.findings[0].fixes[0].id == "registry-token"
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("npm ERR! code EBADENGINE", "npm-dependency"),
+        ("error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`.", "npm-dependency"),
+        (" ETIMEDOUT  request to https://registry.npmjs.org/a/-/a-1.0.0.tgz failed, reason: ", "npm-network"),
+        ("npm ERR! code ENOTCACHED", "npm-network"),
+        ("sh: tsc: not found", "command-not-found"),
+        ("npm ERR! Error: spawn git ENOENT", "command-not-found"),
+        (
+            "Error: poetry.lock is not consistent with pyproject.toml. Run `poetry lock` to fix it.",
+            "dependency-resolution",
+        ),
+        ("[FATAL] Non-resolvable parent POM for a:b:1: Could not transfer artifact c:d:pom:2", "dependency-resolution"),
+        ("RuntimeError: Python 3.5 or later is required", "dependency-resolution"),
+        ("stat package.json: no such file or directory", "context-file-missing"),
+        ("✖ 1 problem (1 error, 0 warnings)", "test-failure"),
+        ("/usr/bin/node: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.28' not found", "platform-mismatch"),
+        ("E: The method driver /usr/lib/apt/methods/https could not be found.", "apt-repository"),
+        ("godep: Error downloading some deps. Aborting restore and check.", "dependency-resolution"),
+        ("Error: Unknown binaryTarget linux-arm64-openssl-undefined and no custom engine files", "prisma-engine"),
+    ],
+)
+def test_issue_12c_wordings(line: str, category: str) -> None:
+    assert diagnose_bytes(line + "\n").root_cause == category
+
+
+def test_query_engine_spawn_stays_a_prisma_failure() -> None:
+    line = "spawn /app/node_modules/prisma/query-engine-debian-openssl-1.1.x ENOENT\n"
+    assert diagnose_bytes(line).root_cause == "prisma-engine"
+
+
+def test_apk_ignoring_an_index_is_not_a_file_permission_problem() -> None:
+    log = (
+        " > [stage-1 2/3] RUN apk add --no-cache ca-certificates:\n"
+        "#7 1.065 140250143264072:error:1416F086:SSL routines:tls_process_server_certificate:certificate verify "
+        "failed:ssl/statem/statem_clnt.c:1919:\n"
+        "#7 1.065 WARNING: Ignoring https://dl-cdn.alpinelinux.org/alpine/v3.16/main: Permission denied\n"
+        "#7 2.705 ERROR: unable to select packages:\n"
+        "#7 2.707   ca-certificates (no such package):\n"
+        "executor failed running [/bin/sh -c apk add --no-cache ca-certificates]: exit code: 1\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "apk-package"
+    assert "fix-permissions" not in [f.id for f in result.findings[0].fixes]

@@ -243,6 +243,21 @@ COMMON_WORDS = frozenset(
         "reached",
         "access",
         "should",
+        # Issue 12c: words of ordinary progress lines (pip's `Collecting requests`, make's `Entering directory`).
+        "request",
+        "requests",
+        "directory",
+        "problem",
+        "problems",
+        "solving",
+        "currently",
+        "lockfile",
+        "required",
+        "requires",
+        "checkout",
+        "reset",
+        "metadata",
+        "setup",
     ]
 )
 

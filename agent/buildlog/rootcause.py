@@ -49,6 +49,11 @@ INSTALL_COMMAND_CATEGORY = (
     (re.compile(r"\b(?:make|cmake|go build|gcc|g\+\+|javac|tsc)\b"), "compile-error"),
 )
 EXIT_CODE_CATEGORY = {127: "command-not-found", 126: "permission-denied", 137: "out-of-memory"}
+DOWNLOAD_COMMAND = re.compile(r"\b(?:curl|wget)\s")
+# curl's own exit codes when it prints nothing (-s): 6 DNS, 7 connect, 22 HTTP error (-f), 28 timeout, 35 TLS,
+# 56 receive; wget's 4 network, 8 server error.
+CURL_EXIT = {6, 7, 22, 28, 35, 56}
+WGET_EXIT = {4, 8}
 # How sure a root cause is, by the tier of the line that decided it (measured on the dev sets, see
 # docs/diagnosis.md): decisive daemon/registry errors, specific causes, weak or cascade evidence, exit codes.
 TIER_CONFIDENCE = {1: 0.95, 2: 0.85, 3: 0.6}
@@ -177,11 +182,15 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
         candidates = [h for h in everything if h.step in (step, None)]
     else:
         candidates = everything
+    if failure is None and not [h for h in candidates if not h.pattern.evidence]:
+        # No failure marker names the step: a pasted log is often out of order, so any hit may be the cause.
+        candidates = everything
     order = {p.id: i for i, p in enumerate(knowledge.patterns)}
     evidence_hits = [h for h in candidates if h.pattern.evidence]
     candidates = [h for h in candidates if not h.pattern.evidence]
     ranked = sorted(candidates, key=lambda h: (h.pattern.tier, h.line, order[h.pattern.id]))
     ranked = _refine(ranked, evidence_hits, knowledge)
+    ranked = _installed_nothing(ranked, evidence_hits, failure)
     failed_step = header or (f"RUN {failure.command}" if failure and failure.command else None)
     diagnosis = Diagnosis("unknown", failed_step, exit_code, lines=scan.lines, bytes=scan.bytes)
     findings: list[Finding] = []
@@ -222,6 +231,21 @@ def _refine(ranked: list[Hit], evidence: list[Hit], knowledge: Knowledge) -> lis
         return ranked
     top = ranked[0]
     return [Hit(top.line, stage, top.text, top.step), *ranked]
+
+
+def _installed_nothing(ranked: list[Hit], evidence: list[Hit], failure: Failure | None) -> list[Hit]:
+    """`/opt/conda/bin/conda: not found` in a step that itself downloads (curl/wget) and installs under /opt/conda:
+    the download saved nothing or an error page (curl without -f/-L), so the installer installed nothing."""
+    if not ranked or ranked[0].pattern.category != "command-not-found" or failure is None:
+        return ranked
+    if not DOWNLOAD_COMMAND.search(failure.command):
+        return ranked
+    for hit in evidence:
+        match = hit.pattern.regex.search(hit.text) if hit.pattern.id == "installed-nothing" else None
+        prefix = "/".join(match.group(1).split("/")[:3]) if match else ""
+        if match and hit.line == ranked[0].line and re.search(re.escape(prefix) + r"(?:/|\s|$)", failure.command):
+            return [hit, *ranked]
+    return ranked
 
 
 def _confidence(diagnosis: Diagnosis, ranked: list[Hit], structured: bool) -> None:
@@ -294,6 +318,9 @@ def _fallback(
     category = EXIT_CODE_CATEGORY.get(exit_code or -1)
     pattern = f"exit-code-{category}"
     why = f"the exit code means {category}"
+    tool = DOWNLOAD_COMMAND.search(command)
+    if category is None and tool and exit_code in (CURL_EXIT if tool.group().startswith("curl") else WGET_EXIT):
+        category, pattern, why = "download-failed", "exit-code-download", f"it is {tool.group().strip()}'s error code"
     if category is None and EXPLICIT_EXIT.match(command):
         category, pattern, why = "script-error", "exit-code-explicit-exit", "the step is an explicit `exit`"
     elif category is None and SCRIPT_COMMAND.search(command) and _install_category(command) is None:
