@@ -107,6 +107,8 @@ def guess_context(dockerfile: Path, root: Path, stages: list[StageBody]) -> Cont
     folders = _candidates(dockerfile, root)
     sources = context_sources(stages)
     rel = _rel_to(root)
+    if not any(c.from_stage is None for s in stages for c in s.copies):
+        return ContextGuess(dockerfile.parent, "it copies nothing from a build context: its own folder", [])
     if sources:
         scored = [(sum(_exists(f, s) for s in sources), -i, f) for i, f in enumerate(folders)]
         best_count, _, best = max(scored)

@@ -19,8 +19,8 @@ from pathlib import Path
 from agent.images.context import excluded_reason, guess_context
 from agent.images.evidence import BuildRef, gather
 from agent.prisma.discover import SchemaSource, discover_schemas
-from agent.prisma.generate import generating_scripts, runs_generate
-from agent.prisma.stages import StageBody, parse_dockerfile
+from agent.prisma.generate import GENERATE, generating_scripts, runs_generate
+from agent.prisma.stages import StageBody, feeding_stages, parse_dockerfile, runtime_stage
 from agent.project.config import BACKEND_BUDGET, CONFIG_NAME, FRONTEND_BUDGET
 from agent.project.names import image_name, release_name, repository_name
 
@@ -113,6 +113,14 @@ def _base_name(root: Path, dockerfile: Path) -> str:
     return f"{base}-{suffix}" if suffix else base
 
 
+def _target_name(root: Path, dockerfile: Path, target: str | None) -> str | None:
+    """A target's image name: the target itself for a root or docker/ Dockerfile, else folder-target."""
+    if not target:
+        return None
+    folder = dockerfile.parent
+    return target if folder == root or folder.name.lower() in _DOCKER_DIRS else f"{folder.name}-{target}"
+
+
 def _frontend_like(context: Path, name: str) -> bool:
     if "front" in name or "web" in name:
         return True
@@ -155,37 +163,45 @@ def _tokens(stages: list[StageBody]) -> list[str]:
     return out
 
 
-def _names(token: str, rel: str) -> bool:
-    return bool(rel) and rel != "." and (token == rel or token.endswith("/" + rel))
+def _names(token: str, rel: str, inside: bool = False) -> bool:
+    """Does a path-like word name `rel` (or, with `inside`, a file in it)?"""
+    if not rel or rel == ".":
+        return False
+    if token == rel or token.endswith("/" + rel):
+        return True
+    return inside and (token.startswith(rel + "/") or f"/{rel}/" in token)
 
 
 def link_schema(
     image: DetectedImage, stages: list[StageBody], schemas: list[SchemaSource], generates: bool, root: Path
 ) -> tuple[SchemaSource | None, str, list[SchemaSource]]:
-    """The schema the image's Dockerfile copies or generates from, why, and the other schemas it also names."""
+    """The schema the image's Dockerfile (the stages that feed the image) copies or generates from, why, and the
+    other schemas it also names. With no schema named, the only schema in the build context is linked when the
+    stages run `prisma generate` themselves or copy Prisma's files (never the first of several)."""
     inside = [s for s in schemas if s.path == image.context or image.context in s.path.parents]
     if not inside:
         return None, "", []
     tokens = _tokens(stages)
     named: list[tuple[int, SchemaSource, str]] = []
     for schema in inside:
-        rels = [_rel(schema.path, image.context)]
+        rels = [(_rel(schema.path, image.context), False)]
         if not schema.is_folder:
-            rels.append(_rel(schema.path.parent, image.context))
+            rels.append((_rel(schema.path.parent, image.context), False))
         if schema.package_dir != image.context:
-            rels.append(_rel(schema.package_dir, image.context))
-        hit = next(((i, t) for i, t in enumerate(tokens) for r in rels if _names(t, r)), None)
+            rels.append((_rel(schema.package_dir, image.context), True))
+        hit = next(((i, t) for i, t in enumerate(tokens) for r, deep in rels if _names(t, r, deep)), None)
         if hit:
             named.append((hit[0], schema, hit[1]))
     named.sort(key=lambda n: n[0])
-    uses = generates or any("prisma" in t.lower() for t in tokens)
+    also = " and runs prisma generate" if generates else ""
     if named:
         _, schema, token = named[0]
-        how = "runs prisma generate on" if generates else "copies"
         others = [s for _, s, _ in named[1:] if s is not schema]
-        return schema, f"the Dockerfile {how} it ({token}); found by {schema.how}", others
-    if len(inside) == 1 and uses:
-        what = "runs prisma generate" if generates else "uses Prisma"
+        return schema, f"the Dockerfile names it ({token}){also}; found by {schema.how}", others
+    explicit = any(GENERATE.search(run) for s in stages for run in s.runs)
+    copies_prisma = any("prisma" in t.lower() for t in tokens)
+    if len(inside) == 1 and (explicit or copies_prisma):
+        what = "runs prisma generate" if explicit else "copies Prisma's files"
         return inside[0], f"the only schema in the build context, and the Dockerfile {what}; {inside[0].how}", []
     return None, "", []
 
@@ -209,12 +225,11 @@ def _images_for(
     final = stages[-1].name if stages and stages[-1].name else None
     images = []
     if chosen:
-        targets = {r.target or final for r in chosen}
         for ref in chosen:
-            if ref.target is None and final in targets and any(r.target == final for r in chosen):
-                continue
+            if ref.target is None and final is not None and any(r.target == final for r in chosen):
+                continue  # the same image as the explicit target
             says = f"{ref.where} builds it" + (f" (target {ref.target})" if ref.target else "")
-            name = ref.name or (ref.target if ref.target else None) or _base_name(root, dockerfile)
+            name = ref.name or _target_name(root, dockerfile, ref.target) or _base_name(root, dockerfile)
             image = DetectedImage(name, ref.context, _rel(dockerfile, ref.context), ref.target or final, 0)
             image.why.append(f"context {_rel(ref.context, root)}: {says}")
             images.append(image)
@@ -285,11 +300,14 @@ def _add_dockerfile(
             missing = ", ".join(guess.missing[:3])
             result.left_out.append((path, f"its COPY sources ({missing}) exist nowhere in the project"))
             return
-    generates = any(runs_generate(run, generate_scripts) for s in stages for run in s.runs)
     for image in _images_for(root, path, stages, refs, result):
         image.name = _unique(image_name(image.name), taken)
         image.dockerfile_path = path
-        schema, why, others = link_schema(image, stages, result.schemas, generates, root)
+        runtime = runtime_stage(stages, image.target)
+        feeding = feeding_stages(stages, runtime) if runtime is not None else stages
+        feeding = sorted(feeding, key=lambda s: s.index)
+        generates = any(runs_generate(run, generate_scripts) for s in feeding for run in s.runs)
+        schema, why, others = link_schema(image, feeding, result.schemas, generates, root)
         if schema is not None:
             image.prisma_schema = schema.path
             image.why.append(f"prisma_schema: {why}")

@@ -40,7 +40,7 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _templated(value: str) -> bool:
-    return "${{" in value or "$(" in value or "${" in value
+    return "$" in value
 
 
 def _matrix_values(job: dict[str, Any], key: str) -> list[Any]:
@@ -126,7 +126,7 @@ def from_workflow(path: Path, root: Path) -> list[BuildRef]:
             continue
         for node in _walk(job.get("steps") or []):
             with_ = node.get("with") if isinstance(node.get("with"), dict) else None
-            if with_ and ("file" in with_ or "context" in with_) and "docker" in str(node.get("uses", "")):
+            if with_ and ("file" in with_ or "context" in with_) and re.search(r"docker|build-push|buildx|depot|kaniko", str(node.get("uses", ""))):
                 contexts = _expand(with_.get("context", "."), job)
                 files = _expand(with_["file"], job) if "file" in with_ else [None]
                 targets = _expand(with_["target"], job) if "target" in with_ else [None]

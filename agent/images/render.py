@@ -49,7 +49,8 @@ def render(found: Detected) -> str:
         lines.append(f"budget = {_q(f'{image.budget // 1000**2}MB')}")
         if image.prisma_schema:
             lines.append(f"prisma_schema = {_q(_rel(image.prisma_schema, root))}")
-        lines.append(f"repository = {_q(repository_name(f'{project}-{image.name}'))}")
+        own = project if image.name == project else f"{project}-{image.name}"
+        lines.append(f"repository = {_q(repository_name(own))}")
         if image.deployment:
             lines.append(f"deployment = {_q(image.deployment)}")
     linked = {i.prisma_schema for i in found.images}

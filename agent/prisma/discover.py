@@ -20,7 +20,7 @@ from agent.errors import ShipshapeError
 CONFIG_NAMES = ("prisma.config.ts", "prisma.config.mts", "prisma.config.js", "prisma.config.mjs", "prisma.config.cjs")
 DEFAULTS = ("prisma/schema.prisma", "schema.prisma", "prisma/schema")
 _GENERATOR = re.compile(r"^\s*generator\s+\w+\s*\{", re.M)
-_SCHEMA_KEY = re.compile(r"""\bschema\s*:\s*(?P<value>[^,\n}]+)""")
+_SCHEMA_KEY = re.compile(r"""\bschema\s*:\s*(?P<value>[\w.]+\([^)]*\)|[^,\n}]+)""")
 _STRING = re.compile(r"""(['"`])([^'"`]*)\1""")
 
 
@@ -61,6 +61,7 @@ def config_schema(config: Path) -> Path | None:
     if not found:
         return None
     parts = [m.group(2) for m in _STRING.finditer(found.group("value"))]
+    parts = [p for p in parts if p]
     if not parts:
         return None
     return (config.parent.joinpath(*parts)).resolve()
