@@ -18,6 +18,7 @@ from pathlib import Path
 
 from agent.images.context import excluded_reason, guess_context
 from agent.images.evidence import BuildRef, gather
+from agent.images.generated import package_scripts
 from agent.prisma.discover import SchemaSource, discover_schemas
 from agent.prisma.generate import GENERATE, generating_scripts, runs_generate
 from agent.prisma.stages import StageBody, feeding_stages, parse_dockerfile, runtime_stage
@@ -84,20 +85,6 @@ def _walk(root: Path) -> list[Path]:
 def _rel(path: Path, root: Path) -> str:
     rel = os.path.relpath(path, root)
     return "." if rel == "." else rel.replace(os.sep, "/")
-
-
-def _scripts(files: list[Path]) -> dict[str, list[str]]:
-    """Every package.json script of the project, by name (several packages may share a name)."""
-    found: dict[str, list[str]] = {}
-    for path in (f for f in files if f.name == "package.json"):
-        try:
-            scripts = json.loads(path.read_text(encoding="utf-8")).get("scripts") or {}
-        except (ValueError, OSError, AttributeError):
-            continue
-        for name, body in scripts.items() if isinstance(scripts, dict) else []:
-            if isinstance(body, str):
-                found.setdefault(name, []).append(body)
-    return found
 
 
 def _base_name(root: Path, dockerfile: Path) -> str:
@@ -246,7 +233,7 @@ def detect(root: Path) -> Detected:
     result = Detected(root)
     files = _walk(root)
     refs = gather(root, files)
-    generate_scripts = generating_scripts(_scripts(files))
+    generate_scripts = generating_scripts(package_scripts(root))
     result.schemas = discover_schemas(root, files, lambda p: excluded_reason(p, root))
     taken: set[str] = set()
     for path in files:

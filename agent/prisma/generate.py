@@ -61,7 +61,8 @@ def runs_generate(run: str, scripts: set[str]) -> bool:
     if GENERATE.search(run) or _calls_script(run, scripts):
         return True
     # an install runs the packages' lifecycle scripts: a postinstall that generates generates here
-    return bool(scripts & _LIFECYCLE) and bool(_INSTALL.search(run))
+    global_install = re.search(r"(^|\s)(-g|--global)(\s|$)", run)
+    return bool(scripts & _LIFECYCLE) and bool(_INSTALL.search(run)) and not global_install
 
 
 @dataclass
