@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def guess_context(dockerfile: Path, root: Path, stages: list[StageBody]) -> Cont
     return ContextGuess(dockerfile.parent, "the Dockerfile's own folder (nothing else says)", [])
 
 
-def _rel_to(root: Path):  # type: ignore[no-untyped-def]
+def _rel_to(root: Path) -> Callable[[Path], str]:
     def rel(path: Path) -> str:
         if path == root:
             return "the root"

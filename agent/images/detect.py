@@ -22,7 +22,7 @@ from agent.images.generated import package_scripts
 from agent.prisma.discover import SchemaSource, discover_schemas
 from agent.prisma.generate import GENERATE, generating_scripts, runs_generate
 from agent.prisma.stages import StageBody, feeding_stages, parse_dockerfile, runtime_stage
-from agent.project.config import BACKEND_BUDGET, CONFIG_NAME, FRONTEND_BUDGET
+from agent.project.config import BACKEND_BUDGET, FRONTEND_BUDGET
 from agent.project.names import image_name, release_name, repository_name
 
 SKIP_DIRS = {
@@ -238,7 +238,9 @@ def detect(root: Path) -> Detected:
     taken: set[str] = set()
     for path in files:
         if _DOCKERFILE.match(path.name) and not path.name.endswith((".backup", ".absent", ".md", ".dockerignore")):
-            _add_dockerfile(result, root, path, [r for r in refs if r.dockerfile == path.resolve()], taken, generate_scripts)
+            _add_dockerfile(
+                result, root, path, [r for r in refs if r.dockerfile == path.resolve()], taken, generate_scripts
+            )
         elif path.name == "Chart.yaml":
             reason = excluded_reason(path, root)
             if reason:
@@ -312,37 +314,4 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def init_project(root: Path, force: bool = False) -> tuple[Path, Detected]:
-    """Detect and write `root/shipshape.toml` (refusing to overwrite one unless `force`); check it loads."""
-    from agent.engines.files import atomic_write
-    from agent.errors import ConfigError
-    from agent.images.render import render
-    from agent.project.config import load_project
-
-    root = root.resolve()
-    if not root.is_dir():
-        raise ConfigError(f"{root} is not a directory", "give the project's directory: shipshape init PATH")
-    target = root / CONFIG_NAME
-    if target.exists() and not force:
-        raise ConfigError(f"{target} already exists", "pass --force to replace it")
-    found = detect(root)
-    if not found.images:
-        left = "; ".join(f"{_rel(p, root)}: {why}" for p, why in found.left_out[:3])
-        raise ConfigError(
-            f"no Dockerfile under {root}" + (f" that builds the project's own image (left out: {left})" if left else ""),
-            "shipshape builds images from Dockerfiles",
-        )
-    old = target.read_bytes() if target.exists() else None
-    atomic_write(target, render(found))
-    try:
-        load_project(target)
-    except ConfigError:
-        if old is None:
-            target.unlink()
-        else:
-            atomic_write(target, old)
-        raise
-    return target, found
-
-
-__all__ = ["Detected", "DetectedImage", "detect", "init_project", "release_name", "repository_name"]
+__all__ = ["Detected", "DetectedImage", "detect", "release_name", "repository_name"]

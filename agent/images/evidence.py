@@ -126,7 +126,11 @@ def from_workflow(path: Path, root: Path) -> list[BuildRef]:
             continue
         for node in _walk(job.get("steps") or []):
             with_ = node.get("with") if isinstance(node.get("with"), dict) else None
-            if with_ and ("file" in with_ or "context" in with_) and re.search(r"docker|build-push|buildx|depot|kaniko", str(node.get("uses", ""))):
+            if (
+                with_
+                and ("file" in with_ or "context" in with_)
+                and re.search(r"docker|build-push|buildx|depot|kaniko", str(node.get("uses", "")))
+            ):
                 contexts = _expand(with_.get("context", "."), job)
                 files = _expand(with_["file"], job) if "file" in with_ else [None]
                 targets = _expand(with_["target"], job) if "target" in with_ else [None]
@@ -138,8 +142,8 @@ def from_workflow(path: Path, root: Path) -> list[BuildRef]:
                             refs.append(BuildRef(dockerfile, ctx, target, None, "ci", where))
             run = node.get("run")
             if isinstance(run, str):
-                for file, ctx, target, repo in parse_docker_build(run, root):
-                    refs.append(BuildRef(file, ctx, target, repo, "ci", where))
+                for found_file, found_ctx, found_target, repo in parse_docker_build(run, root):
+                    refs.append(BuildRef(found_file, found_ctx, found_target, repo, "ci", where))
     return refs
 
 
@@ -165,7 +169,9 @@ def from_compose(path: Path, root: Path) -> list[BuildRef]:
             continue
         context = (path.parent / context_raw).resolve()
         target = build.get("target") if isinstance(build.get("target"), str) else None
-        refs.append(BuildRef((context / dockerfile_raw).resolve(), context, target, str(name), "compose", _rel(path, root)))
+        refs.append(
+            BuildRef((context / dockerfile_raw).resolve(), context, target, str(name), "compose", _rel(path, root))
+        )
     return refs
 
 

@@ -116,9 +116,7 @@ def where_generate_runs(
         return None
     facts = GenerateFacts(runtime.label, root_image(stages, runtime))
     own_chain = base_chain(stages, runtime)
-    generating = [
-        (s, run) for s in feeding_stages(stages, runtime) for run in s.runs if runs_generate(run, scripts)
-    ]
+    generating = [(s, run) for s in feeding_stages(stages, runtime) for run in s.runs if runs_generate(run, scripts)]
     if not generating:
         return None
     # A client generated in the runtime's own chain is the one it runs with (it is generated last, in place).
@@ -138,7 +136,7 @@ def where_generate_runs(
         return facts
     runtime_name = name_platform(stages, runtime)
     runtime_seen = (platform_of(facts.runtime_base) if platform_of else None) or runtime_name
-    verdicts = []
+    verdicts: list[bool | None] = []
     for stage, _run in chosen:
         base = root_image(stages, stage)
         if base == facts.runtime_base:

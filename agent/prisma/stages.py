@@ -82,8 +82,8 @@ def parse_dockerfile(text: str) -> list[StageBody]:
             parts = [p for p in parts if not p.startswith("--")]
             if not parts:
                 continue
-            name = parts[2] if len(parts) >= 3 and parts[1].lower() == "as" else None
-            stages.append(StageBody(len(stages), parts[0], name, platform))
+            stage_name = parts[2] if len(parts) >= 3 and parts[1].lower() == "as" else None
+            stages.append(StageBody(len(stages), parts[0], stage_name, platform))
         elif not stages:
             continue
         elif word == "RUN":
