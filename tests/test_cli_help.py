@@ -4,8 +4,8 @@ shown with a type (`<bool>`), and an example in each."""
 from __future__ import annotations
 
 import re
-
 from typing import Any
+
 import pytest
 import typer
 from typer.testing import CliRunner
