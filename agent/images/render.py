@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from agent.images.detect import Detected
-from agent.project.names import release_name, repository_name
+from agent.project.names import image_name, release_name, repository_name
 
 
 def _q(value: str) -> str:
@@ -49,7 +49,7 @@ def render(found: Detected) -> str:
         lines.append(f"budget = {_q(f'{image.budget // 1000**2}MB')}")
         if image.prisma_schema:
             lines.append(f"prisma_schema = {_q(_rel(image.prisma_schema, root))}")
-        own = project if image.name == project else f"{project}-{image.name}"
+        own = project if image.name == image_name(project) else f"{project}-{image.name}"
         lines.append(f"repository = {_q(repository_name(own))}")
         if image.deployment:
             lines.append(f"deployment = {_q(image.deployment)}")
