@@ -177,7 +177,14 @@ def register(app: typer.Typer) -> None:
                 }
             )
         else:
-            console().print(f"wrote {written} ({len(images)} image(s))", highlight=False)
+            out = console()
+            out.print(f"wrote {written} ({len(images)} image(s))", highlight=False, markup=False)
+            for image in found.images:
+                schema = f", schema {image.prisma_schema.relative_to(found.root)}" if image.prisma_schema else ""
+                rel = image.context.relative_to(found.root) if found.root in image.context.parents else "."
+                out.print(f"  {image.name}: {image.dockerfile} from {rel}{schema}", highlight=False, markup=False)
+            for path, why in found.left_out:
+                out.print(f"  left out {path.relative_to(found.root)}: {why}", highlight=False, markup=False)
 
 
 def _run(ctx: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
