@@ -52,6 +52,7 @@ def _shape(images: list[dict], with_target: dict[tuple[str, str], bool]) -> set[
     return out
 
 
+@pytest.mark.unit
 def test_at_least_eight_real_repositories_each_with_its_source() -> None:
     assert len(REAL) >= 8, REAL
     for name in NAMES:
