@@ -52,3 +52,13 @@ def test_help_has_no_empty_default_no_bool_and_an_example(path: list[str]) -> No
 def test_version_flag() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("shipshape ")
+
+
+READS_A_PROJECT = ["build", "verify", "undo", "analyze", "status", "logs", "restart", "health", "deploy", "chat"]
+READS_A_PROJECT += ["rollback", "patch", "scale"]
+
+
+@pytest.mark.parametrize("name", READS_A_PROJECT)
+def test_every_command_that_reads_a_project_takes_config_and_project(name: str) -> None:
+    text = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+    assert "--config" in text and "-c " in text and "--project" in text and "-C " in text, text

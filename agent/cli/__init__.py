@@ -76,9 +76,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from agent.cli import analyze, build, chat, cluster, diagnose, errordb, serve
+    from agent.cli import analyze, build, chat, cluster, diagnose, errordb, serve, undo, workload
 
-    for module in (build, analyze, cluster, diagnose, errordb, chat, serve):
+    for module in (build, undo, analyze, cluster, workload, diagnose, errordb, chat, serve):
         module.register(app)
 
 

@@ -206,7 +206,8 @@ def build_step(ctx: ToolContext, run: ImageRun, inputs: BuildInputs, force: bool
             run.tag,
             target=image.target,
             buildargs={**proxy_build_args(image.network), **image.build_args},
-            labels={"org.shipshape.image": image.name, "org.shipshape.content-hash": inputs.digest},
+            # no labels: with the classic builder each one is an extra LABEL step, a container commit that cost
+            # ~50 ms (12%) on a one-line rebuild; the tag already names the content hash
             on_line=on_line,
             log_path=log_path,
             nocache=no_cache,
