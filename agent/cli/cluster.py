@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
         doc = _call("cluster_status", {"namespace": namespace or None}, json_out, where)
         if not json_out:
             _show(doc)
+            if where.note:
+                typer.echo(where.note)
 
     @app.command()
     def logs(
@@ -186,12 +188,16 @@ class _Where:
     ) -> None:
         self.config, self.project_dir, self.namespace = config, project_dir, namespace or None
         self.bare_ok, self.dry_run = bare_ok, dry_run
+        self.note = ""
 
     def project(self) -> Any:
         from agent.cli.common import load, load_or_kubeconfig
 
         if self.bare_ok:
-            return load_or_kubeconfig(self.config, self.project_dir, self.namespace)
+            project = load_or_kubeconfig(self.config, self.project_dir, self.namespace)
+            if not project.images and project.name == "kubeconfig" and project.cluster.kubeconfig:
+                self.note = f"no shipshape.toml: read with {project.cluster.kubeconfig}"
+            return project
         return load(self.config, self.project_dir)
 
 
