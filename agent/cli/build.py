@@ -139,9 +139,16 @@ def register(app: typer.Typer) -> None:
             for image in found.images:
                 schema = f", schema {image.prisma_schema.relative_to(found.root)}" if image.prisma_schema else ""
                 rel = image.context.relative_to(found.root) if found.root in image.context.parents else "."
-                out.print(f"  {image.name}: {image.dockerfile} from {rel}{schema}", highlight=False, markup=False)
+                out.print(
+                    f"  {image.name}: {image.dockerfile} from {rel}{schema}",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )
             for path, why in found.left_out:
-                out.print(f"  left out {path.relative_to(found.root)}: {why}", highlight=False, markup=False)
+                out.print(
+                    f"  left out {path.relative_to(found.root)}: {why}", highlight=False, markup=False, soft_wrap=True
+                )
 
 
 def _run(ctx: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
