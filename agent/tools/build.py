@@ -149,7 +149,7 @@ def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
         "target_source": choice.source,
         "backup": str(fix.backup) if fix.backup else None,
         "diff": fix.diff,
-        "reason": fix.check.reason,
+        "reason": fix.check.reason if facts is None or facts.same_platform else f"{fix.check.reason}; {facts.reason}",
         "version": fix.check.version,
         "engine_type": fix.check.engine_type,
         "engine_files": fix.check.engine_files,
