@@ -36,7 +36,7 @@ EXAMPLE_DIRS = {
     "template",
     "references",
 }
-_DEV_FILE = re.compile(r"(^|[.-])(dev|development|devcontainer|test|tests|e2e|local|debug|ci)([.-]|$)", re.I)
+_DEV_FILE = re.compile(r"(^|[.-])(dev|development|devcontainer|test|tests|e2e|local|debug)([.-]|$)", re.I)
 MANIFESTS = ("package.json", "requirements.txt", "pyproject.toml", "go.mod", "Cargo.toml", "pom.xml", "Gemfile")
 
 

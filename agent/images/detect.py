@@ -205,9 +205,7 @@ def _strongest(refs: list[BuildRef], root: Path) -> list[BuildRef]:
     return list(best.values())
 
 
-def _images_for(
-    root: Path, dockerfile: Path, stages: list[StageBody], refs: list[BuildRef], found: Detected
-) -> list[DetectedImage]:
+def _images_for(root: Path, dockerfile: Path, stages: list[StageBody], refs: list[BuildRef]) -> list[DetectedImage]:
     chosen = _strongest(refs, root)
     final = stages[-1].name if stages and stages[-1].name else None
     images = []
@@ -289,7 +287,7 @@ def _add_dockerfile(
             missing = ", ".join(guess.missing[:3])
             result.left_out.append((path, f"its COPY sources ({missing}) exist nowhere in the project"))
             return
-    for image in _images_for(root, path, stages, refs, result):
+    for image in _images_for(root, path, stages, refs):
         image.name = _unique(image_name(image.name), taken)
         image.dockerfile_path = path
         runtime = runtime_stage(stages, image.target)

@@ -28,9 +28,6 @@ class BuildRef:
     source: str  # "ci", "compose" or "script"
     where: str  # the file (relative to the root) that says so
 
-    def says(self) -> str:
-        return f"{self.where}"
-
 
 def _rel(path: Path, root: Path) -> str:
     try:
