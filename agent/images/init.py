@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.images.detect import Detected, _rel, detect
+from agent.images.detect import Detected, detect
 from agent.images.render import render
 from agent.project.config import CONFIG_NAME
 
@@ -24,7 +24,7 @@ def init_project(root: Path, force: bool = False) -> tuple[Path, Detected]:
         raise ConfigError(f"{target} already exists", "pass --force to replace it")
     found = detect(root)
     if not found.images:
-        left = "; ".join(f"{_rel(p, root)}: {why}" for p, why in found.left_out[:3])
+        left = "; ".join(f"{p.relative_to(root).as_posix()}: {why}" for p, why in found.left_out[:3])
         raise ConfigError(
             f"no Dockerfile under {root}"
             + (f" that builds the project's own image (left out: {left})" if left else ""),
