@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.images.detect import detect, init_project
+from agent.images.detect import detect
+from agent.images.init import init_project
 from agent.project.config import load_project
 
 pytestmark = pytest.mark.unit

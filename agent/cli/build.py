@@ -1,5 +1,5 @@
 """CLI commands: build, verify, init. Each mirrors a tool (build_and_load_images, verify_images) or a library
-function (agent.images.detect.init_project) with the same options. `shipshape undo` lives in undo.py."""
+function (agent.images.init.init_project) with the same options. `shipshape undo` lives in undo.py."""
 
 from __future__ import annotations
 
@@ -61,11 +61,14 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing."),
         json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
         config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
+        project_dir: Path = typer.Option(None, "--project", "-C", help="The project's directory (like git -C)."),
     ) -> None:
-        """Prisma check/fix, build with content tags, verify size and engine, load onto the node, record."""
+        """Prisma check/fix, build with content tags, verify size and engine, load onto the node, record.
+
+        Example: shipshape build --dry-run --json"""
         from agent.cli.common import load, make_context
 
-        project = load(config)
+        project = load(config, project_dir)
         project.select(only or None)  # an unknown name fails here, before anything happens
         ctx = make_context(project, json_mode, dry_run=dry_run)
         args = {"only": only or None, "force": force, "no_load": no_load, "no_cache": no_cache}
@@ -82,11 +85,14 @@ def register(app: typer.Typer) -> None:
         only: list[str] = typer.Option(None, "--only", help="Verify only this image (repeatable)."),
         json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
         config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
+        project_dir: Path = typer.Option(None, "--project", "-C", help="The project's directory (like git -C)."),
     ) -> None:
-        """Sizes against budgets, the Prisma engine inside each image, images present on the node by ID."""
+        """Sizes against budgets, the Prisma engine inside each image, images present on the node by ID.
+
+        Example: shipshape verify --only frontend"""
         from agent.cli.common import load, make_context
 
-        project = load(config)
+        project = load(config, project_dir)
         project.select(only or None)
         ctx = make_context(project, json_mode)
         doc = _run(ctx, "verify_images", {"only": only or None})
@@ -98,9 +104,11 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace an existing shipshape.toml."),
         json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
     ) -> None:
-        """Detect Dockerfiles, Prisma schemas, charts and manifests; write shipshape.toml."""
+        """Detect Dockerfiles, Prisma schemas, charts and manifests; write shipshape.toml (docs/init.md).
+
+        Example: shipshape init path/to/project"""
         from agent.cli.common import console, emit_json
-        from agent.images.detect import init_project
+        from agent.images.init import init_project
 
         written, found = init_project(path, force=force)
         images = [
@@ -110,13 +118,37 @@ def register(app: typer.Typer) -> None:
                 "dockerfile": i.dockerfile,
                 "target": i.target,
                 "prisma_schema": str(i.prisma_schema) if i.prisma_schema else None,
+                "why": i.why,
             }
             for i in found.images
         ]
+        left_out = [{"path": str(p), "why": why} for p, why in found.left_out]
         if json_mode:
-            emit_json({"ok": True, "path": str(written), "images": images, "charts": [str(c) for c in found.charts]})
+            emit_json(
+                {
+                    "ok": True,
+                    "path": str(written),
+                    "images": images,
+                    "charts": [str(c) for c in found.charts],
+                    "left_out": left_out,
+                }
+            )
         else:
-            console().print(f"wrote {written} ({len(images)} image(s))", highlight=False)
+            out = console()
+            out.print(f"wrote {written} ({len(images)} image(s))", highlight=False, markup=False)
+            for image in found.images:
+                schema = f", schema {image.prisma_schema.relative_to(found.root)}" if image.prisma_schema else ""
+                rel = image.context.relative_to(found.root) if found.root in image.context.parents else "."
+                out.print(
+                    f"  {image.name}: {image.dockerfile} from {rel}{schema}",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )
+            for path, why in found.left_out:
+                out.print(
+                    f"  left out {path.relative_to(found.root)}: {why}", highlight=False, markup=False, soft_wrap=True
+                )
 
 
 def _run(ctx: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:

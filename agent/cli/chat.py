@@ -21,15 +21,18 @@ def chat(
     json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
     max_steps: int = typer.Option(20, help="At most this many brain steps."),
     project_dir: Path = typer.Option(None, "--project", "-C", help="Directory with shipshape.toml."),
+    config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
 ) -> None:
-    """Describe a problem; shipshape fixes it with its tools and verifies the outcome."""
+    """Describe a problem; shipshape fixes it with its tools and verifies the outcome.
+
+    Example: shipshape chat "pods show ImagePullBackOff" --yes"""
     from agent.cli.common import console, emit_json, load, make_context
     from agent.run.assemble import brain_choice, make_agent
     from agent.run.loop import Limits
 
     choice = brain_choice(brain)
     out = console(json_out)
-    project = load(project_dir)
+    project = load(config, project_dir)
     ctx = make_context(project, json_out, dry_run=dry_run)
     interactive = sys.stdin.isatty() and not json_out
     approver = _TerminalApprover(out) if interactive and not yes else None

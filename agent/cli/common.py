@@ -57,10 +57,48 @@ def emit_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
-def load(path: Path | None = None) -> Project:
+def load(path: Path | None = None, project_dir: Path | None = None) -> Project:
+    """The project of `-c/--config FILE` (or `-C/--project DIR`, else the working directory): the nearest
+    shipshape.toml at or above it."""
     from agent.project.config import load_project
 
-    return load_project(path)
+    if path is not None and project_dir is not None and not path.is_absolute():
+        path = project_dir / path
+    return load_project(path if path is not None else project_dir)
+
+
+# Where `status`, `logs` and `health` may read when there is no shipshape.toml: the kubeconfig context's
+# namespace (kubectl's default, "default" when the context names none), and the one the person names with -n.
+def load_or_kubeconfig(path: Path | None, project_dir: Path | None, namespace: str | None) -> Project:
+    """The project, or, when no shipshape.toml is found (and none was named), a project made of the kubeconfig
+    alone: no images, the context's namespace as the default and only writable one, reads also in `namespace`."""
+    from agent.errors import ConfigError
+    from agent.project.config import find_config
+
+    if path is not None:
+        return load(path, project_dir)
+    try:
+        find_config(project_dir)
+    except ConfigError:
+        return kubeconfig_project(project_dir or Path.cwd(), namespace)
+    return load(None, project_dir)
+
+
+def kubeconfig_project(root: Path, namespace: str | None = None) -> Project:
+    """A Project with no images, for commands that need only the cluster (KUBECONFIG, else ~/.kube/config)."""
+    from agent.engines.kubeconfig import context_namespace, find_kubeconfig
+    from agent.project.config import ClusterConfig, PolicyConfig, Project
+
+    kubeconfig = find_kubeconfig(None)
+    home = context_namespace(kubeconfig) or "default"
+    reads = [home] + ([namespace] if namespace and namespace != home else [])
+    return Project(
+        root=root.resolve(),
+        name="kubeconfig",
+        images=[],
+        cluster=ClusterConfig(namespace=home, kubeconfig=kubeconfig),
+        policy=PolicyConfig(allowed_namespaces=[home], read_namespaces=reads),
+    )
 
 
 def open_store() -> Store:

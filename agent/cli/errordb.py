@@ -7,7 +7,8 @@ from typing import Any
 import typer
 
 errors_app = typer.Typer(
-    help="The learned error database: failures seen, fixes tried, what worked.", no_args_is_help=True
+    help="The learned error database: failures seen, fixes tried, what worked. Example: shipshape errors list",
+    no_args_is_help=True,
 )
 
 
@@ -50,7 +51,7 @@ def show_cmd(
     ident: str = typer.Argument(..., help="A signature id (from `errors list`), the signature, or its prefix."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """One signature: its failures, the fixes tried and their outcomes."""
+    """One signature: its failures, the fixes tried and their outcomes. Example: shipshape errors show 3"""
     from agent.errors import ShipshapeError
     from agent.memory import learning
 
@@ -77,7 +78,9 @@ def show_cmd(
 
 @errors_app.command("stats")
 def stats_cmd(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
-    """How much memory has learned: signatures, failures, fixes and their outcomes."""
+    """How much memory has learned: signatures, failures, fixes and their outcomes.
+
+    Example: shipshape errors stats --json"""
     from agent.memory import learning
 
     doc = _with_store(learning.stats)
@@ -133,7 +136,9 @@ def register(app: typer.Typer) -> None:
         get: str = typer.Option("", "--get", help="Print one page (e.g. /memory/failures.json) instead of serving."),
         port: int = typer.Option(8001, "--port", help="Port to serve on."),
     ) -> None:
-        """Browse the memory database in Datasette (titles, column descriptions, facets)."""
+        """Browse the memory database in Datasette (titles, column descriptions, facets).
+
+        Example: shipshape review"""
         import subprocess
         import sys
 

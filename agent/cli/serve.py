@@ -11,7 +11,9 @@ import typer
 if TYPE_CHECKING:
     from agent.run.assemble import BrainChoice
 
-serve_app = typer.Typer(help="Run shipshape as an MCP server or a Slack app.", no_args_is_help=True)
+serve_app = typer.Typer(
+    help="Run shipshape as an MCP server or a Slack app. Example: shipshape serve mcp", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +34,9 @@ def mcp(
         False, "--allow-writes", help="Offer the writing tools and let chat write without asking."
     ),
 ) -> None:
-    """Serve the read-only tools and `chat` over stdio (point an MCP client at `shipshape serve mcp`)."""
+    """Serve the read-only tools and `chat` over stdio (point an MCP client at `shipshape serve mcp`).
+
+    Example: shipshape serve mcp --allow-writes"""
     from agent.frontends.mcp import serve
 
     serve(project_dir, brain=_brain(brain), allow_writes=allow_writes)
@@ -49,7 +53,9 @@ def slack(
         help="Comma-separated Slack user ids allowed to approve (default: anyone).",
     ),
 ) -> None:
-    """Answer mentions and channel messages in Slack over Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN)."""
+    """Answer mentions and channel messages in Slack over Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN).
+
+    Example: shipshape serve slack"""
     from agent.errors import ShipshapeError
 
     missing = [name for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN") if not os.environ.get(name)]

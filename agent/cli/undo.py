@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
         list_: bool = typer.Option(False, "--list", help="Show the project's edits and cluster changes instead."),
         json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
         config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
+        project_dir: Path = typer.Option(None, "--project", "-C", help="The project's directory (like git -C)."),
     ) -> None:
         """Undo what shipshape changed: a file edit (schema.prisma, .npmrc, ...) or a deployment change
         (rollout_undo, patch_deployment, scale_deployment), the newest first.
@@ -49,7 +50,7 @@ def register(app: typer.Typer) -> None:
 
         if sum(x is not None and x is not False for x in (path, last or None, change)) > 1:
             raise ShipshapeError("give one of PATH, --last or --change")
-        project = load(config)
+        project = load(config, project_dir)
         store = open_store()
         editor = FileEditor(project.root, store)
         namespaces = project.allowed_namespaces()

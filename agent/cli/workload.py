@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -16,7 +17,7 @@ from agent.errors import ShipshapeError
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    from agent.cli.cluster import _call
+    from agent.cli.cluster import CONFIG_HELP, PROJECT_HELP, _call, _Where
 
     @app.command()
     def rollback(
@@ -26,12 +27,15 @@ def register(app: typer.Typer) -> None:
         wait: bool = typer.Option(True, "--wait/--no-wait", help="Watch until the pods are Ready."),
         timeout: float = typer.Option(120, "--timeout", help="Seconds to wait."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        config: Path = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+        project_dir: Path = typer.Option(None, "--project", "-C", help=PROJECT_HELP),
     ) -> None:
         """Roll a deployment back to the last revision whose pods were Ready. Example: shipshape rollback web"""
+        where = _Where(config, project_dir, namespace)
         args = {"deployment": deployment, "namespace": namespace or None}
-        doc: dict[str, Any] = {"rollback": _call("rollout_undo", {**args, "to_revision": to_revision}, None)}
+        doc: dict[str, Any] = {"rollback": _call("rollout_undo", {**args, "to_revision": to_revision}, None, where)}
         if wait:
-            doc["rollout"] = _call("wait_for_rollout", {**args, "timeout_seconds": timeout}, None)
+            doc["rollout"] = _call("wait_for_rollout", {**args, "timeout_seconds": timeout}, None, where)
         _print(doc, json_out)
         if not json_out:
             r = doc["rollback"]
@@ -52,6 +56,8 @@ def register(app: typer.Typer) -> None:
         container: str = typer.Option("", "--container", help="Container (default: the first)."),
         namespace: str = typer.Option("", "-n", "--namespace", help="Namespace (default: shipshape.toml's)."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        config: Path = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+        project_dir: Path = typer.Option(None, "--project", "-C", help=PROJECT_HELP),
     ) -> None:
         """Change a bounded set of fields (docs/cluster-tools.md). Example:
         shipshape patch web --set '{"readiness_probe": {"httpGet": {"path": "/healthz"}}}'"""
@@ -66,7 +72,7 @@ def register(app: typer.Typer) -> None:
             args["image"] = image
         if container:
             args["container"] = container
-        doc = _call("patch_deployment", args, None)
+        doc = _call("patch_deployment", args, None, _Where(config, project_dir, namespace))
         _print(doc, json_out)
         if not json_out:
             what = ", ".join(doc["changed"]) or "nothing (already so)"
@@ -78,11 +84,12 @@ def register(app: typer.Typer) -> None:
         replicas: int = typer.Argument(..., help="Replicas wanted (0..50)."),
         namespace: str = typer.Option("", "-n", "--namespace", help="Namespace (default: shipshape.toml's)."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        config: Path = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+        project_dir: Path = typer.Option(None, "--project", "-C", help=PROJECT_HELP),
     ) -> None:
         """Set a deployment's replicas. Example: shipshape scale frontend 3"""
-        doc = _call(
-            "scale_deployment", {"deployment": deployment, "namespace": namespace or None, "replicas": replicas}, None
-        )
+        args = {"deployment": deployment, "namespace": namespace or None, "replicas": replicas}
+        doc = _call("scale_deployment", args, None, _Where(config, project_dir, namespace))
         _print(doc, json_out)
         if not json_out:
             typer.echo(f"{deployment}: {doc['replicas_before']} -> {doc['replicas']} replica(s)")

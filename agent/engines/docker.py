@@ -106,7 +106,12 @@ class DockerEngine:
     # -- images -------------------------------------------------------------------------------------
 
     def image(self, ref: str) -> dict[str, Any] | None:
-        """`docker image inspect REF`, or None when the daemon has no such image."""
+        """`docker image inspect REF`, or None when the daemon has no such image. A malformed reference is an
+        InvalidReference, never "no daemon answers"."""
+        from agent.project.names import check_reference
+
+        if not ref.startswith("sha256:"):
+            check_reference(ref)
         try:
             return dict(self.api.inspect_image(ref))
         except docker.errors.ImageNotFound:

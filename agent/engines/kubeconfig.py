@@ -34,3 +34,22 @@ def find_kubeconfig(project: Project | None) -> Path:
     raise EngineUnavailable(
         f"no kubeconfig found (looked at {', '.join(tried)})", "run make cluster, or set KUBECONFIG"
     )
+
+
+def context_namespace(path: Path, context: str | None = None) -> str | None:
+    """The namespace the kubeconfig's current context (or `context`) names, as kubectl uses it; None when it
+    names none (kubectl then uses "default")."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    wanted = context or doc.get("current-context")
+    for entry in doc.get("contexts") or []:
+        if isinstance(entry, dict) and entry.get("name") == wanted:
+            namespace = (entry.get("context") or {}).get("namespace")
+            return str(namespace) if namespace else None
+    return None

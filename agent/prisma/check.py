@@ -79,13 +79,20 @@ def _engine_file(engine_type: str, target: str) -> str:
     return f"query-engine-{target}" if engine_type == "binary" else f"libquery_engine-{target}.so.node"
 
 
-def check_prisma(schema_path: Path, target: str | None = None, package_root: Path | None = None) -> PrismaCheck:
+def check_prisma(
+    schema_path: Path, target: str | None = None, package_root: Path | None = None, native_fits: str | None = None
+) -> PrismaCheck:
     """Check that every Prisma client generator of `schema_path` generates the engine for `target`.
 
     `target` defaults to MUSL_TARGET; `package_root` (the app directory, with package.json) to the nearest one
-    above the schema. Raises PrismaSchemaError for a malformed schema and ShipshapeError for a missing file.
+    above the schema. `native_fits` says why "native" is the runtime's platform (the Dockerfile runs
+    `prisma generate` on the runtime's platform: agent/prisma/generate.py); then a generator whose binaryTargets
+    keeps "native" (or is unset) lacks nothing. `schema_path` may be a multi-file schema folder. Raises
+    PrismaSchemaError for a malformed schema and ShipshapeError for a missing file.
     """
-    schema_path = schema_path.resolve()
+    from agent.prisma.discover import generator_file
+
+    schema_path = generator_file(schema_path.resolve())
     try:
         text = schema_path.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -156,7 +163,8 @@ def check_prisma(schema_path: Path, target: str | None = None, package_root: Pat
             return base
         folder = _engine_dir(gen, schema_path, root)
         base.engine_files.append(f"{folder}/{_engine_file(engine, wanted)}")
-        if wanted not in (gen.binary_targets or []):
+        targets = gen.binary_targets or ["native"]
+        if wanted not in targets and not (native_fits and "native" in targets):
             base.missing.append(gen.name)
     first = next((n for n in needing if n[0].name in base.missing), needing[0])
     gen, engine, why = first
@@ -172,6 +180,8 @@ def check_prisma(schema_path: Path, target: str | None = None, package_root: Pat
             f"{native}, so the image would fail with 'Prisma Client could not locate the Query Engine for runtime "
             f'"{wanted}"\' ({kind})'
         )
+    elif wanted not in base.binary_targets and native_fits:
+        base.reason = f"generator {gen.name} generates native, which is {wanted} here: {native_fits} ({kind})"
     else:
         base.reason = f"generator {gen.name} has {wanted} in binaryTargets ({kind})"
     return base
@@ -194,13 +204,14 @@ def fix_prisma(
     target: str | None = None,
     package_root: Path | None = None,
     dry_run: bool = False,
+    native_fits: str | None = None,
 ) -> PrismaFix:
     """Add the missing target to every client generator that lacks it, through `editor` (backup, atomic write,
     journal). Running it again changes nothing. With `dry_run` only the diff is computed (status "would-fix").
     """
     from agent.engines.files import unified_diff
 
-    check = check_prisma(schema_path, target, package_root)
+    check = check_prisma(schema_path, target, package_root, native_fits)
     if check.status != "missing-target":
         status: Literal["ok", "not-applicable", "failed"] = check.status
         return PrismaFix(status, check, "", None)

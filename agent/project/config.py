@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import ConfigError
+from agent.project.names import repository_name
 from agent.project.units import parse_size
 
 CONFIG_NAME = "shipshape.toml"
@@ -71,6 +72,15 @@ class ImageConfig(_Strict):
             raise ValueError(f"{v!r} is not a Prisma binary target (e.g. linux-musl-openssl-3.0.x)")
         return v
 
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, v: str) -> str:
+        from agent.project.names import reference_problem
+
+        if v and (problem := reference_problem(v)):
+            raise ValueError(f"{v!r} is not a valid image repository: {problem}")
+        return v
+
     @property
     def dockerfile_path(self) -> Path:
         return self.context / self.dockerfile
@@ -96,6 +106,15 @@ class HelmConfig(_Strict):
     chart: Path
     namespace: str | None = None
     values_files: list[Path] = Field(default_factory=list)
+
+    @field_validator("release")
+    @classmethod
+    def _release(cls, v: str) -> str:
+        from agent.project.names import release_problem
+
+        if problem := release_problem(v):
+            raise ValueError(f"{v!r} is not a valid Helm release name: {problem}")
+        return v
 
 
 class PolicyConfig(_Strict):
@@ -223,7 +242,7 @@ def project_from_dict(raw: dict, root: Path) -> Project:
         entry["context"] = (root / str(entry.get("context", "."))).resolve()
         if entry.get("prisma_schema"):
             entry["prisma_schema"] = (root / str(entry["prisma_schema"])).resolve()
-        entry.setdefault("repository", f"{meta.get('name', root.name)}-{name}")
+        entry.setdefault("repository", repository_name(f"{meta.get('name', root.name)}-{name}"))
         images.append(entry)
     cluster = dict(raw.get("cluster", {}) or {})
     if cluster.get("kubeconfig"):

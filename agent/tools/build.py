@@ -136,18 +136,24 @@ def prisma_step(ctx: ToolContext, run: ImageRun) -> None:
     image = run.image
     if not image.prisma_schema:
         return
-    choice = choose_target(image, ctx.docker_or_none(), remember=lambda key, compute: remembered(ctx, key, compute))
-    fix = fix_prisma(image.prisma_schema, ctx.files, choice.target, dry_run=ctx.dry_run)
+    from agent.images.generated import generate_facts
+
+    remember = lambda key, compute: remembered(ctx, key, compute)  # noqa: E731
+    choice = choose_target(image, ctx.docker_or_none(), remember=remember)
+    facts = generate_facts(image, ctx.docker_or_none(), remember)
+    native = facts.reason if facts is not None and facts.same_platform else None
+    fix = fix_prisma(image.prisma_schema, ctx.files, choice.target, dry_run=ctx.dry_run, native_fits=native)
     run.prisma = {
         "status": fix.status,
         "target": fix.check.target,
         "target_source": choice.source,
         "backup": str(fix.backup) if fix.backup else None,
         "diff": fix.diff,
-        "reason": fix.check.reason,
+        "reason": fix.check.reason if facts is None or facts.same_platform else f"{fix.check.reason}; {facts.reason}",
         "version": fix.check.version,
         "engine_type": fix.check.engine_type,
         "engine_files": fix.check.engine_files,
+        "generate": facts.as_dict() if facts is not None else None,
     }
     if fix.diff:
         ctx.reporter.note(f"{image.name}: {fix.check.reason}")
@@ -376,6 +382,6 @@ def build_and_load_images(ctx: ToolContext, args: BuildInput) -> dict[str, Any]:
     return {
         "ok": all(run.error is None for run in runs),
         "dry_run": ctx.dry_run,
-        "loader": loader.name if loader else None,
+        "loader": None if args.no_load else (loader.name if loader else ctx.project.cluster.loader),
         "images": docs,
     }

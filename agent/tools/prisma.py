@@ -55,6 +55,14 @@ def _package_root(ctx: ToolContext, schema: Path) -> Path | None:
     return find_package_root(schema, ctx.project.root)
 
 
+def _native_fits(ctx: ToolContext, image: ImageConfig) -> str | None:
+    """Why "native" is the runtime's target (prisma generate runs on the runtime's platform), or None."""
+    from agent.images.generated import generate_facts
+
+    facts = generate_facts(image, ctx.docker_or_none())
+    return facts.reason if facts is not None and facts.same_platform else None
+
+
 def _describe(image: ImageConfig, check: PrismaCheck, source: str) -> dict[str, Any]:
     return {
         "image": image.name,
@@ -96,7 +104,8 @@ def check_prisma_targets(ctx: ToolContext, args: PrismaTargetsInput) -> dict[str
     for image in _images(ctx, args.image):
         assert image.prisma_schema is not None
         target, source = image_target(ctx, image, args.target)
-        check = check_prisma(image.prisma_schema, target, _package_root(ctx, image.prisma_schema))
+        native = None if args.target else _native_fits(ctx, image)
+        check = check_prisma(image.prisma_schema, target, _package_root(ctx, image.prisma_schema), native)
         results.append(_describe(image, check, source))
     return _summary(results)
 
@@ -120,6 +129,7 @@ def fix_prisma_targets(ctx: ToolContext, args: PrismaTargetsInput) -> dict[str, 
             target,
             _package_root(ctx, image.prisma_schema),
             dry_run=ctx.dry_run,
+            native_fits=None if args.target else _native_fits(ctx, image),
         )
         entry = _describe(image, fix.check, source)
         entry.update(status=fix.status, diff=fix.diff, backup=str(fix.backup) if fix.backup else None)
