@@ -55,10 +55,11 @@ def test_version_flag() -> None:
 
 
 READS_A_PROJECT = ["build", "verify", "undo", "analyze", "status", "logs", "restart", "health", "deploy", "chat"]
-READS_A_PROJECT += ["rollback", "patch", "scale"]
+READS_A_PROJECT += ["rollback", "patch", "scale", "wait", "set-image", "recall"]
+READS_A_PROJECT += ["prisma check", "prisma fix", "fix suggest", "fix apply"]
 
 
 @pytest.mark.parametrize("name", READS_A_PROJECT)
 def test_every_command_that_reads_a_project_takes_config_and_project(name: str) -> None:
-    text = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+    text = CliRunner().invoke(app, [*name.split(), "--help"], env={"COLUMNS": "200"}).output
     assert "--config" in text and "-c " in text and "--project" in text and "-C " in text, text

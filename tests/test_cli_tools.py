@@ -145,17 +145,21 @@ def npm_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (web / "package.json").write_text("{}\n")
     (web / "Dockerfile").write_text("FROM node:20-alpine\nCOPY package.json ./\nRUN npm ci\n")
     (tmp_path / "shipshape.toml").write_text('[project]\nname = "t"\n[[images]]\nname = "web"\ncontext = "web"\n')
-    (tmp_path / "build.log").write_text("Step 3/3 : RUN npm ci\nnpm error code ETIMEDOUT\n")
+    (tmp_path.parent / f"{tmp_path.name}-build.log").write_text("Step 3/3 : RUN npm ci\nnpm error code ETIMEDOUT\n")
     monkeypatch.chdir(tmp_path)
     return web
 
 
 def test_fix_suggest_apply_recall_undo(npm_project: Path) -> None:
-    suggested = _json(["fix", "suggest", "web", "--log", "build.log"])
+    log = npm_project.parent.parent / f"{npm_project.parent.name}-build.log"  # outside the project, as /tmp/x.log
+    suggested = _json(["fix", "suggest", "web", "--log", str(log)])
     assert suggested["category"] == "npm-network"
     best = suggested["fixes"][0]
     assert best["fix_id"] == "npm-retry-settings" and "fetch-retries" in best["diff"]
     assert not (npm_project / ".npmrc").exists()  # suggesting writes nothing
+
+    missing = _invoke(["fix", "suggest", "web", "--log", "no-such.log"])
+    assert missing.exit_code != 0 and "cannot read no-such.log" in str(missing.exception)
 
     from_stdin = _json(["fix", "suggest", "web", "--log", "-"], stdin="RUN npm ci\nnpm error code ETIMEDOUT\n")
     assert from_stdin["category"] == "npm-network"

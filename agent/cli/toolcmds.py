@@ -87,7 +87,14 @@ def register(app: typer.Typer) -> None:
         if log == "-":
             args["log_text"] = sys.stdin.read()
         elif log:
-            args["log_path"] = str(Path(log).resolve())
+            # The person named the file, so it is read here: the tool's confinement to the project and shipshape's
+            # logs directory guards what a brain may open, and a log in /tmp is a person's everyday case.
+            try:
+                args["log_text"] = Path(log).read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                from agent.errors import ShipshapeError
+
+                raise ShipshapeError(f"cannot read {log}: {exc.strerror}", code="bad-input") from None
         doc = _call("suggest_dockerfile_fixes", args, json_out, _Where(config, project_dir, ""))
         if json_out:
             return
