@@ -127,3 +127,18 @@ def test_set_image_waits_then_undo_and_refused_elsewhere(project: Path, kubeconf
     refused = _run(project, "set-image", "ticker", OTHER, "-n", "kube-system", "--no-wait")
     assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert "kube-system" in refused.stderr and image_now() == IMAGE
+
+
+def test_wait_from_a_kubeconfig_alone(project: Path, kubeconfig: Path, tmp_path: Path) -> None:
+    """No shipshape.toml: `wait` reads the namespace named with -n, as status and logs do."""
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "SHIPSHAPE_DB": str(tmp_path / "memory.db")}
+    proc = subprocess.run(
+        [SHIPSHAPE, "wait", "ticker", "-n", NS, "--timeout", "60"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("ticker: ready after"), proc.stdout + proc.stderr
