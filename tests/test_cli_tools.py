@@ -18,29 +18,32 @@ from agent.tools import load_all
 
 pytestmark = pytest.mark.unit
 
-# tool -> the command that runs it (a sub-command as "group command").
+# tool -> an invocation of the command that runs it (its first one or two words name the command).
 TOOL_COMMANDS = {
-    "activate_skill": "skills",
-    "analyze_image_layers": "analyze",
-    "apply_fix": "fix apply",
+    "activate_skill": "skills recover-image-pull",
+    "analyze_image_layers": "analyze web",
+    "apply_fix": "fix apply web npm-retry-settings",
     "build_and_load_images": "build",
-    "check_health": "health",
+    "check_health": "health web",
     "check_prisma_targets": "prisma check",
     "cluster_status": "status",
-    "detect_build_failures": "diagnose",
+    "detect_build_failures": "diagnose build.log",
     "fix_prisma_targets": "prisma fix",
     "helm_upgrade": "deploy",
-    "patch_deployment": "patch",
-    "pod_logs": "logs",
-    "recall": "recall",
-    "rollout_restart": "restart",
-    "rollout_undo": "rollback",
-    "scale_deployment": "scale",
-    "set_deployment_image": "set-image",
-    "suggest_dockerfile_fixes": "fix suggest",
+    "patch_deployment": "patch web --image web:2",
+    "pod_logs": "logs -d web",
+    "recall": "recall --image web",
+    "rollout_restart": "restart web",
+    "rollout_undo": "rollback web",
+    "scale_deployment": "scale web 2",
+    "set_deployment_image": "set-image web web:2",
+    "suggest_dockerfile_fixes": "fix suggest web --category npm-network",
     "verify_images": "verify",
-    "wait_for_rollout": "wait",
+    "wait_for_rollout": "wait web",
 }
+# `diagnose` reads the log with the library function the tool calls (agent/buildlog) and records it the same way,
+# streaming stdin; it is the one command that does not go through agent/run/call.py.
+NOT_THROUGH_RUN_CALL = {"detect_build_failures"}
 
 
 def _command_paths() -> set[str]:
@@ -62,8 +65,40 @@ def test_every_registered_tool_has_a_command() -> None:
     stale = sorted(set(TOOL_COMMANDS) - tools)
     assert not stale, f"TOOL_COMMANDS names tools that are not registered: {stale}"
     commands = _command_paths()
-    absent = {t: c for t, c in TOOL_COMMANDS.items() if c not in commands}
+    absent = {t: c for t, c in TOOL_COMMANDS.items() if _command_of(c) not in commands}
     assert not absent, f"commands that do not exist: {absent}"
+
+
+def _command_of(invocation: str) -> str:
+    words = invocation.split()
+    return " ".join(words[:2]) if " ".join(words[:2]) in _command_paths() else words[0]
+
+
+class _Reached(Exception):
+    pass
+
+
+@pytest.mark.parametrize("tool", sorted(set(TOOL_COMMANDS) - NOT_THROUGH_RUN_CALL))
+def test_each_command_runs_its_tool_through_the_one_call_path(
+    tool: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's first tool call is its tool, made through agent.run.call (stopped there: no daemon needed)."""
+    (tmp_path / "shipshape.toml").write_text(
+        '[project]\nname = "t"\n[[images]]\nname = "web"\ncontext = "."\ndeployment = "web"\n'
+        'prisma_schema = "schema.prisma"\n[helm]\nrelease = "t"\nchart = "chart"\n'
+    )
+    (tmp_path / "schema.prisma").write_text(SCHEMA)
+    monkeypatch.chdir(tmp_path)
+    reached: list[str] = []
+
+    def stop(ctx: Any, policy: Any, call: Any, **kwargs: Any) -> Any:
+        reached.append(call.name)
+        raise _Reached
+
+    monkeypatch.setattr("agent.run.call.run_call", stop)
+    result = _invoke(TOOL_COMMANDS[tool].split())
+    assert reached[:1] == [tool], (result.output, result.exception)
+    assert isinstance(result.exception, _Reached)
 
 
 def test_each_write_command_names_its_tool_and_offers_a_dry_run_or_is_journalled() -> None:
