@@ -209,7 +209,13 @@ def test_fix_suggest_apply_recall_undo(npm_project: Path) -> None:
     assert recalled["failures"][0]["category"] == "npm-network"
     assert recalled["fix_attempts"][0]["fix_id"] == "npm-retry-settings"
     signature = recalled["failures"][0]["signature"]
-    assert _json(["recall", signature[:12]])["signature"]
+    assert _json(["recall", signature[:12]])["signature"]["fix_attempts"][0]["fix_id"] == "npm-retry-settings"
+    text = _invoke(["recall", "--image", "web"]).output
+    assert (
+        "image web: 2 failure(s), 1 fix attempt(s)" in text
+    )  # the log, then stdin and "npm-retry-settings: pending" in text
+    unknown = _invoke(["recall", "no-such-signature"])
+    assert unknown.exit_code != 0 and "memory knows no signature 'no-such-signature'" in str(unknown.exception)
 
     _json(["undo"])
     _json(["undo"])  # the Dockerfile's ENV line, then the .npmrc the fix created

@@ -143,13 +143,22 @@ def register(app: typer.Typer) -> None:
         whether the next build succeeded (recall). Works without a shipshape.toml.
 
         Example: shipshape recall --image frontend --json"""
-        args = {"signature": signature or None, "image": image or None}
-        doc = _call("recall", args, json_out, _Anywhere(config, project_dir))
-        if json_out:
-            return
-        from agent.cli.common import console
+        from agent.errors import ShipshapeError
 
-        console().print_json(data=doc)
+        args = {"signature": signature or None, "image": image or None}
+        doc = _call("recall", args, None, _Anywhere(config, project_dir))
+        if signature and doc.get("signature") is None:
+            raise ShipshapeError(
+                f"memory knows no signature {signature!r} (or the prefix is not unique)",
+                "see `shipshape errors list`",
+                code="not-found",
+            )
+        if json_out:
+            from agent.cli.common import emit_json
+
+            emit_json(doc)
+            return
+        _show_recall(doc)
 
     @app.command()
     def skills(
@@ -191,6 +200,24 @@ class _Anywhere(_Where):
             except ConfigError:
                 return Project(root=(self.project_dir or Path.cwd()).resolve(), name="none", images=[])
         return super().project()
+
+
+def _show_recall(doc: dict[str, Any]) -> None:
+    sig = doc.get("signature")
+    if sig:
+        typer.echo(f"signature #{sig['id']}: {sig['signature']} ({sig.get('category')})")
+        typer.echo(f"  seen {len(sig['failures'])} time(s), {len(sig['fix_attempts'])} fix attempt(s)")
+        for f in sig["fix_attempts"]:
+            typer.echo(f"  fix #{f['id']} {f['fix_id']} on {f['image']}: {f['outcome']} ({f['created_at']})")
+    img = doc.get("image")
+    if img:
+        typer.echo(
+            f"image {img['image']}: {len(img['failures'])} failure(s), {len(img['fix_attempts'])} fix attempt(s)"
+        )
+        for f in img["failures"]:
+            typer.echo(f"  failure #{f['id']} {f['category']}: {f['signature']} ({f['created_at']})")
+        for f in img["fix_attempts"]:
+            typer.echo(f"  fix #{f['id']} {f['fix_id']}: {f['outcome']} ({f['created_at']})")
 
 
 def _show_prisma(doc: dict[str, Any]) -> None:
