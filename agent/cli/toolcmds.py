@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
         """Apply one fix to an image's files (apply_fix): backup, atomic write, `shipshape undo` reverses it; the
         next build of the image decides whether the fix worked.
 
-        Example: shipshape fix apply frontend npmrc-retries --dry-run"""
+        Example: shipshape fix apply frontend npm-retry-settings --dry-run"""
         args = {"image": image, "fix_id": fix_id, "signature": signature or None}
         doc = _call("apply_fix", args, json_out, _Where(config, project_dir, "", dry_run=dry_run))
         if json_out:
