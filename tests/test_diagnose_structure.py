@@ -67,7 +67,7 @@ def test_a_literal_answer_the_command_cannot_produce_is_unknown_with_both_candid
         "Step 5/9 : RUN yarn install\n"
         "error: command 'gcc' failed with exit status 1\n"
         "info There appears to be trouble with your network connection. Retrying...\n"
-        "error An unexpected error occurred: \"https://registry.yarnpkg.com/x/-/x-1.0.0.tgz: socket hang up\".\n"
+        'error An unexpected error occurred: "https://registry.yarnpkg.com/x/-/x-1.0.0.tgz: socket hang up".\n'
         "The command '/bin/sh -c yarn install' returned a non-zero code: 1\n"
     )
     result = diagnose_bytes(log)

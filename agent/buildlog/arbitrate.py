@@ -25,6 +25,11 @@ EXCERPT_LEN = 400
 CONFLICT_PENALTY = 0.1
 AGREEMENT_BONUS = 0.05
 CONFLICT_CONFIDENCE = 0.45
+# A structural reading this sure outranks a tier-3 (cascade) literal line.
+CASCADE_OVERRIDE = 0.58
+# What the tier-3 summary lines of a failed build say (make: *** Error, Failed to compile., BUILD FAILURE, npm's
+# ELIFECYCLE): that something failed, not why.
+CASCADE_SUMMARIES = {"compile-error", "script-error", "test-failure"}
 
 
 def own_categories(reading: Reading) -> set[str]:
@@ -95,6 +100,10 @@ def combine(
         return literal or "unknown", confidence
     if best is not None and best[0] == literal:
         return literal, min(0.95, max(confidence, best[1]) + AGREEMENT_BONUS)
+    if literal_tier == 3 and literal in CASCADE_SUMMARIES and best is not None and best[1] >= CASCADE_OVERRIDE:
+        # A weak or cascade line ("Failed to compile.", "make: *** Error", "BUILD FAILURE") says that the build
+        # failed; the command and the step's evidence say why.
+        return best
     if literal_tier == 1 or reading.compatible(literal):
         return literal, confidence
     if best is not None and best[1] >= 0.55:
