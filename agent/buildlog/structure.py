@@ -235,7 +235,8 @@ KIND_BONUS = {
 }
 # Lines of the build's own structure, not the command's output: never evidence.
 NOT_OUTPUT = re.compile(
-    r"^(?:Step \d+/\d+ :|=> |> \[|\[[^\]]*\] |ERROR \[|#\d+ |-+>|Removing intermediate|Dockerfile:|\s*\d+ \| |-{4,})|"
+    r"^(?:Step \d+/\d+ :|=> |> \[|\[[^\]]*\d+/\d+\] |\[internal\]|ERROR \[|#\d+ |-+>|Removing intermediate|Dockerfile:|"
+    r"\s*\d+ \| |-{4,})|"
     r"returned a non-zero code|did not complete successfully|executor failed running|failed to solve"
 )
 # Strong evidence stands on its own; the rest needs the command's family to mean something.
