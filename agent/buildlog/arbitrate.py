@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 from agent.buildlog.diagnosis import Diagnosis, Finding
+from agent.buildlog.families import FAMILY_TABLE, UNIVERSAL
 from agent.buildlog.patterns import Knowledge
 from agent.buildlog.scanner import Hit
 from agent.buildlog.signatures import signature
-from agent.buildlog.structure import FAMILY_TABLE, Reading
+from agent.buildlog.structure import Reading
 from agent.safety import redact
 
 STRUCTURE_TIER = 3
@@ -76,8 +77,6 @@ def structural_finding(reading: Reading, category: str, knowledge: Knowledge, li
 
 
 def _means(reading: Reading, kind: str, category: str) -> bool:
-    from agent.buildlog.structure import UNIVERSAL
-
     if UNIVERSAL.get(kind) == category:
         return True
     return any(FAMILY_TABLE.get(f, {}).get(kind) == category for f in reading.families)
