@@ -79,3 +79,15 @@ def test_a_literal_answer_the_command_cannot_produce_is_unknown_with_both_candid
 def test_strong_evidence_stands_without_a_known_command() -> None:
     log = "#9 [4/6] RUN ./build-everything\n#9 12.3 write /out/blob: no space left on device\n"
     assert diagnose_bytes(log).root_cause == "disk-full"
+
+
+def test_a_killed_compiler_is_out_of_memory_not_a_compile_error() -> None:
+    log = (
+        "Step 9/12 : RUN cargo build --release\n"
+        "   Compiling app v0.1.0 (/src)\n"
+        "error: could not compile `app`\n"
+        "Caused by:\n"
+        "  process didn't exit successfully: `rustc --crate-name app src/main.rs` (signal: 9, SIGKILL: kill)\n"
+        "The command '/bin/sh -c cargo build --release' returned a non-zero code: 101\n"
+    )
+    assert diagnose_bytes(log).root_cause == "out-of-memory"

@@ -31,6 +31,9 @@ CASCADE_OVERRIDE = 0.58
 # What the tier-3 summary lines of a failed build say (make: *** Error, Failed to compile., BUILD FAILURE, npm's
 # ELIFECYCLE): that something failed, not why.
 CASCADE_SUMMARIES = {"compile-error", "script-error", "test-failure"}
+# Strong universal evidence (a killed process, a full disk) in the step outranks any summary-category line.
+RESOURCE = {"out-of-memory", "disk-full"}
+RESOURCE_OVERRIDE = 0.62
 
 
 def own_categories(reading: Reading) -> set[str]:
@@ -99,6 +102,9 @@ def combine(
         return literal or "unknown", confidence
     if best is not None and best[0] == literal:
         return literal, min(0.95, max(confidence, best[1]) + AGREEMENT_BONUS)
+    if literal in CASCADE_SUMMARIES and best is not None and best[0] in RESOURCE and best[1] >= RESOURCE_OVERRIDE:
+        # A killed compiler or a full disk also prints compile errors: the resource is the cause.
+        return best
     if literal_tier == 3 and literal in CASCADE_SUMMARIES and best is not None and best[1] >= CASCADE_OVERRIDE:
         # A weak or cascade line ("Failed to compile.", "make: *** Error", "BUILD FAILURE") says that the build
         # failed; the command and the step's evidence say why.
