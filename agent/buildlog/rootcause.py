@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
-from agent.buildlog.patterns import Fix, Knowledge
+from agent.buildlog import arbitrate, structure
+from agent.buildlog.diagnosis import Diagnosis, Finding
+from agent.buildlog.patterns import Knowledge
 from agent.buildlog.scanner import Failure, Hit, ScanResult
 from agent.buildlog.signatures import signature
 from agent.safety import redact
@@ -74,72 +74,6 @@ COPY_FROM_IMAGE = re.compile(
 )
 
 
-@dataclass
-class Finding:
-    """One failure the log shows."""
-
-    category: str
-    pattern: str
-    signature: str
-    line: int
-    excerpt: str
-    explanation: str
-    fixes: list[Fix]
-    tier: int
-    step: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "category": self.category,
-            "pattern": self.pattern,
-            "signature": self.signature,
-            "line": self.line,
-            "excerpt": self.excerpt,
-            "explanation": self.explanation,
-            "fixes": [f.as_dict() for f in self.fixes],
-            "tier": self.tier,
-            "step": self.step,
-        }
-
-
-@dataclass
-class Diagnosis:
-    """The answer for one log."""
-
-    root_cause: str
-    failed_step: str | None
-    exit_code: int | None
-    findings: list[Finding] = field(default_factory=list)
-    lines: int = 0
-    bytes: int = 0
-    # For a failure no pattern explains: the step's last own output line before the failure (redacted).
-    last_message: str | None = None
-    # How sure the root cause is (0..1); below CONFIDENCE_THRESHOLD the root cause is "unknown".
-    confidence: float = 0.0
-    # The most likely categories with their confidence, best first (also for an unknown answer).
-    candidates: list[dict[str, Any]] = field(default_factory=list)
-    # The log lines that support the root cause: [{"line", "text"}].
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def root(self) -> Finding | None:
-        return self.findings[0] if self.findings and self.root_cause != "unknown" else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "root_cause": self.root_cause,
-            "failed_step": self.failed_step,
-            "exit_code": self.exit_code,
-            "findings": [f.as_dict() for f in self.findings],
-            "lines": self.lines,
-            "bytes": self.bytes,
-            "last_message": self.last_message,
-            "confidence": round(self.confidence, 2),
-            "candidates": self.candidates,
-            "evidence": self.evidence,
-        }
-
-
 def _finding(hit: Hit, header: str | None) -> Finding:
     excerpt = redact(hit.text.strip())[:EXCERPT_LEN]
     return Finding(
@@ -191,6 +125,8 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ranked = sorted(candidates, key=lambda h: (h.pattern.tier, h.line, order[h.pattern.id]))
     ranked = _refine(ranked, evidence_hits, knowledge)
     ranked = _installed_nothing(ranked, evidence_hits, failure)
+    reading = _read_structure(scan, step, failure, header, exit_code)
+    ranked = arbitrate.rerank(ranked, reading)
     failed_step = header or (f"RUN {failure.command}" if failure and failure.command else None)
     diagnosis = Diagnosis("unknown", failed_step, exit_code, lines=scan.lines, bytes=scan.bytes)
     findings: list[Finding] = []
@@ -213,10 +149,26 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
             findings.append(extra)
     diagnosis.findings = findings
     _confidence(diagnosis, ranked, failure is not None or bool(scan.headers))
+    arbitrate.apply(diagnosis, reading, knowledge, CONFIDENCE_THRESHOLD, failure.line if failure else scan.lines)
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
     return diagnosis
+
+
+STEP_PREFIX = re.compile(r"^(?:Step \d+/\d+ : |\[[^\]]*\] )(?:RUN )?")
+
+
+def _read_structure(
+    scan: ScanResult, step: str | None, failure: Failure | None, header: str | None, exit_code: int | None
+) -> structure.Reading:
+    """The structural reading of the failed step: its command, exit code and the region's last lines."""
+    start = scan.headers[step][0] if step is not None and step in scan.headers else None
+    lines = structure.region_lines(scan.tail, scan.tail_first_line, start)
+    command = failure.command if failure and failure.command else None
+    if command is None and header:
+        command = STEP_PREFIX.sub("", header)
+    return structure.read(command, exit_code, lines)
 
 
 def _refine(ranked: list[Hit], evidence: list[Hit], knowledge: Knowledge) -> list[Hit]:

@@ -1,0 +1,143 @@
+"""Literal patterns and the structural reader together: who decides the root cause, and how sure it is.
+
+- Known literal patterns still win when they match and the failing command can fail that way.
+- Where the patterns are silent, the structural reader (agent/buildlog/structure.py) answers, with a confidence
+  that says how much of the structure agrees (family and evidence: above the threshold; the family alone: only a
+  candidate).
+- Where a literal answer conflicts with the failing command's family (a `Permission denied` warning under
+  `apk add`, a `make: *** Error` after a module download timed out), a hit of the command's own family in the same
+  step is preferred; without one, the answer is `unknown` with both as candidates unless the literal evidence is
+  decisive (tier 1): a confidently wrong fix costs more than an honest "not sure".
+"""
+
+from __future__ import annotations
+
+from agent.buildlog.diagnosis import Diagnosis, Finding
+from agent.buildlog.families import FAMILY_TABLE, UNIVERSAL
+from agent.buildlog.patterns import Knowledge
+from agent.buildlog.scanner import Hit
+from agent.buildlog.signatures import signature
+from agent.buildlog.structure import Reading
+from agent.safety import redact
+
+STRUCTURE_TIER = 3
+EXCERPT_LEN = 400
+# A literal answer the command's family cannot produce, with no structural alternative: less sure.
+CONFLICT_PENALTY = 0.1
+AGREEMENT_BONUS = 0.05
+CONFLICT_CONFIDENCE = 0.45
+# A structural reading this sure outranks a tier-3 (cascade) literal line.
+CASCADE_OVERRIDE = 0.58
+# What the tier-3 summary lines of a failed build say (make: *** Error, Failed to compile., BUILD FAILURE, npm's
+# ELIFECYCLE): that something failed, not why.
+CASCADE_SUMMARIES = {"compile-error", "script-error", "test-failure"}
+# Strong universal evidence (a killed process, a full disk) in the step outranks any summary-category line.
+RESOURCE = {"out-of-memory", "disk-full"}
+RESOURCE_OVERRIDE = 0.62
+
+
+def own_categories(reading: Reading) -> set[str]:
+    """The categories the failing command's own tools produce (not the ones any command can have)."""
+    return {c for f in reading.families for c in FAMILY_TABLE.get(f, {}).values()}
+
+
+def rerank(ranked: list[Hit], reading: Reading) -> list[Hit]:
+    """Prefer a hit of the failing command's own family over an earlier hit of another family of the same tier
+    (apk's `WARNING: Ignoring ...: Permission denied` before `unable to select packages`)."""
+    if len(ranked) < 2 or not reading.families:
+        return ranked
+    own = own_categories(reading)
+    top = ranked[0]
+    if top.pattern.category in own or top.pattern.tier == 1:
+        return ranked
+    for hit in ranked[1:]:
+        if hit.pattern.category in own and hit.pattern.tier <= min(top.pattern.tier, 2):
+            return [hit, *[h for h in ranked if h is not hit]]
+    return ranked
+
+
+def structural_finding(reading: Reading, category: str, knowledge: Knowledge, line: int, step: str | None) -> Finding:
+    """A Finding for a root cause the structure gives (no literal pattern matched)."""
+    kind = next((k for k, text in reading.kinds.items() if _means(reading, k, category)), None)
+    text = reading.kinds.get(kind, "") if kind else ""
+    families = "+".join(reading.families) or "step"
+    excerpt = redact(text or (reading.command or ""))[:EXCERPT_LEN]
+    fixes = knowledge.fixes_for_category(category) or [knowledge.fixes["fix-script"]]
+    return Finding(
+        category=category,
+        pattern=f"structure-{families}-{kind or 'command'}",
+        signature=signature(f"structure-{category}", excerpt),
+        line=line,
+        excerpt=excerpt,
+        explanation=(
+            f"no known message matched; the failing command ({families}) and the step's last lines "
+            f"({kind or 'no specific evidence'}) point to {category}"
+        ),
+        fixes=fixes,
+        tier=STRUCTURE_TIER,
+        step=step,
+    )
+
+
+def _means(reading: Reading, kind: str, category: str) -> bool:
+    if UNIVERSAL.get(kind) == category:
+        return True
+    return any(FAMILY_TABLE.get(f, {}).get(kind) == category for f in reading.families)
+
+
+def combine(
+    literal: str | None, literal_tier: int | None, confidence: float, reading: Reading, from_pattern: bool = True
+) -> tuple[str, float]:
+    """The answer and its confidence from the root cause found so far (a literal pattern's, or the exit-code
+    fallback's when `from_pattern` is false) and the structural reading."""
+    best = reading.best()
+    if literal is None or literal == "unknown" or not from_pattern:
+        if best is None:
+            return literal or "unknown", confidence
+        category, score = best
+        if score > confidence:
+            return category, score
+        if category == literal:
+            return literal, max(confidence, score)
+        return literal or "unknown", confidence
+    if best is not None and best[0] == literal:
+        return literal, min(0.95, max(confidence, best[1]) + AGREEMENT_BONUS)
+    if literal in CASCADE_SUMMARIES and best is not None and best[0] in RESOURCE and best[1] >= RESOURCE_OVERRIDE:
+        # A killed compiler or a full disk also prints compile errors: the resource is the cause.
+        return best
+    if literal_tier == 3 and literal in CASCADE_SUMMARIES and best is not None and best[1] >= CASCADE_OVERRIDE:
+        # A weak or cascade line ("Failed to compile.", "make: *** Error", "BUILD FAILURE") says that the build
+        # failed; the command and the step's evidence say why.
+        return best
+    if literal_tier == 1 or reading.compatible(literal):
+        return literal, confidence
+    if best is not None and best[1] >= 0.55:
+        return "unknown", CONFLICT_CONFIDENCE
+    return literal, confidence - CONFLICT_PENALTY
+
+
+def apply(diagnosis: Diagnosis, reading: Reading, knowledge: Knowledge, threshold: float, line: int) -> None:
+    """Combine the diagnosis made from the literal patterns (or the exit-code fallback) with the structural
+    reading: root cause, confidence, candidates and, for a structural answer, its finding."""
+    chosen = diagnosis.findings[0] if diagnosis.findings and diagnosis.confidence > 0 else None
+    literal = chosen.category if chosen else None
+    from_pattern = chosen is not None and not chosen.pattern.startswith("exit-code-")
+    answer, confidence = combine(literal, chosen.tier if chosen else None, diagnosis.confidence, reading, from_pattern)
+    scores = {c["category"]: float(c["confidence"]) for c in diagnosis.candidates}
+    for category, score in reading.scores.items():
+        scores[category] = max(scores.get(category, 0.0), score)
+    if answer == "unknown" and literal is not None:
+        scores[literal] = min(scores.get(literal, confidence), confidence)
+        best = reading.best()
+        if best is not None:
+            scores[best[0]] = min(best[1], confidence)
+    elif answer not in (literal, "unknown"):
+        finding = structural_finding(reading, answer, knowledge, line, diagnosis.failed_step)
+        diagnosis.findings.insert(0, finding)
+        diagnosis.evidence = [{"line": line, "text": finding.excerpt}]
+    if answer != "unknown":
+        scores[answer] = confidence
+    diagnosis.confidence = round(confidence, 2)
+    diagnosis.root_cause = answer if answer != "unknown" and confidence >= threshold else "unknown"
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:3]
+    diagnosis.candidates = [{"category": c, "confidence": round(v, 2)} for c, v in ranked]

@@ -1,0 +1,255 @@
+"""The tables of the structural reader (agent/buildlog/structure.py): which tool family a simple command belongs
+to, which generic evidence a line shows, and which category a family failing with that evidence means."""
+
+from __future__ import annotations
+
+import re
+
+# (regex on one simple command, family). First match wins; order matters (npm run before npm install).
+TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rx), family)
+    for rx, family in (
+        (r"^exit\s+[1-9]", "script"),
+        (r"^\$", "script"),
+        (
+            r"^(?:ba|z|da)?sh\s*-?$|^(?:sudo\s+)?(?:-E\s+)?(?:ba|z)?sh\s+-(?:s|e|x)*\s*-?|^(?:node|python[\d.]*|php|perl|ruby)\s*-?$",
+            "script",
+        ),
+        (r"^(?:npx\s+|yarn\s+|pnpm\s+(?:exec\s+)?)?prisma\b", "prisma"),
+        (r"^(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:test|lint|e2e)\b|^(?:npx\s+)?(?:jest|mocha|vitest|eslint)\b", "test"),
+        (r"^(?:npm|pnpm|bun)\s+run\b|^yarn\s+(?:run\s+)?(?!install\b|add\b|--|$)[\w:.-]+", "node-build"),
+        (r"^(?:npx\s+)?(?:next|vite|ng|react-scripts|nuxt|astro|webpack|turbo|nx|tsc|vue-cli-service)\b", "node-build"),
+        (r"^(?:npm|pnpm|bun)\s+(?:ci|install|i|add|update|prune|fetch|rebuild)\b|^yarn\b|^(?:npm|pnpm)\s+-g\b", "npm"),
+        (r"^(?:corepack|npm)\b", "npm"),
+        (r"^apk\b", "apk"),
+        (r"^(?:add-apt-repository|apt-add-repository|apt-key)\b", "apt-repo"),
+        (r"^(?:apt-get|apt|aptitude|dpkg|yum|dnf|microdnf|zypper|pacman|rpm)\b", "apt"),
+        (r"^(?:pip[\d.]*|python[\d.]*\s+-m\s+pip|easy_install|pipx)\b", "pip"),
+        (r"^python[\d.]*\s+setup\.py\s+(?:install|develop|build|bdist|egg_info)", "pip"),
+        (r"^(?:pipenv|poetry|conda|mamba|micromamba|uv)\b", "lang-deps"),
+        (r"^go\s+(?:test|vet)\b", "test"),
+        (r"^go\s+(?:mod|get)\b|^go-wrapper\s+download|^(?:dep|glide|godep|govendor)\b", "go-deps"),
+        (r"^(?:go|go-wrapper)\s+(?:build|install|run|generate)\b|^(?:gb|goreleaser)\b", "go-build"),
+        (r"^cargo\s+(?:fetch|update|vendor)\b", "lang-deps"),
+        (r"^cargo\b|^rustc\b", "cargo"),
+        (r"^(?:\./)?(?:mvnw?|gradlew?|sbt|lein|ant)\b", "jvm"),
+        (r"^(?:composer|php\s+composer\.phar)\b", "composer"),
+        (r"^(?:bundle\s+install|gem\s+install|bundler)\b|^bundle$", "lang-deps"),
+        (r"^(?:mix\s+(?:deps|local)|rebar3|dotnet\s+restore|nuget|stack\s+setup|cabal\s+update|opam)\b", "lang-deps"),
+        (
+            r"^(?:bundle\s+exec\s+)?(?:rspec|pytest|py\.test|tox|phpunit|nosetests)\b|^(?:make|ctest)\s+(?:test|check)\b",
+            "test",
+        ),
+        (
+            r"^(?:make|gmake|cmake|ninja|meson|gcc|g\+\+|cc|c\+\+|clang|javac|dotnet|swift|stack|cabal|ghc|\./configure|"
+            r"docker-php-ext-install|pecl|scons|bazel|qmake|luarocks|R\s+CMD)\b",
+            "compile",
+        ),
+        (r"^(?:curl|wget|git\s+(?:clone|fetch|pull|checkout|submodule)|svn|hg|aria2c|ADD\b)", "download"),
+        (
+            r"^(?:\./|/)\S+|^(?:ba|z)?sh\s+\S+|^(?:python[\d.]*|node|ruby|perl|php|Rscript)\s+\S+|^(?:bundle\s+exec\s+)?rake\b",
+            "script",
+        ),
+    )
+)
+
+# Generic evidence: kind -> regex over one cleaned line of the step's region.
+EVIDENCE: dict[str, re.Pattern[str]] = {
+    kind: re.compile(rx, re.IGNORECASE)
+    for kind, rx in {
+        "disk": r"no space left on device|disk quota exceeded|not enough (?:free )?(?:disk )?space",
+        "oom": r"\bout of memory\b|cannot allocate memory|\bOOMKilled\b|\bKilled\s*$|signal:? 9\b|SIGKILL|"
+        r"internal compiler error: Killed|heap limit|allocation failed",
+        "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found",
+        "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
+        r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
+        "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
+        "auth": r"\b401\b|\b403\b|unauthori[sz]ed|forbidden|authentication (?:required|failed)|access denied|"
+        r"could not read Username|publickey",
+        "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_",
+        "network": r"timed? ?out\b|timeout\b|ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT|"
+        r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
+        r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
+        r"\b50[234]\b|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
+        r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)",
+        "http-404": r"\b404\b|not found.*https?://|https?://\S+.*not found",
+        "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
+        r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
+        r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
+        r"could not resolve (?:dependencies|artifact|all)|notarget|unsatisfiable|unmet dependencies|held broken|"
+        r"no versions? (?:of|match)",
+        "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
+        r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
+        r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied",
+        "file-missing": r"no such file or directory|could not open (?:input )?(?:file|requirements)|"
+        r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
+        r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT",
+        "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
+        r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error \d|"
+        r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile)",
+        "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
+        r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures",
+        "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp",
+        "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
+        "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
+        r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure",
+        "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
+        r"index files failed|EXPKEYSIG|KEYEXPIRED",
+    }.items()
+}
+
+# family -> evidence kind -> category. A kind not listed for the family falls back to UNIVERSAL below.
+FAMILY_TABLE: dict[str, dict[str, str]] = {
+    "apk": {k: "apk-package" for k in ("network", "missing", "resolve", "http-404", "tls", "auth", "default")},
+    "apt": {
+        "apt-sources": "apt-repository",
+        "network": "apt-repository",
+        "http-404": "apt-repository",
+        "tls": "apt-repository",
+        "missing": "apt-package",
+        "default": "apt-package",
+    },
+    "apt-repo": {
+        "apt-sources": "apt-repository",
+        "network": "apt-repository",
+        "missing": "apt-repository",
+        "default": "apt-repository",
+    },
+    "pip": {
+        "network": "pip-network",
+        "tls": "pip-network",
+        "missing": "pip-no-distribution",
+        "pip-build": "pip-build",
+        "compile": "pip-build",
+        "cmd-missing": "pip-build",
+    },
+    "npm": {
+        "network": "npm-network",
+        "tls": "npm-network",
+        "missing": "npm-dependency",
+        "resolve": "npm-dependency",
+        "http-404": "npm-dependency",
+        "gyp": "native-module-build",
+        "auth": "registry-auth",
+    },
+    "node-build": {"compile": "compile-error", "font": "next-font-fetch", "test": "test-failure"},
+    "prisma": {k: "prisma-engine" for k in ("network", "missing", "file-missing", "http-404", "tls", "default")},
+    "go-deps": {
+        k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "auth", "default")
+    },
+    "go-build": {
+        "network": "dependency-resolution",
+        "missing": "dependency-resolution",
+        "compile": "compile-error",
+        "file-missing": "context-file-missing",
+    },
+    "cargo": {
+        "network": "dependency-resolution",
+        "missing": "dependency-resolution",
+        "resolve": "dependency-resolution",
+        "compile": "compile-error",
+        "file-missing": "context-file-missing",
+    },
+    "jvm": {
+        "network": "dependency-resolution",
+        "missing": "dependency-resolution",
+        "http-404": "dependency-resolution",
+        "resolve": "dependency-resolution",
+        "compile": "compile-error",
+        "test": "test-failure",
+    },
+    "composer": {k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
+    "lang-deps": {k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
+    "compile": {"compile": "compile-error", "missing": "compile-error"},
+    "download": {
+        k: "download-failed" for k in ("network", "http-404", "tls", "missing", "auth", "file-missing", "default")
+    },
+    "test": {"test": "test-failure", "compile": "test-failure", "default": "test-failure"},
+    "script": {},
+}
+# Evidence that means the same category whatever the tool.
+UNIVERSAL = {
+    "disk": "disk-full",
+    "oom": "out-of-memory",
+    "platform": "platform-mismatch",
+    "cmd-missing": "command-not-found",
+    "permission": "permission-denied",
+    "font": "next-font-fetch",
+    "gyp": "native-module-build",
+}
+# Lines a tool prints: which of the command's tools was running when the step failed (the last one that printed),
+# and which tools a script or an installer piped into a shell ran.
+MARKERS: dict[str, re.Pattern[str]] = {
+    family: re.compile(rx)
+    for family, rx in {
+        "apk": r"APKINDEX|\bapk\b|world\[|alpinelinux",
+        "apt": r"\bapt(?:-get)?\b|dpkg|Reading package lists|^(?:Get|Hit|Ign|Err):\d+ |^E: |^W: |\byum\b|\bdnf\b",
+        "pip": r"^Collecting |\bpip\b.*\b(?:install|ERROR|error)\b|Building wheel|setup\.py|pypi\.org|pythonhosted",
+        "prisma": r"[Pp]risma|query.engine|libquery_engine",
+        "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp",
+        "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
+        "cargo": r"\bcargo\b|crates\.io|rustc",
+        "jvm": r"\[(?:INFO|ERROR)\]|maven|gradle|\.pom\b|\.jar\b",
+        "composer": r"composer|packagist",
+        "download": r"\bcurl\b|\bwget\b|HTTP request sent|^--\d{4}-|^Resolving \S+|^Connecting to ",
+    }.items()
+}
+# Within a family, a specific kind outranks a generic one (node-gyp's lines beat the 404 of its prebuilt-binary
+# download; a network error beats the `error:` cargo prints for it).
+KIND_BONUS = {
+    "font": 0.04,
+    "gyp": 0.04,
+    "pip-build": 0.04,
+    "apt-sources": 0.04,
+    "test": 0.04,
+    "missing": 0.03,
+    "resolve": 0.03,
+    "network": 0.01,
+    "tls": 0.01,
+    "compile": -0.02,
+}
+# Lines of the build's own structure, not the command's output: never evidence.
+NOT_OUTPUT = re.compile(
+    r"^(?:Step \d+/\d+ :|=> |> \[|\[[^\]]*\d+/\d+\] |\[internal\]|ERROR \[|#\d+ |-+>|Removing intermediate|Dockerfile:|"
+    r"\s*\d+ \| |-{4,})|"
+    r"returned a non-zero code|did not complete successfully|executor failed running|failed to solve"
+)
+# Strong evidence stands on its own; the rest needs the command's family to mean something.
+STRONG = {"disk", "oom", "platform"}
+EXIT_CODES = {
+    127: ("cmd-missing", "command-not-found"),
+    126: ("permission", "permission-denied"),
+    137: ("oom", "out-of-memory"),
+}
+CURL_EXIT = {6, 7, 22, 28, 35, 56}
+WGET_EXIT = {4, 5, 8}
+# The categories each family can produce (the literal answer is compatible with the command when it is in here).
+ALWAYS_POSSIBLE = {
+    "disk-full",
+    "out-of-memory",
+    "platform-mismatch",
+    "command-not-found",
+    "permission-denied",
+    "registry-auth",
+    "registry-rate-limit",
+    "base-image",
+    "dockerfile-syntax",
+    "context-file-missing",
+    "download-failed",
+    "script-error",
+    "image-pull",
+}
+
+
+def family_categories(family: str) -> set[str]:
+    """Every category a failing command of this family can plausibly have."""
+    extra = {
+        "npm": {"prisma-engine", "compile-error", "next-font-fetch"},
+        "node-build": {"npm-network", "npm-dependency", "prisma-engine", "native-module-build"},
+        "pip": {"dependency-resolution"},
+        "compile": {"dependency-resolution", "test-failure"},
+        "go-build": {"compile-error"},
+        "lang-deps": {"compile-error", "pip-build"},
+        "script": {"compile-error", "test-failure", "dependency-resolution"},
+    }.get(family, set())
+    return set(FAMILY_TABLE.get(family, {}).values()) | extra | ALWAYS_POSSIBLE

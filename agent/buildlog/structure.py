@@ -1,0 +1,174 @@
+"""The structural reader: what the failing step's command and its last lines say, whatever the exact wording.
+
+Literal patterns know wordings; a new wording of a known failure (a new npm error code, another mirror's timeout
+message) is silent to them. The structural reader answers from the structure every build log has instead:
+
+1. the failing step's command (`Step N/M : RUN ...` + `The command '/bin/sh -c ...' returned a non-zero code`,
+   BuildKit `ERROR [stage n/m] RUN ...` / `process "/bin/sh -c ..." did not complete successfully`), split at
+   `&&`, `;`, `|` into the tools it runs (apk add, apt-get install, pip install, npm ci, go mod download, curl,
+   make, ...); each tool belongs to a family that can fail in only a few ways;
+2. the exit code (127 command not found, 126 not executable, 137 killed; curl's and wget's own codes);
+3. generic evidence in the lines the step printed last: network words, "not found", "permission denied",
+   "no space left", a compiler's `error:`, a killed process.
+
+Family x evidence gives a small score table over categories (`read`). The reader only looks at the failing
+step's region of the log tail the scanner keeps (at most REGION_LINES lines), so it costs nothing per byte.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.buildlog.clean import buildkit_step, segments
+from agent.buildlog.families import (
+    CURL_EXIT,
+    EVIDENCE,
+    EXIT_CODES,
+    FAMILY_TABLE,
+    KIND_BONUS,
+    MARKERS,
+    NOT_OUTPUT,
+    STRONG,
+    TOOLS,
+    UNIVERSAL,
+    WGET_EXIT,
+    family_categories,
+)
+
+REGION_LINES = 120
+# Splitting a shell command line into its simple commands.
+SEPARATORS = re.compile(r"\s*(?:&&|\|\||;|\||\bthen\b|\bdo\b|\belse\b)\s*")
+LEADING_NOISE = re.compile(
+    r"^(?:(?:[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)|sudo(?:\s+-\S+)*|exec|time|env|command|if|!|\(|\{|"
+    r"--mount=\S+|--network=\S+|--security=\S+|(?:/usr/bin/|/usr/local/bin/|/bin/)?(?:ba|da|a)?sh\s+-[a-z]*c)\s+)+"
+)
+
+
+@dataclass
+class Reading:
+    """What the structure says: the command's tool families, the evidence kinds seen, scored categories."""
+
+    command: str | None
+    families: list[str]
+    kinds: dict[str, str] = field(default_factory=dict)  # kind -> the first line that showed it
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def best(self) -> tuple[str, float] | None:
+        if not self.scores:
+            return None
+        category = max(self.scores, key=lambda c: self.scores[c])
+        return category, self.scores[category]
+
+    def compatible(self, category: str) -> bool:
+        """Can the failing command plausibly fail this way? (True when the command is not known, or runs a script
+        or an installer piped into a shell, which can fail in any way.)"""
+        if not self.families or "script" in self.families:
+            return True
+        return any(category in family_categories(f) for f in self.families)
+
+
+def tools_of(command: str) -> list[str]:
+    """The tool families of a shell command line, in order (`apt-get update && pip install x` -> apt, pip)."""
+    families: list[str] = []
+    for part in SEPARATORS.split(command.replace("\\\n", " ")):
+        simple = LEADING_NOISE.sub("", part.strip().lstrip("(").strip())
+        simple = re.sub(r"^(?:cd|set|export|echo|test|\[)\b[^&|;]*$", "", simple)
+        if not simple:
+            continue
+        for regex, family in TOOLS:
+            if regex.search(simple):
+                if family not in families:
+                    families.append(family)
+                break
+    return families
+
+
+def region_lines(tail: bytes, first_line: int, start: int | None) -> list[str]:
+    """The cleaned lines of the failing step's region held in the tail: from the step's header (or the last
+    REGION_LINES lines) to the end of the log, BuildKit lines of other steps left out."""
+    lines: list[str] = []
+    key_of_step: str | None = None
+    number = first_line
+    for raw in tail.split(b"\n"):
+        if start is None or number >= start:
+            for text in segments(raw):
+                key, body = buildkit_step(text)
+                if start is not None and number == start and key is not None:
+                    key_of_step = key
+                if key is not None and key_of_step is not None and key != key_of_step:
+                    continue
+                if body.strip():
+                    lines.append(body.strip())
+        number += 1
+    return lines[-REGION_LINES:]
+
+
+# `Step 3/6 : RUN x`, `=> ERROR [builder 5/7] RUN x   0.8s`, ` > [builder 5/7] RUN x:` (the `=>`/`>` stripped).
+RUN_LINE = re.compile(r"^(?:Step \d+/\d+ : |(?:ERROR )?\[[^\]]*\] )RUN (.*?)(?::|\s+\d+(?:\.\d+)?s)?$")
+
+
+def command_from(lines: list[str]) -> str | None:
+    """The failing RUN command named in the region (a pasted excerpt without the failure marker)."""
+    for line in reversed(lines):
+        match = RUN_LINE.search(line.strip().lstrip("=>").strip())
+        if match:
+            return match.group(1)
+    return None
+
+
+def read(command: str | None, exit_code: int | None, lines: list[str]) -> Reading:
+    """Score the categories from the command's families, the exit code and the evidence lines."""
+    command = command or command_from(lines)
+    families = tools_of(command) if command else []
+    reading = Reading(command, families)
+    last_seen: dict[str, int] = {}
+    for number, line in enumerate(lines):
+        if NOT_OUTPUT.search(line):
+            continue
+        for kind, regex in EVIDENCE.items():
+            if kind not in reading.kinds and regex.search(line):
+                reading.kinds[kind] = line
+        for family, marker in MARKERS.items():
+            if marker.search(line):
+                last_seen[family] = number
+    if not families or "script" in families:  # a script's output shows which tools it ran
+        families = families + [f for f in sorted(last_seen, key=last_seen.__getitem__) if f not in families]
+    # The tool that printed last is the one that failed; the others ran before it, successfully.
+    active = max((f for f in families if f in last_seen), key=last_seen.__getitem__, default=None)
+    kinds = dict(reading.kinds)
+    if exit_code in EXIT_CODES:
+        kinds.setdefault(EXIT_CODES[exit_code][0], f"exit code {exit_code}")
+    if "download" in families and exit_code in CURL_EXIT | WGET_EXIT and not {"cmd-missing", "permission"} & set(kinds):
+        kinds.setdefault("network", f"exit code {exit_code}")
+    scores: dict[str, float] = {}
+
+    def add(category: str, value: float) -> None:
+        scores[category] = max(scores.get(category, 0.0), value)
+
+    for kind in kinds:
+        if kind in STRONG:
+            add(UNIVERSAL[kind], 0.7 if exit_code in (137, None) or kind != "oom" else 0.62)
+    if exit_code == 127:
+        add("command-not-found", 0.7 if "cmd-missing" in kinds else 0.62)
+    for family in families:
+        table = FAMILY_TABLE.get(family, {})
+        matched = [table[k] for k in kinds if k in table]
+        idle = -0.06 if active is not None and family != active and len(families) > 1 else 0.0
+        for category in matched:
+            support = [k for k in kinds if table.get(k) == category]
+            bonus = max(KIND_BONUS.get(k, 0.0) for k in support)
+            add(category, min(0.58 + bonus + idle + 0.03 * (len(support) - 1), 0.7))
+        for kind in kinds:
+            if kind in UNIVERSAL and kind not in STRONG and kind not in table:
+                node = kind == "font" and {"npm", "node-build"} & set(families)
+                add(UNIVERSAL[kind], 0.6 if kind == "cmd-missing" or node else 0.5 if kind == "font" else 0.55)
+        if not matched and "default" in table:
+            add(table["default"], 0.42)
+    if not families:
+        for kind in kinds:
+            if kind in UNIVERSAL and kind not in STRONG:
+                add(UNIVERSAL[kind], 0.4)
+    reading.kinds = kinds
+    reading.scores = scores
+    return reading

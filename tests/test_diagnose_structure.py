@@ -1,0 +1,93 @@
+"""The structural reader: the failing step's command and its last lines decide the family when no pattern knows
+the wording; a literal answer the command cannot produce becomes `unknown` with both candidates."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.buildlog import diagnose_bytes
+from agent.buildlog.structure import read, tools_of
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("command", "families"),
+    [
+        ("apt-get update && apt-get install -y python3 && pip install -r requirements.txt", ["apt", "pip"]),
+        ("cd /app && CGO_ENABLED=0 go mod download", ["go-deps"]),
+        ("corepack enable pnpm && pnpm run build", ["npm", "node-build"]),
+        ('APT="apt-get install -y" && $APT curl', ["script"]),
+        ("curl -fsSL https://example.org/install.sh | bash -", ["download", "script"]),
+        ("yarn install --frozen-lockfile", ["npm"]),
+        ("./gradlew build -x test", ["jvm"]),
+    ],
+)
+def test_a_command_line_splits_into_its_tools(command: str, families: list[str]) -> None:
+    assert tools_of(command) == families
+
+
+def test_family_and_evidence_make_an_answer_the_family_alone_only_a_candidate() -> None:
+    sure = read("go mod download", 1, ["go: example.com/m@v1.0.0: Get https://goproxy.example/m: socket hang up"])
+    assert sure.best() is not None and sure.best()[0] == "dependency-resolution" and sure.best()[1] >= 0.5
+    vague = read("go mod download", 1, ["go: something went wrong"])
+    assert vague.best() is not None and vague.best()[1] < 0.5
+
+
+def test_an_unknown_wording_under_a_known_tool_is_answered() -> None:
+    """No pattern knows this wording; the command (npm ci) and a network word decide npm-network."""
+    log = (
+        "Step 4/6 : RUN npm ci\n"
+        " ---> Running in 1f2e3d4c5b6a\n"
+        "npm error code EWEIRDNET\n"
+        "npm error gave up waiting for the registry: connection closed by peer\n"
+        "The command '/bin/sh -c npm ci' returned a non-zero code: 1\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "npm-network"
+    assert result.findings[0].pattern.startswith("structure-npm")
+    assert 0.5 <= result.confidence < 0.85
+
+
+def test_the_command_s_own_family_beats_an_earlier_warning_of_another_family() -> None:
+    log = (
+        "Step 2/5 : RUN apk add --no-cache curl\n"
+        "WARNING: Ignoring https://mirror.example/alpine/v3.19/main: Permission denied\n"
+        "ERROR: unable to select packages:\n"
+        "  curl (no such package):\n"
+        "    required by: world[curl]\n"
+        "The command '/bin/sh -c apk add --no-cache curl' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(log).root_cause == "apk-package"
+
+
+def test_a_literal_answer_the_command_cannot_produce_is_unknown_with_both_candidates() -> None:
+    """`yarn install` cannot fail with a Python build error; the step's network lines point elsewhere."""
+    log = (
+        "Step 5/9 : RUN yarn install\n"
+        "error: command 'gcc' failed with exit status 1\n"
+        "info There appears to be trouble with your network connection. Retrying...\n"
+        'error An unexpected error occurred: "https://registry.yarnpkg.com/x/-/x-1.0.0.tgz: socket hang up".\n'
+        "The command '/bin/sh -c yarn install' returned a non-zero code: 1\n"
+    )
+    result = diagnose_bytes(log)
+    categories = [c["category"] for c in result.candidates]
+    assert result.root_cause in ("unknown", "npm-network")
+    assert "npm-network" in categories
+
+
+def test_strong_evidence_stands_without_a_known_command() -> None:
+    log = "#9 [4/6] RUN ./build-everything\n#9 12.3 write /out/blob: no space left on device\n"
+    assert diagnose_bytes(log).root_cause == "disk-full"
+
+
+def test_a_killed_compiler_is_out_of_memory_not_a_compile_error() -> None:
+    log = (
+        "Step 9/12 : RUN cargo build --release\n"
+        "   Compiling app v0.1.0 (/src)\n"
+        "error: could not compile `app`\n"
+        "Caused by:\n"
+        "  process didn't exit successfully: `rustc --crate-name app src/main.rs` (signal: 9, SIGKILL: kill)\n"
+        "The command '/bin/sh -c cargo build --release' returned a non-zero code: 101\n"
+    )
+    assert diagnose_bytes(log).root_cause == "out-of-memory"
