@@ -72,6 +72,7 @@ TOOL_MODULES = (
     "agent.tools.analyze",
     "agent.tools.knowledge",
     "agent.tools.deploy",
+    "agent.tools.evidence",
 )
 
 
