@@ -31,9 +31,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from agent.cli import build, chat, cluster, diagnose, errordb, serve
+    from agent.cli import build, chat, cluster, diagnose, errordb, serve, undo
 
-    for module in (build, cluster, diagnose, errordb, chat, serve):
+    for module in (build, undo, cluster, diagnose, errordb, chat, serve):
         module.register(app)
 
 

@@ -1,5 +1,5 @@
-"""CLI commands: build, verify, undo, init. Each mirrors a tool (build_and_load_images, verify_images) or a
-library function (FileEditor.undo, agent.images.detect.init_project) with the same options."""
+"""CLI commands: build, verify, init. Each mirrors a tool (build_and_load_images, verify_images) or a library
+function (agent.images.detect.init_project) with the same options. `shipshape undo` lives in undo.py."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-
-from agent.errors import ShipshapeError
 
 
 def _summary(doc: dict[str, Any], json_mode: bool) -> None:
@@ -93,47 +91,6 @@ def register(app: typer.Typer) -> None:
         ctx = make_context(project, json_mode)
         doc = _run(ctx, "verify_images", {"only": only or None})
         _finish(doc, json_mode)
-
-    @app.command()
-    def undo(
-        path: Path = typer.Argument(None, help="The file whose last edit to undo (default: the project's last edit)."),
-        last: bool = typer.Option(False, "--last", help="Undo the project's last recorded edit."),
-        force: bool = typer.Option(False, "--force", help="Restore even if the file changed since the edit."),
-        list_: bool = typer.Option(False, "--list", help="Show the project's edit journal instead."),
-        json_mode: bool = typer.Option(False, "--json", help="Print one JSON document."),
-        config: Path = typer.Option(None, "--config", "-c", help="shipshape.toml (default: nearest)."),
-    ) -> None:
-        """Undo an edit shipshape made (schema.prisma, .npmrc, ...): the exact bytes it replaced come back.
-
-        Only this project's edits count; a file changed since the edit is left alone unless --force.
-        Example: shipshape undo --last"""
-        from agent.cli.common import console, emit_json, load, open_store
-        from agent.engines.files import FileEditor
-
-        if path is not None and last:
-            raise ShipshapeError("give a PATH or --last, not both")
-        project = load(config)
-        editor = FileEditor(project.root, open_store())
-        if list_:
-            rows = [
-                {k: row[k] for k in ("id", "path", "state", "reason", "created_at", "before_sha256", "after_sha256")}
-                for row in editor.journal()
-            ]
-            if json_mode:
-                emit_json({"ok": True, "project": str(project.root), "edits": rows})
-            else:
-                for row in rows:
-                    console().print(f"#{row['id']} {row['state']:<11} {row['path']}  ({row['reason']})", markup=False)
-            return
-        target = path.resolve() if path is not None else None
-        result = editor.undo(target, force=force)
-        if json_mode:
-            emit_json({"ok": True, "path": str(result.path), "edit_id": result.edit_id, "diff": result.diff})
-        else:
-            out = console()
-            out.print(f"restored {result.path} (edit #{result.edit_id} undone)", highlight=False, markup=False)
-            if result.diff:
-                out.print(result.diff.rstrip("\n"), markup=False, highlight=False)
 
     @app.command()
     def init(

@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Database
 
+from agent.memory.schema import MIGRATIONS
 from agent.redaction import redact, redact_value
 
-MIGRATIONS = Migrations("shipshape")
 BUSY_TIMEOUT_MS = 60_000
 
 
@@ -45,149 +45,6 @@ def default_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("shipshape")) / "memory.db"
-
-
-@MIGRATIONS()
-def m001_initial(db: Database) -> None:
-    db.table("builds").create(
-        {
-            "id": int,
-            "image": str,
-            "repository": str,
-            "tag": str,
-            "content_hash": str,
-            "image_id": str,
-            "size_bytes": int,
-            "budget_bytes": int,
-            "within_budget": int,
-            "build_seconds": float,
-            "load_seconds": float,
-            "cache_hit": int,
-            "loaded": int,
-            "loader": str,
-            "outcome": str,
-            "error": str,
-            "log_path": str,
-            "created_at": str,
-        },
-        pk="id",
-    )
-    db.table("builds").create_index(["image", "created_at"])
-    db.table("builds").create_index(["content_hash"])
-    db.table("signatures").create(
-        {
-            "signature": str,
-            "category": str,
-            "known": int,
-            "count": int,
-            "first_seen": str,
-            "last_seen": str,
-            "example": str,
-        },
-        pk="signature",
-    )
-    db.table("failures").create(
-        {
-            "id": int,
-            "signature": str,
-            "category": str,
-            "image": str,
-            "step": str,
-            "exit_code": int,
-            "line": int,
-            "excerpt": str,
-            "source": str,
-            "build_id": int,
-            "created_at": str,
-        },
-        pk="id",
-        foreign_keys=[("signature", "signatures", "signature")],
-    )
-    db.table("failures").create_index(["signature"])
-    db.table("failures").enable_fts(["category", "excerpt", "signature", "image"], create_triggers=True)
-    db.table("fix_attempts").create(
-        {
-            "id": int,
-            "signature": str,
-            "fix_id": str,
-            "image": str,
-            "description": str,
-            "outcome": str,
-            "build_id": int,
-            "created_at": str,
-            "resolved_at": str,
-        },
-        pk="id",
-    )
-    db.table("fix_attempts").create_index(["signature", "fix_id"])
-    db.table("incidents").create(
-        {
-            "id": int,
-            "report": str,
-            "report_signature": str,
-            "brain": str,
-            "ok": int,
-            "answer": str,
-            "model_calls": int,
-            "input_tokens": int,
-            "output_tokens": int,
-            "started_at": str,
-            "ended_at": str,
-            "status": str,
-        },
-        pk="id",
-    )
-    db.table("steps").create(
-        {
-            "id": int,
-            "incident_id": int,
-            "n": int,
-            "tool": str,
-            "input": str,
-            "ok": int,
-            "outcome": str,
-            "seconds": float,
-            "result": str,
-            "reason": str,
-            "created_at": str,
-        },
-        pk="id",
-        foreign_keys=[("incident_id", "incidents", "id")],
-    )
-    db.table("steps").create_index(["incident_id", "n"])
-    db.table("edits").create(
-        {
-            "id": int,
-            "path": str,
-            "backup_path": str,
-            "reason": str,
-            "diff": str,
-            "created_at": str,
-            "undone": int,
-        },
-        pk="id",
-    )
-
-
-@MIGRATIONS()
-def m002_edit_journal(db: Database) -> None:
-    """Each edit keeps the exact bytes it replaced (and their hash), the project it belongs to, and its state:
-    pending (journalled, not yet known to be on disk), applied, interrupted (the process died before the
-    replace), undone; and the process that wrote it (a pending row of a live process is not settled by another)."""
-    edits = db.table("edits")
-    for name, kind in (
-        ("project", str),
-        ("before_sha256", str),
-        ("before", bytes),
-        ("before_existed", int),
-        ("after_sha256", str),
-        ("state", str),
-        ("pid", int),
-    ):
-        edits.add_column(name, kind)
-    db.execute("UPDATE edits SET state = CASE WHEN undone = 1 THEN 'undone' ELSE 'applied' END")
-    edits.create_index(["project", "id"])
-    edits.create_index(["path", "id"])
 
 
 def _cell(value: Any) -> Any:
@@ -359,6 +216,65 @@ class Store:
         """The newest applied edit of the project (of one file when `path` is given)."""
         found = self.edits(project, states=("applied",), path=path)
         return found[0] if found else None
+
+    # -- cluster changes (the undo journal of deployment writes) ---------------------------------------
+
+    def begin_change(
+        self, *, project: str, namespace: str, kind: str, name: str, tool: str, before: dict[str, Any], summary: str
+    ) -> int:
+        """Journal a change before it is written: the whole spec it replaces, exact (state 'pending')."""
+        return self.insert(
+            "cluster_changes",
+            {
+                "project": project,
+                "namespace": namespace,
+                "kind": kind,
+                "name": name,
+                "tool": tool,
+                "summary": summary,
+                "before": json.dumps(before, sort_keys=True).encode("utf-8"),
+                "state": "pending",
+                "pid": os.getpid(),
+            },
+            exact=("project", "namespace", "name"),
+        )
+
+    def finish_change(
+        self, change_id: int, *, state: str, after: dict[str, Any] | None, generation: int | None, resource_version: str
+    ) -> None:
+        """The change's outcome: 'applied' with the spec the API server returned and its generation, or 'failed'."""
+        blob = json.dumps(after, sort_keys=True).encode("utf-8") if after is not None else None
+        self.update(
+            "cluster_changes",
+            change_id,
+            {"state": state, "after": blob, "generation": generation, "resource_version": resource_version},
+        )
+
+    def set_change_state(self, change_id: int, state: str) -> None:
+        self.update("cluster_changes", change_id, {"state": state})
+
+    @staticmethod
+    def _change_row(row: dict[str, Any]) -> dict[str, Any]:
+        for key in ("before", "after"):
+            row[key] = json.loads(bytes(row[key]).decode("utf-8")) if row.get(key) is not None else None
+        return row
+
+    def cluster_change(self, change_id: int) -> dict[str, Any] | None:
+        """One journalled change, its `before` / `after` specs decoded."""
+        found = self.rows("SELECT * FROM cluster_changes WHERE id = ?", [change_id])
+        return self._change_row(found[0]) if found else None
+
+    def cluster_changes(self, namespaces: list[str], *, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """The changes made in these namespaces, newest first (specs decoded)."""
+        if not namespaces:
+            return []
+        where = [f"namespace IN ({', '.join('?' for _ in namespaces)})"]
+        params: list[Any] = list(namespaces)
+        if states:
+            where.append(f"state IN ({', '.join('?' for _ in states)})")
+            params.extend(states)
+        sql = f"SELECT * FROM cluster_changes WHERE {' AND '.join(where)} ORDER BY id DESC"
+        return [self._change_row(r) for r in self.rows(sql, params)]
 
     # -- incidents and their steps -------------------------------------------------------------------
 

@@ -18,7 +18,15 @@ from agent.tools.context import ToolContext
 
 # The tools that touch the cluster: after one of them ran, the deployments and health checks are verified.
 # (Which tools write is the registry's answer, `Tool.writes`, not a list kept here.)
-CLUSTER_TOOLS = {"rollout_restart", "wait_for_rollout", "helm_upgrade", "set_deployment_image"}
+CLUSTER_TOOLS = {
+    "rollout_restart",
+    "wait_for_rollout",
+    "helm_upgrade",
+    "set_deployment_image",
+    "rollout_undo",
+    "patch_deployment",
+    "scale_deployment",
+}
 
 
 def _call(ctx: ToolContext, policy: Policy, name: str, args: dict[str, Any]) -> dict[str, Any]:

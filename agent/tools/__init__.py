@@ -73,6 +73,7 @@ TOOL_MODULES = (
     "agent.tools.knowledge",
     "agent.tools.deploy",
     "agent.tools.evidence",
+    "agent.tools.workload",
 )
 
 

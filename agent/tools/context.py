@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from agent.engines.files import FileEditor
     from agent.engines.helm import HelmEngine
     from agent.engines.kube import KubeEngine
+    from agent.engines.kube_write import DeploymentWriter
     from agent.memory.store import Store
 
 
@@ -77,6 +78,13 @@ class ToolContext:
         from agent.engines.kube import KubeEngine
 
         return self._lazy("kube", lambda: KubeEngine.from_project(self.project))
+
+    @property
+    def deployments(self) -> DeploymentWriter:
+        """Journalled, undoable writes of deployment specs (the cluster's counterpart of `files`)."""
+        from agent.engines.kube_write import DeploymentWriter
+
+        return self._lazy("deployments", lambda: DeploymentWriter(self.kube, self.store, str(self.project.root)))
 
     @property
     def helm(self) -> HelmEngine:

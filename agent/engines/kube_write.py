@@ -1,0 +1,169 @@
+"""Journalled writes of a Deployment's spec, and their undo: the engine behind rollout_undo, patch_deployment and
+scale_deployment, and `shipshape undo` of a cluster change.
+
+A change, in this order (as the file editor does it for files, agent/engines/files.py): (1) the deployment's
+whole spec as it is now is journalled as a 'pending' row (the memory store's `cluster_changes`); (2) the new spec
+replaces it with one PUT that carries the resourceVersion just read, so a change someone else made in between is
+refused by the API server (409) instead of silently overwritten; (3) the row becomes 'applied', with the spec
+the API server returned and the deployment's generation after the write. A process killed between (1) and (3)
+leaves a 'pending' row, which undo never picks.
+
+Undo puts the journalled `before` spec back (one PUT, the same way) and refuses when the deployment changed
+since the write (its generation moved on and its spec is no longer the recorded `after`), unless forced. The
+namespace guard (agent.safety.Namespaces, through the kube engine) is asked before every write, undo included.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agent.errors import ShipshapeError
+
+if TYPE_CHECKING:
+    from agent.engines.kube import KubeEngine
+
+
+class ChangeJournal(Protocol):
+    """Where cluster changes are journalled (the memory Store is one)."""
+
+    def begin_change(
+        self, *, project: str, namespace: str, kind: str, name: str, tool: str, before: dict[str, Any], summary: str
+    ) -> int: ...
+
+    def finish_change(
+        self, change_id: int, *, state: str, after: dict[str, Any] | None, generation: int | None, resource_version: str
+    ) -> None: ...
+
+    def set_change_state(self, change_id: int, state: str) -> None: ...
+
+    def cluster_change(self, change_id: int) -> dict[str, Any] | None: ...
+
+    def cluster_changes(self, namespaces: list[str], *, states: tuple[str, ...] = ()) -> list[dict[str, Any]]: ...
+
+
+def spec_only(deployment: dict[str, Any]) -> dict[str, Any]:
+    return dict(deployment.get("spec") or {})
+
+
+class DeploymentWriter:
+    """Replaces deployment specs through the kube engine, journalling each change so that it can be undone."""
+
+    def __init__(self, kube: KubeEngine, journal: ChangeJournal | None, project: str = "") -> None:
+        self.kube = kube
+        self.journal = journal
+        self.project = project
+
+    def _put(self, namespace: str, name: str, current: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+        """One PUT of the deployment with `spec`, conditional on `current`'s resourceVersion."""
+        from kubernetes.client.exceptions import ApiException
+
+        self.kube.check_namespace_allowed(namespace)
+        # The object as read, with the new spec: metadata (labels, annotations, owners, finalizers) stays as it
+        # is, and its resourceVersion makes the PUT fail rather than overwrite a change made since the read.
+        body = {k: v for k, v in current.items() if k != "status"}
+        body.update(apiVersion="apps/v1", kind="Deployment", spec=spec)
+        try:
+            return self.kube._raw(self.kube.apps.replace_namespaced_deployment, name, namespace, body)
+        except ApiException as exc:
+            if self.kube._status(exc) == 409:
+                raise ShipshapeError(
+                    f"deployment {name!r} in {namespace!r} changed while shipshape was writing it",
+                    "read it again (cluster_status) and retry",
+                    code="conflict",
+                ) from None
+            if self.kube._status(exc) == 422:
+                raise ShipshapeError(
+                    f"the API server refused the new spec of {name!r}: {_message(exc)}", code="invalid-spec"
+                ) from None
+            raise
+
+    def replace_spec(
+        self, namespace: str, name: str, current: dict[str, Any], new_spec: dict[str, Any], tool: str, summary: str
+    ) -> dict[str, Any]:
+        """Journal `current`'s spec, write `new_spec`, mark the change applied. {change_id, generation, spec}."""
+        self.kube.check_namespace_allowed(namespace)
+        change_id = None
+        if self.journal is not None:
+            change_id = self.journal.begin_change(
+                project=self.project,
+                namespace=namespace,
+                kind="Deployment",
+                name=name,
+                tool=tool,
+                before=spec_only(current),
+                summary=summary,
+            )
+        try:
+            written = self._put(namespace, name, current, new_spec)
+        except BaseException:
+            if self.journal is not None and change_id is not None:
+                self.journal.finish_change(change_id, state="failed", after=None, generation=None, resource_version="")
+            raise
+        generation = written["metadata"].get("generation")
+        if self.journal is not None and change_id is not None:
+            self.journal.finish_change(
+                change_id,
+                state="applied",
+                after=spec_only(written),
+                generation=int(generation) if generation is not None else None,
+                resource_version=str(written["metadata"].get("resourceVersion", "")),
+            )
+        return {"change_id": change_id, "generation": generation, "spec": spec_only(written)}
+
+    def undo(self, change_id: int, *, force: bool = False) -> dict[str, Any]:
+        """Put the spec that change `change_id` replaced back. Refuses a change that is not 'applied', and a
+        deployment that changed since (unless `force`)."""
+        if self.journal is None:
+            raise ShipshapeError("nothing to undo: no memory database", code="nothing-to-undo")
+        row = self.journal.cluster_change(change_id)
+        if row is None:
+            raise ShipshapeError(f"no cluster change #{change_id} is recorded", code="nothing-to-undo")
+        namespace, name = str(row["namespace"]), str(row["name"])
+        if row["state"] != "applied":
+            raise ShipshapeError(
+                f"cluster change #{change_id} ({row['tool']} of {namespace}/{name}) is {row['state']}, not applied",
+                "shipshape undo --list shows what can be undone",
+                code="nothing-to-undo",
+            )
+        self.kube.check_namespace_allowed(namespace)
+        current = self.kube.deployment(namespace, name)
+        if not force and self.changed_since(row, current):
+            raise ShipshapeError(
+                f"deployment {namespace}/{name} has changed since shipshape's {row['tool']} "
+                f"(change #{change_id}, {row['created_at']}: generation {row['generation']} then, "
+                f"{current['metadata'].get('generation')} now); undo would throw those changes away",
+                "check it (shipshape status); run 'shipshape undo --force' to put the old spec back anyway",
+                code="changed-since",
+            )
+        self.journal.set_change_state(change_id, "undoing")
+        try:
+            written = self._put(namespace, name, current, dict(row["before"]))
+        except BaseException:
+            self.journal.set_change_state(change_id, "applied")
+            raise
+        self.journal.set_change_state(change_id, "undone")
+        return {
+            "change_id": change_id,
+            "namespace": namespace,
+            "deployment": name,
+            "tool": row["tool"],
+            "generation": written["metadata"].get("generation"),
+        }
+
+    @staticmethod
+    def changed_since(row: dict[str, Any], current: dict[str, Any]) -> bool:
+        """Whether the deployment's spec moved on from what the change wrote. The generation counts spec writes
+        only (status updates leave it alone); when it moved, the spec may still be the one recorded (an undo of
+        a later shipshape change put it back), and then nothing is lost."""
+        if row.get("generation") is not None and current["metadata"].get("generation") == row["generation"]:
+            return False
+        return spec_only(current) != row.get("after")
+
+
+def _message(exc: Any) -> str:
+    import json
+
+    try:
+        return str(json.loads(exc.body).get("message", ""))[:300]
+    except (TypeError, ValueError, AttributeError):
+        return str(exc.reason)

@@ -1,0 +1,278 @@
+"""Tools that change a Deployment's spec, each journalled so that `shipshape undo` reverses it:
+
+rollout_undo (back to the last revision whose pods were Ready, or a given one), patch_deployment (a bounded set
+of fields: image, command/args, env and envFrom, resources, probes, nodeSelector, tolerations, replicas),
+scale_deployment. All three write (approval-gated by the Policy), refuse namespaces outside
+[policy] allowed_namespaces, and in a dry run say what they would change without changing it.
+The edits themselves are pure (agent/pods/specedit.py, agent/pods/revisions.py); the journalled write is the
+engine's (agent/engines/kube_write.py).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.errors import ShipshapeError
+from agent.pods.quantity import memory_bytes
+from agent.pods.revisions import choose_revision, current_revision, images, revision_of, template_without_hash
+from agent.pods.specedit import edit_spec
+from agent.tools import tool
+from agent.tools.context import ToolContext
+
+MAX_REPLICAS = 50
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors: a field the tool does not change must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkloadInput(Strict):
+    deployment: str = Field(..., min_length=1, description="deployment name")
+    namespace: str | None = Field(None, description="default: the project's namespace")
+
+
+class RollbackInput(WorkloadInput):
+    to_revision: int | None = Field(
+        None, ge=1, description="roll back to this revision; default: the last revision whose pods were Ready"
+    )
+
+
+class ScaleInput(WorkloadInput):
+    replicas: int = Field(..., ge=0, le=MAX_REPLICAS, description=f"the number of pods wanted (0..{MAX_REPLICAS})")
+
+
+class HTTPGetAction(Strict):
+    path: str | None = Field(None, description="e.g. /healthz")
+    port: int | str | None = Field(None, description="container port number or name")
+    scheme: Literal["HTTP", "HTTPS"] | None = None
+    host: str | None = None
+    httpHeaders: list[dict[str, str]] | None = None
+
+
+class TCPSocketAction(Strict):
+    port: int | str
+    host: str | None = None
+
+
+class ExecAction(Strict):
+    command: list[str] = Field(..., min_length=1)
+
+
+class Probe(Strict):
+    """A probe as Kubernetes spells it. A handler replaces the old one; timings given replace those timings."""
+
+    httpGet: HTTPGetAction | None = None
+    tcpSocket: TCPSocketAction | None = None
+    exec: ExecAction | None = None
+    initialDelaySeconds: int | None = Field(None, ge=0, le=3600)
+    periodSeconds: int | None = Field(None, ge=1, le=3600)
+    timeoutSeconds: int | None = Field(None, ge=1, le=3600)
+    successThreshold: int | None = Field(None, ge=1, le=100)
+    failureThreshold: int | None = Field(None, ge=1, le=1000)
+
+
+class EnvVar(Strict):
+    name: str = Field(..., min_length=1)
+    value: str | None = None
+    value_from: dict[str, Any] | None = Field(
+        None, description="Kubernetes valueFrom, e.g. {secretKeyRef: {name, key}} or {configMapKeyRef: {name, key}}"
+    )
+
+
+class SourceRef(Strict):
+    name: str = Field(..., min_length=1)
+    optional: bool | None = None
+
+
+class EnvFromSource(Strict):
+    configMapRef: SourceRef | None = None
+    secretRef: SourceRef | None = None
+    prefix: str | None = None
+
+
+class ResourceList(Strict):
+    cpu: str | int | float | None = Field(None, description="e.g. 250m, 0.5, 2")
+    memory: str | int | None = Field(None, description="e.g. 128Mi, 1Gi")
+
+
+class Resources(Strict):
+    requests: ResourceList | None = None
+    limits: ResourceList | None = None
+
+
+class Toleration(Strict):
+    key: str | None = None
+    operator: Literal["Exists", "Equal"] | None = None
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    tolerationSeconds: int | None = None
+
+
+class PatchInput(WorkloadInput):
+    container: str | None = Field(None, description="container name; default: the first (usually only) container")
+    image: str | None = Field(None, min_length=1, description="the container's new image reference")
+    command: list[str] | None = Field(None, description="the container's command (entrypoint), replaced whole")
+    args: list[str] | None = Field(None, description="the container's args, replaced whole")
+    env: list[EnvVar] | None = Field(None, description="variables set or replaced by name; the others stay")
+    env_from: list[EnvFromSource] | None = Field(
+        None, description="the container's whole envFrom list (configMapRef / secretRef), replaced"
+    )
+    resources: Resources | None = Field(None, description="requests / limits of cpu and memory, merged")
+    liveness_probe: Probe | None = Field(None, description="change the liveness probe (probes are never removed)")
+    readiness_probe: Probe | None = Field(None, description="change the readiness probe")
+    startup_probe: Probe | None = Field(None, description="change the startup probe")
+    node_selector: dict[str, str | None] | None = Field(
+        None, description="nodeSelector keys to set; a key set to null is removed"
+    )
+    tolerations: list[Toleration] | None = Field(None, description="the pod's whole tolerations list, replaced")
+    replicas: int | None = Field(None, ge=0, le=MAX_REPLICAS)
+
+
+def _namespace(ctx: ToolContext, namespace: str | None) -> str:
+    return namespace or ctx.project.cluster.namespace
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_none=True)
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    return value
+
+
+def _edits(args: PatchInput) -> dict[str, Any]:
+    """The fields given, as plain data in Kubernetes' spelling (what agent.pods.specedit reads)."""
+    skip = {"deployment", "namespace", "container"}
+    edits = {k: _dump(getattr(args, k)) for k in PatchInput.model_fields if k not in skip}
+    if args.env is not None:
+        edits["env"] = [{"name": e.name, "value": e.value, "valueFrom": e.value_from} for e in args.env]
+    if args.resources is not None:
+        edits["resources"] = {
+            section: {k: str(v) for k, v in values.items()} for section, values in edits["resources"].items()
+        }
+    return {k: v for k, v in edits.items() if v is not None}
+
+
+def largest_allocatable_memory(ctx: ToolContext) -> int | None:
+    """The most memory any node can give a pod (bytes), or None when no node says."""
+    sizes = [memory_bytes(n["allocatable"]["memory"]) for n in ctx.kube.node_info() if n["allocatable"].get("memory")]
+    return max(sizes) if sizes else None
+
+
+def _write(
+    ctx: ToolContext, namespace: str, current: dict[str, Any], new_spec: dict[str, Any], tool_name: str, summary: str
+) -> dict[str, Any]:
+    """The journalled write (or, in a dry run, nothing): {change_id, generation} for the result."""
+    if ctx.dry_run:
+        return {"change_id": None, "dry_run": True}
+    written = ctx.deployments.replace_spec(
+        namespace, current["metadata"]["name"], current, new_spec, tool_name, summary
+    )
+    return {"change_id": written["change_id"], "generation": written["generation"]}
+
+
+@tool(
+    "rollout_undo",
+    "Roll a deployment back to the last revision whose pods were Ready (an older ReplicaSet that still has Ready "
+    "pods, else the newest earlier revision that runs different containers), or to `to_revision`: what "
+    "`kubectl rollout undo` does. The usual fix for a bad rollout of an image the project does not build "
+    "(a tag that does not exist, a command that cannot run). Recorded: `shipshape undo` reverses it. Follow it "
+    "with wait_for_rollout.",
+    RollbackInput,
+    writes=True,
+)
+def rollout_undo(ctx: ToolContext, args: RollbackInput) -> dict[str, Any]:
+    namespace = _namespace(ctx, args.namespace)
+    kube = ctx.kube
+    kube.check_namespace_allowed(namespace)
+    current = kube.deployment(namespace, args.deployment)
+    replicasets = kube.replicasets(namespace)
+    target, evidence = choose_revision(current, replicasets, args.to_revision)
+    from_revision = current_revision(current, replicasets)
+    new_spec = copy.deepcopy(current["spec"])
+    new_spec["template"] = template_without_hash(target["spec"]["template"])
+    summary = f"rollout_undo {args.deployment}: revision {from_revision} -> {revision_of(target)}"
+    written = _write(ctx, namespace, current, new_spec, "rollout_undo", summary)
+    return {
+        "ok": True,
+        "deployment": args.deployment,
+        "namespace": namespace,
+        "from_revision": from_revision,
+        "to_revision": revision_of(target),
+        "images_before": images(current["spec"]["template"]),
+        "images_after": images(new_spec["template"]),
+        "evidence": evidence,
+        **written,
+    }
+
+
+@tool(
+    "patch_deployment",
+    "Change a bounded set of a deployment's fields: a container's image, command/args, env (set by name), envFrom, "
+    "resources (cpu/memory requests and limits; a memory limit above the node's allocatable is refused), "
+    "liveness/readiness/startup probes (changed, never removed), nodeSelector keys (null removes one), "
+    "tolerations, replicas. Use it for the least change that fixes a diagnosis: a probe on the wrong path or "
+    "port, an OOMKilled limit, a nodeSelector no node matches. Recorded: `shipshape undo` reverses it.",
+    PatchInput,
+    writes=True,
+)
+def patch_deployment(ctx: ToolContext, args: PatchInput) -> dict[str, Any]:
+    namespace = _namespace(ctx, args.namespace)
+    edits = _edits(args)
+    if not edits:
+        raise ShipshapeError("patch_deployment was given nothing to change", code="bad-input")
+    kube = ctx.kube
+    kube.check_namespace_allowed(namespace)
+    current = kube.deployment(namespace, args.deployment)
+    max_memory = largest_allocatable_memory(ctx) if "resources" in edits else None
+    new_spec, changed = edit_spec(current["spec"], edits, args.container, max_memory)
+    result: dict[str, Any] = {
+        "ok": True,
+        "deployment": args.deployment,
+        "namespace": namespace,
+        "changed": changed,
+        "images_before": images(current["spec"]["template"]),
+        "images_after": images(new_spec["template"]),
+        "change_id": None,
+    }
+    if not changed:
+        result["note"] = "the deployment already has these values; nothing was written"
+        return result
+    summary = f"patch_deployment {args.deployment}: {', '.join(changed)}"
+    result.update(_write(ctx, namespace, current, new_spec, "patch_deployment", summary))
+    return result
+
+
+@tool(
+    "scale_deployment",
+    f"Set a deployment's number of replicas (0..{MAX_REPLICAS}), what `kubectl scale` does. Use it when asked "
+    'in words ("scale frontend to 3"). Recorded: `shipshape undo` reverses it. Follow it with wait_for_rollout.',
+    ScaleInput,
+    writes=True,
+)
+def scale_deployment(ctx: ToolContext, args: ScaleInput) -> dict[str, Any]:
+    namespace = _namespace(ctx, args.namespace)
+    kube = ctx.kube
+    kube.check_namespace_allowed(namespace)
+    current = kube.deployment(namespace, args.deployment)
+    before = int(current["spec"].get("replicas", 1) or 0)
+    result: dict[str, Any] = {
+        "ok": True,
+        "deployment": args.deployment,
+        "namespace": namespace,
+        "replicas_before": before,
+        "replicas": args.replicas,
+        "change_id": None,
+    }
+    if before == args.replicas:
+        result["note"] = f"already {before} replica(s); nothing was written"
+        return result
+    new_spec = {**copy.deepcopy(current["spec"]), "replicas": args.replicas}
+    summary = f"scale_deployment {args.deployment}: {before} -> {args.replicas}"
+    result.update(_write(ctx, namespace, current, new_spec, "scale_deployment", summary))
+    return result
