@@ -112,7 +112,67 @@ class Scenario:
 
 GOOD = deployment("web")
 SCENARIOS: list[Scenario] = [
-    # -- held out: written from this spec before any rule was tuned -------------------------------------------
+    # -- held out, second batch: written after the first run, before any further tuning ---------------------
+    Scenario(
+        "heldout2-image-typo-two-replicas",
+        "k8s-bench fix-image-pull",
+        "web pods can't pull their image",
+        [deployment("web", replicas=2)],
+        [deployment("web", image="s11-ap:v1", replicas=2)],
+        shows="waiting:ErrImagePull|ImagePullBackOff",
+        replicas=2,
+        held_out=True,
+    ),
+    Scenario(
+        "heldout2-tcp-readiness-wrong-port",
+        "own",
+        "web never becomes ready",
+        [deployment("web", readiness={"tcpSocket": {"port": 9000}, "periodSeconds": 2, "failureThreshold": 2})],
+        shows="unready",
+        held_out=True,
+    ),
+    Scenario(
+        "heldout2-envfrom-missing-configmap",
+        "own",
+        "web is stuck in CreateContainerConfigError",
+        [
+            {
+                **deployment("web"),
+                "spec": {
+                    **deployment("web")["spec"],
+                    "template": {
+                        "metadata": {"labels": {"app": "web"}},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "app",
+                                    "image": APP,
+                                    "imagePullPolicy": "IfNotPresent",
+                                    "envFrom": [{"configMapRef": {"name": "app-env"}}],
+                                }
+                            ],
+                            "terminationGracePeriodSeconds": 1,
+                            "dnsPolicy": "Default",
+                        },
+                    },
+                },
+            }
+        ],
+        shows="waiting:CreateContainerConfigError",
+        verdict="say",
+        says=["app-env"],
+        held_out=True,
+    ),
+    Scenario(
+        "heldout2-insufficient-cpu",
+        "k8s-bench fix-pending-pod",
+        "the web deployment has a pod that never starts",
+        [deployment("web", resources={"requests": {"cpu": "16"}})],
+        shows="pending",
+        held_out=True,
+    ),
+    # -- held out, first batch: written before any rule was tuned. Measured once untouched (1 of 3 passed, see
+    # docs/cluster-tools.md); the two bugs they showed were then fixed, so they count as tuned from here on.
     Scenario(
         "heldout-probes-both-paths",
         "k8s-bench fix-probes",
@@ -126,7 +186,6 @@ SCENARIOS: list[Scenario] = [
         ],
         shows="unready",
         deployment="webapp",
-        held_out=True,
     ),
     Scenario(
         "heldout-missing-file-after-rollout",
@@ -135,7 +194,6 @@ SCENARIOS: list[Scenario] = [
         [GOOD],
         [deployment("web", command=sh("cat /etc/app/settings.conf && exec httpd -f -p 8080 -h /www"))],
         shows="waiting:CrashLoopBackOff|Error",
-        held_out=True,
     ),
     Scenario(
         "heldout-insufficient-memory",
@@ -143,7 +201,6 @@ SCENARIOS: list[Scenario] = [
         "the web pod is stuck in Pending",
         [deployment("web", resources={"requests": {"memory": "512Gi"}})],
         shows="pending",
-        held_out=True,
     ),
     # -- the tuned suite ----------------------------------------------------------------------------------------
     Scenario(
@@ -196,7 +253,7 @@ SCENARIOS: list[Scenario] = [
         [
             deployment(
                 "web",
-                command=sh("head -c 24m /dev/zero | tail > /dev/null; exec httpd -f -p 8080 -h /www"),
+                command=sh("dd if=/dev/zero of=/dev/null bs=24M count=1 && exec httpd -f -p 8080 -h /www"),
                 resources={"limits": {"memory": "16Mi"}, "requests": {"memory": "16Mi"}},
                 readiness=http_probe("/health"),
             )
@@ -265,7 +322,7 @@ SCENARIOS: list[Scenario] = [
                 liveness=http_probe("/health", initialDelaySeconds=2, periodSeconds=2, failureThreshold=1),
             )
         ],
-        shows="unready",
+        shows="restarted",
     ),
     Scenario(
         "unmatched-node-selector",
