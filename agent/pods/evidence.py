@@ -105,7 +105,7 @@ def scheduling_failure(message: str) -> dict[str, Any]:
         "node_selector": bool(re.search(r"didn't match (node selector|Pod's node affinity)", message)),
         "affinity": "affinity" in message and "selector" not in message,
         "taints": [t.strip() for t in _TAINT.findall(message)],
-        "insufficient": sorted(set(_INSUFFICIENT.findall(message))),
+        "insufficient": sorted({r.rstrip(".,") for r in _INSUFFICIENT.findall(message)}),
         "message": _one_line(message, 300),
     }
 

@@ -21,9 +21,10 @@ def _wanted(case: Case) -> list[dict[str, Any]]:
 def describe(ref: dict[str, Any], namespace: str) -> str:
     """One missing reference in words, with the command that creates it from the user's own value."""
     kind, name, key = ref["kind"], ref["name"], ref.get("key") or ""
-    who = f" (env {ref['env']} of container {ref['container']})" if ref.get("env") else ""
+    # Worded so that redaction (which hides what follows "PASSWORD" or "password=") leaves the names readable.
+    who = f" (container {ref['container']}, env var {ref['env']})" if ref.get("env") else ""
     make = "secret generic" if kind == "Secret" else "configmap"
-    literal = f"--from-literal={key or ref.get('env') or 'KEY'}=<your value>"
+    literal = f"--from-literal=<key>=<your value> (key: {key or ref.get('env') or 'the one the app reads'})"
     if key:
         what = f"{kind} {name} has no key {key}{who}"
         how = f"add the key with your value (kubectl -n {namespace} edit {kind.lower()} {name})"

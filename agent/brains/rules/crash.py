@@ -41,9 +41,18 @@ def _crashing(case: Case) -> bool:
     )
 
 
+def killed_by_liveness(case: Case) -> bool:
+    """The restarts are the kubelet's, not the program's: the liveness probe fails and the exits are kills."""
+    liveness = any(
+        f.get("probe") == "liveness" for p in case.evidence.get("pods") or [] for f in p.get("probe_failures") or []
+    )
+    codes = {f.get("last_exit_code") for f in case.facts() if f.get("restarts")}
+    return liveness and codes <= {137, 143, None, 0}
+
+
 def crash_after_rollout(case: Case, plan: Plan) -> bool:
     """Crash loop -> rollout_undo to the last good revision when the crash came with the current one."""
-    if case.category not in CRASH_CATEGORIES or not _crashing(case):
+    if case.category not in CRASH_CATEGORIES or not _crashing(case) or killed_by_liveness(case):
         return False
     why = cause(case)
     last_line = next((ln for ln in reversed(case.logs()) if ln.strip()), "")
