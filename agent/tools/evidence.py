@@ -9,12 +9,12 @@ health paths on a running pod's ports (pod IPs are reachable from the host) and 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from agent.engines import kubereads
-from agent.errors import ShipshapeError
 from agent.pods.evidence import (
     container_facts,
     missing_config,
@@ -155,13 +155,36 @@ class ProbeInput(BaseModel):
     namespace: str | None = Field(None, description="default: the project's namespace")
     ports: list[int] = Field(default_factory=list, description="ports to try; default: the containers' own ports")
     paths: list[str] = Field(default_factory=list, description="paths to try; default: the usual health paths")
+    wait_seconds: float = Field(90, ge=0, le=300, description="wait this long for a container to run")
+
+
+ATTEMPTS = 3
+
+
+def _running_pod(ctx: ToolContext, namespace: str, selector: str, deadline: float) -> dict[str, Any] | None:
+    """The newest pod with an IP whose containers all run, waiting for one until `deadline`."""
+    while True:
+        live = [
+            p
+            for p in ctx.kube.pods(namespace, selector)
+            if not p["metadata"].get("deletionTimestamp") and (p.get("status") or {}).get("podIP")
+        ]
+        live.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True)
+        for pod in live:
+            statuses = (pod.get("status") or {}).get("containerStatuses") or []
+            if statuses and all((s.get("state") or {}).get("running") is not None for s in statuses):
+                return pod
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(1)
 
 
 @tool(
     "probe_endpoints",
     "Find what a running pod answers: HTTP GET the usual health paths (/healthz, /health, /ready, /readyz, "
-    "/livez, /, /api/health) on its containers' ports, from the host (pod IPs are reachable). Use it before "
-    "fixing a failing probe: it tells which path and port answer 2xx/3xx.",
+    "/livez, /, /api/health) on its containers' ports, from the host (pod IPs are reachable); waits for a "
+    "container in back-off to run again. Use it before fixing a failing probe: it tells which path and port "
+    "answer 2xx/3xx, or that nothing listens yet (a slow start).",
     ProbeInput,
     writes=False,
 )
@@ -171,30 +194,41 @@ def probe_endpoints(ctx: ToolContext, args: ProbeInput) -> dict[str, Any]:
     namespace = args.namespace or ctx.project.cluster.namespace
     dep = ctx.kube.deployment(namespace, args.deployment)
     selector = ",".join(f"{k}={v}" for k, v in (dep["spec"]["selector"].get("matchLabels") or {}).items())
-    running = [
-        p
-        for p in ctx.kube.pods(namespace, selector)
-        if not p["metadata"].get("deletionTimestamp") and (p.get("status") or {}).get("podIP")
-    ]
-    if not running:
-        raise ShipshapeError(f"no pod of {args.deployment!r} has an IP yet", "run cluster_status", code="no-pod")
-    pod = sorted(running, key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True)[0]
     ports = list(args.ports)
     for c in dep["spec"]["template"]["spec"].get("containers") or []:
         ports += [int(p.get("containerPort") or 0) for p in c.get("ports") or []]
     ports = list(dict.fromkeys(p for p in ports if p)) or [80, 8080]
     paths = list(args.paths) or list(HEALTH_PATHS)
+    started = time.monotonic()
+    # A container that a failing liveness probe restarts spends most of its time in back-off: wait (reading
+    # only) until one runs, then ask it a few times, since it may need a moment to listen.
+    pod = _running_pod(ctx, namespace, selector, started + args.wait_seconds)
+    if pod is None:
+        return {
+            "namespace": namespace,
+            "deployment": args.deployment,
+            "pod": "",
+            "listening": [],
+            "answers": [],
+            "answering": [],
+            "error": f"no container of {args.deployment} ran within {args.wait_seconds:.0f} s",
+        }
     ip = pod["status"]["podIP"]
     answers: list[dict[str, Any]] = []
     listening: list[int] = []
-    for port in ports[:4]:
-        for path in paths[:10]:
-            got = probe(f"http://{ip}:{port}{path}", timeout=1.0, max_body=64)
-            if got.status == 0:
-                break  # nothing listens on this port (or not yet): the other paths would say the same
-            if port not in listening:
-                listening.append(port)
-            answers.append({"port": port, "path": path, "status": got.status})
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            time.sleep(1)
+        for port in ports[:4]:
+            for path in paths[:10]:
+                got = probe(f"http://{ip}:{port}{path}", timeout=1.0, max_body=64)
+                if got.status == 0:
+                    break  # nothing listens on this port (or not yet): the other paths would say the same
+                if port not in listening:
+                    listening.append(port)
+                answers.append({"port": port, "path": path, "status": got.status})
+        if answers:
+            break
     good = [a for a in answers if 200 <= int(a["status"]) < 400]
     return {
         "namespace": namespace,

@@ -16,7 +16,7 @@ STARTUP_PERIOD, STARTUP_FAILURES = 2, 60
 
 
 def _http(probe: dict[str, Any]) -> tuple[int | str | None, str]:
-    get = probe.get("httpGet") or {}
+    get = probe.get("httpGet") or probe.get("tcpSocket") or {}
     return get.get("port"), str(get.get("path") or "/")
 
 
@@ -64,7 +64,11 @@ def probe_failing(case: Case, plan: Plan) -> bool:
     container = _probed_container(case)
     if container is None or (not failing and case.category != "probe-failing"):
         return False
-    probes = {k: container[k] for k in PROBE_ARGS if k in container and "httpGet" in container[k]}
+    probes = {
+        k: container[k]
+        for k in PROBE_ARGS
+        if k in container and ("httpGet" in container[k] or "tcpSocket" in container[k])
+    }
     if not probes:
         return False
     ports = sorted({p for p in (_http(v)[0] for v in probes.values()) if isinstance(p, int)} | set(container["ports"]))
@@ -76,8 +80,15 @@ def probe_failing(case: Case, plan: Plan) -> bool:
     answering = _answering(found)
     patch: dict[str, Any] = {}
     said = []
+    listening = [int(p) for p in found.get("listening") or []]
     for key, probe in probes.items():
         port, path = _http(probe)
+        if "tcpSocket" in probe:
+            # A TCP probe only needs a port that accepts: the one the container listens on.
+            if port not in listening and len(listening) == 1:
+                patch[PROBE_ARGS[key]] = {**probe, "tcpSocket": {**probe["tcpSocket"], "port": listening[0]}}
+                said.append(f"{key} tcpSocket port {port} -> {listening[0]} (the port that accepts)")
+            continue
         target = best_target(port, path, answering)
         if target is not None and target != (port, path):
             patch[PROBE_ARGS[key]] = _retargeted(probe, target)
