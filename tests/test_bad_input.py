@@ -210,4 +210,8 @@ _ELSEWHERE = {
     "test_a_stale_backup_is_never_restored",
     "test_undo_last_does_not_cross_projects",
     "test_a_file_changed_since_the_edit_is_kept_unless_forced",
+    "test_scale_and_undo_refused_when_changed_since",
+    "test_rollout_undo_after_a_bad_image_then_shipshape_undo",
+    "test_writes_are_refused_outside_allowed_namespaces_unknown_fields_and_without_approval",
+    "test_resources_merge_and_are_bounded_by_the_node",
 }

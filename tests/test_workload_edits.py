@@ -62,6 +62,7 @@ def test_memory_and_cpu_helpers() -> None:
     assert memory_bytes("1.5Ki") == 1536 and memory_bytes("100m") == 1  # rounded up to a whole byte
     assert cpu_cores("1500m") == Decimal("1.5")
     assert format_memory(256 * 2**20) == "256Mi" and format_memory(3 * GI) == "3Gi" and format_memory(1000) == "1Mi"
+    assert format_memory(24683584 * 1024) == "24106Mi" and format_memory(24683584 * 1024, round_up=False) == "24105Mi"
     with pytest.raises(ShipshapeError):
         memory_bytes("-1Mi")
 
@@ -179,6 +180,9 @@ def test_rollback_prefers_a_revision_with_ready_pods_then_the_previous_different
     rss[1]["status"] = {}
     chosen, evidence = choose_revision(_dep(4, "web:bad"), rss)
     assert chosen["metadata"]["name"] == "web-3" and "not proven" in evidence
+    # shipshape saw revision 2's pods Ready earlier (its pod-template-hash h2): that beats "the previous one"
+    chosen, evidence = choose_revision(_dep(4, "web:bad"), rss, seen_ready={"h2": "2026-12-02T17:00:00"})
+    assert chosen["metadata"]["name"] == "web-2" and "shipshape saw the pods of revision 2 Ready" in evidence
     # an older revision with the same containers (a restart) is skipped
     rss = [_rs(1, "web:v1"), _rs(2, "web:bad"), _rs(3, "web:bad")]
     assert choose_revision(_dep(3, "web:bad"), rss)[0]["metadata"]["name"] == "web-1"
@@ -210,6 +214,15 @@ def test_input_models_refuse_unknown_fields_and_out_of_range_values() -> None:
         get("scale_deployment").input_model.model_validate({"deployment": "web", "replicas": -1})
     with pytest.raises(ValidationError):
         get("rollout_undo").input_model.model_validate({"deployment": "web", "to_revision": 0})
+    # A probe exactly as the API server returns it (defaults filled in) is accepted as it is.
+    served = {
+        "httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
+        "timeoutSeconds": 1,
+        "periodSeconds": 10,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    }
+    patch.model_validate({"deployment": "web", "startup_probe": served, "liveness_probe": {"grpc": {"port": 9000}}})
     for name in ("rollout_undo", "patch_deployment", "scale_deployment"):
         assert get(name).writes is True
 
@@ -235,3 +248,15 @@ def test_cluster_change_journal_keeps_specs_exactly(store: Store) -> None:
     assert [r["id"] for r in store.cluster_changes(["ns1"], states=("applied",))] == [change]
     assert store.cluster_changes(["elsewhere"]) == []
     assert changed_paths(row["after"], row["before"]) == ["spec.replicas"]
+    # Two undos of one change: only the first moves it from applied to undoing.
+    assert store.set_change_state(change, "undoing", expect=("applied",)) is True
+    assert store.set_change_state(change, "undoing", expect=("applied",)) is False
+
+
+def test_ready_revisions_are_remembered_per_deployment(store: Store) -> None:
+    store.remember_ready("ns1", "web", "h1", "1")
+    store.remember_ready("ns1", "web", "h1")  # seen again: still one row, the revision kept
+    store.remember_ready("ns1", "web", "")  # no hash: nothing to remember
+    store.remember_ready("ns2", "web", "h9")
+    assert set(store.ready_revisions("ns1", "web")) == {"h1"}
+    assert store.rows("SELECT revision FROM ready_revisions WHERE template_hash = 'h1'") == [{"revision": "1"}]

@@ -73,6 +73,10 @@ def cluster(kubeconfig: Path, node_docker: str) -> Iterator[dict[str, str]]:
     apply(kubeconfig, main, deployment("pinned", APP, command=SERVE, node_selector={"shipshape.test/nope": "true"}))
     apply(kubeconfig, main, deployment("scaled", APP, command=SERVE))
     apply(kubeconfig, main, deployment("still", APP, command=SERVE))
+    apply(kubeconfig, main, deployment("cli", APP, command=SERVE))
+    backend = deployment("todo-backend", "sswl-nowhere:v9", command=SERVE)
+    backend["spec"]["template"]["spec"]["containers"][0]["name"] = "backend"
+    apply(kubeconfig, main, backend)
     apply(kubeconfig, by, deployment("web", APP, command=SERVE))
     crashy = deployment("crashy", APP, probe_path="/health", command=SERVE)
     crashy["spec"]["strategy"] = {"type": "Recreate"}
@@ -144,14 +148,15 @@ def test_rollout_undo_after_a_bad_image_then_shipshape_undo(
     assert nothing.returncode == 1 and "nothing to undo" in nothing.stderr
 
 
-def test_rollout_undo_after_a_crash_with_recreate_has_no_ready_pods_to_go_by(
+def test_rollout_undo_after_a_crash_with_recreate_goes_by_what_shipshape_saw_ready(
     cluster: dict[str, str], kubeconfig: Path, store: Any, tmp_path: Path
 ) -> None:
     ns = cluster["recreate"]
     wait_until(lambda: ready(kubeconfig, ns, "crashy"), 120, "crashy Ready")
+    ctx = make_context(kubeconfig, [ns], store, tmp_path)
+    assert get_tool(ctx, "cluster_status", namespace=ns)["healthy"]  # shipshape looks once while it is Ready
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "command": ["/no/such/server"]}]}}}}
     kubectl(kubeconfig, "-n", ns, "patch", "deployment", "crashy", "-p", json.dumps(patch))
-    ctx = make_context(kubeconfig, [ns], store, tmp_path)
     # Recreate: the old pods are gone before the new ones start, so no old ReplicaSet has Ready pods to go by.
     wait_until(
         lambda: (
@@ -162,7 +167,8 @@ def test_rollout_undo_after_a_crash_with_recreate_has_no_ready_pods_to_go_by(
         "the old pod gone",
     )
     result = get_tool(ctx, "rollout_undo", deployment="crashy", namespace=ns)
-    assert result["to_revision"] == 1 and "not proven" in result["evidence"], result
+    # Its pods are gone (Kubernetes keeps no readiness history), but shipshape saw them Ready.
+    assert result["to_revision"] == 1 and "shipshape saw the pods of revision 1 Ready" in result["evidence"], result
     assert get_tool(ctx, "wait_for_rollout", deployment="crashy", namespace=ns, timeout_seconds=120)["ready"]
     command = get_dep(kubeconfig, ns, "crashy")["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command == ["sh", "-c", SERVE]
@@ -268,8 +274,57 @@ def test_writes_are_refused_outside_allowed_namespaces_unknown_fields_and_withou
         call = ToolCall(id=name, name=name, input={"deployment": "still", "namespace": ns, **extra}, why="test")
         obs = run_call(ctx, Policy([ns]), call, approver=DenyAll())
         assert obs.denied and obs.code == "not-approved", name
+    # A dry run says what would change and writes nothing.
+    ctx.dry_run = True
+    planned = get_tool(ctx, "patch_deployment", deployment="still", namespace=ns, image="sswl-other:v1")
+    assert (
+        planned["dry_run"]
+        and planned["changed"] == ["spec.template.spec.containers[app].image"]
+        and planned["change_id"] is None
+    )
+    assert get_tool(ctx, "scale_deployment", deployment="still", namespace=ns, replicas=3)["dry_run"]
     assert get_dep(kubeconfig, ns, "still")["metadata"]["generation"] == generation
-    assert store.cluster_changes([ns, "somewhere-else"], states=("applied",)) == []
+    assert store.cluster_changes([ns, "somewhere-else"]) == []
+
+
+def test_patch_scale_rollback_commands(cluster: dict[str, str], kubeconfig: Path, tmp_path: Path) -> None:
+    ns = cluster["main"]
+    write_config(tmp_path, kubeconfig, ns)
+    before = get_dep(kubeconfig, ns, "cli")["spec"]
+    probe = json.dumps({"readiness_probe": {"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 2}})
+    proc = run_cli(tmp_path, "patch", "cli", "--set", probe, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["changed"] == ["spec.template.spec.containers[app].readinessProbe"]
+    proc = run_cli(tmp_path, "scale", "cli", "2")
+    assert proc.returncode == 0 and "cli: 1 -> 2 replica(s)" in proc.stdout, proc.stderr
+    spec = get_dep(kubeconfig, ns, "cli")["spec"]
+    assert spec["replicas"] == 2 and spec["template"]["spec"]["containers"][0]["readinessProbe"]["periodSeconds"] == 2
+    # Only the probe differs from revision 1: no earlier revision runs anything else.
+    proc = run_cli(tmp_path, "rollback", "cli", "--no-wait")
+    assert proc.returncode == 1 and "no earlier revision that runs something different" in proc.stderr
+    proc = run_cli(tmp_path, "patch", "cli", "--set", '{"hostNetwork": true}')
+    assert proc.returncode == 1 and "Extra inputs are not permitted" in proc.stderr
+    proc = run_cli(tmp_path, "patch", "cli", "--set", "{nope")
+    assert proc.returncode == 1 and "--set is not JSON" in proc.stderr
+    listed = json.loads(run_cli(tmp_path, "undo", "--list", "--json").stdout)["changes"]
+    assert [c["tool"] for c in listed] == ["scale_deployment", "patch_deployment"]
+    cli_undo(tmp_path, "--yes")
+    cli_undo(tmp_path, "--yes")
+    assert get_dep(kubeconfig, ns, "cli")["spec"] == before
+
+
+def test_set_deployment_image_is_journalled_and_undone(
+    cluster: dict[str, str], kubeconfig: Path, store: Any, tmp_path: Path
+) -> None:
+    ns = cluster["main"]
+    ctx = make_context(kubeconfig, [ns], store, tmp_path)
+    write_config(tmp_path, kubeconfig, ns)
+    before = get_dep(kubeconfig, ns, "todo-backend")["spec"]
+    result = get_tool(ctx, "set_deployment_image", image="backend", ref=APP, namespace=ns)
+    assert (result["previous_image"], result["image"]) == ("sswl-nowhere:v9", APP) and result["change_id"]
+    wait_until(lambda: ready(kubeconfig, ns, "todo-backend"), 120, "todo-backend Ready")
+    assert cli_undo(tmp_path, "--yes")["tool"] == "set_deployment_image"
+    assert get_dep(kubeconfig, ns, "todo-backend")["spec"] == before
 
 
 def get_tool(ctx: Any, name: str, **args: Any) -> dict[str, Any]:

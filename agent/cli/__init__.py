@@ -31,9 +31,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from agent.cli import build, chat, cluster, diagnose, errordb, serve, undo
+    from agent.cli import build, chat, cluster, diagnose, errordb, serve, undo, workload
 
-    for module in (build, undo, cluster, diagnose, errordb, chat, serve):
+    for module in (build, undo, cluster, workload, diagnose, errordb, chat, serve):
         module.register(app)
 
 

@@ -142,6 +142,6 @@ def _undo_change(project: Project, store: Store, change_id: int, force: bool, ye
         emit_json(doc)
         return
     out = console()
-    out.print(f"restored deployment {row['namespace']}/{row['name']} ({what} undone)", markup=False)
+    out.print(f"restored deployment {row['namespace']}/{row['name']}: change #{change_id} undone", markup=False)
     for field in fields:
         out.print(f"  {field}", markup=False)

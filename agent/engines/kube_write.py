@@ -34,7 +34,7 @@ class ChangeJournal(Protocol):
         self, change_id: int, *, state: str, after: dict[str, Any] | None, generation: int | None, resource_version: str
     ) -> None: ...
 
-    def set_change_state(self, change_id: int, state: str) -> None: ...
+    def set_change_state(self, change_id: int, state: str, *, expect: tuple[str, ...] = ()) -> bool: ...
 
     def cluster_change(self, change_id: int) -> dict[str, Any] | None: ...
 
@@ -119,7 +119,9 @@ class DeploymentWriter:
         if row is None:
             raise ShipshapeError(f"no cluster change #{change_id} is recorded", code="nothing-to-undo")
         namespace, name = str(row["namespace"]), str(row["name"])
-        if row["state"] != "applied":
+        # An undo killed midway leaves 'undoing': --force takes it up again.
+        allowed = ("applied", "undoing") if force else ("applied",)
+        if row["state"] not in allowed:
             raise ShipshapeError(
                 f"cluster change #{change_id} ({row['tool']} of {namespace}/{name}) is {row['state']}, not applied",
                 "shipshape undo --list shows what can be undone",
@@ -135,7 +137,8 @@ class DeploymentWriter:
                 "check it (shipshape status); run 'shipshape undo --force' to put the old spec back anyway",
                 code="changed-since",
             )
-        self.journal.set_change_state(change_id, "undoing")
+        if not self.journal.set_change_state(change_id, "undoing", expect=allowed):
+            raise ShipshapeError(f"cluster change #{change_id} is being undone by another process", code="busy")
         try:
             written = self._put(namespace, name, current, dict(row["before"]))
         except BaseException:

@@ -176,3 +176,20 @@ def m003_cluster_changes(db: Database) -> None:
         pk="id",
     )
     db.table("cluster_changes").create_index(["namespace", "id"])
+
+
+@MIGRATIONS()
+def m004_ready_revisions(db: Database) -> None:
+    """The pod templates shipshape has seen Ready (cluster_status, wait_for_rollout), by pod-template-hash: the
+    evidence rollout_undo goes by once an old ReplicaSet's pods are gone (Kubernetes keeps no such history)."""
+    db.table("ready_revisions").create(
+        {
+            "namespace": str,
+            "deployment": str,
+            "template_hash": str,
+            "revision": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk=("namespace", "deployment", "template_hash"),
+    )

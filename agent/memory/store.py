@@ -250,8 +250,15 @@ class Store:
             {"state": state, "after": blob, "generation": generation, "resource_version": resource_version},
         )
 
-    def set_change_state(self, change_id: int, state: str) -> None:
-        self.update("cluster_changes", change_id, {"state": state})
+    def set_change_state(self, change_id: int, state: str, *, expect: tuple[str, ...] = ()) -> bool:
+        """Move the change to `state`; with `expect`, only from one of those states, in one statement (two undos
+        of one change cannot both go ahead). Whether the row moved."""
+        if not expect:
+            self.update("cluster_changes", change_id, {"state": state})
+            return True
+        marks = ", ".join("?" for _ in expect)
+        sql = f"UPDATE cluster_changes SET state = ? WHERE id = ? AND state IN ({marks})"
+        return self.execute(sql, [state, change_id, *expect]) == 1
 
     @staticmethod
     def _change_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -275,6 +282,26 @@ class Store:
             params.extend(states)
         sql = f"SELECT * FROM cluster_changes WHERE {' AND '.join(where)} ORDER BY id DESC"
         return [self._change_row(r) for r in self.rows(sql, params)]
+
+    def remember_ready(self, namespace: str, deployment: str, template_hash: str, revision: str | None = None) -> None:
+        """Shipshape saw pods of this pod template (pod-template-hash) Ready."""
+        if not template_hash:
+            return
+        seen = now()
+        self.execute(
+            "INSERT INTO ready_revisions (namespace, deployment, template_hash, revision, first_seen, last_seen) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, deployment, template_hash) DO UPDATE SET "
+            "last_seen = excluded.last_seen, revision = coalesce(excluded.revision, ready_revisions.revision)",
+            [namespace, deployment, template_hash, revision, seen, seen],
+        )
+
+    def ready_revisions(self, namespace: str, deployment: str) -> dict[str, str]:
+        """pod-template-hash -> when shipshape last saw its pods Ready."""
+        rows = self.rows(
+            "SELECT template_hash, last_seen FROM ready_revisions WHERE namespace = ? AND deployment = ?",
+            [namespace, deployment],
+        )
+        return {str(r["template_hash"]): str(r["last_seen"]) for r in rows}
 
     # -- incidents and their steps -------------------------------------------------------------------
 

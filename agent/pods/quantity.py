@@ -71,11 +71,14 @@ def cpu_cores(value: str | int | float) -> Decimal:
     return amount
 
 
-def format_memory(n_bytes: int) -> str:
-    """Bytes as the largest binary unit that divides them whole, else rounded up to Mi ("268435456" -> "256Mi")."""
+def format_memory(n_bytes: int, *, round_up: bool = True) -> str:
+    """Bytes as the largest binary unit that divides them whole, else in Mi, rounded up (a size to ask for) or down
+    (a bound not to pass): 268435456 -> "256Mi"; 25276190720 -> "24105Mi" rounded down."""
     for suffix in ("Gi", "Mi", "Ki"):
         unit = BINARY[suffix]
         if n_bytes % unit == 0 and n_bytes >= unit:
-            return f"{n_bytes // unit}{suffix}"
-    mebi = -(-n_bytes // BINARY["Mi"])
+            if suffix != "Ki":
+                return f"{n_bytes // unit}{suffix}"
+            break
+    mebi = -(-n_bytes // BINARY["Mi"]) if round_up else n_bytes // BINARY["Mi"]
     return f"{mebi}Mi"

@@ -7,7 +7,9 @@ its `pod-template-hash` label, into the Deployment; so does shipshape.
 Which revision is "the last good one"? The evidence that exists, strongest first:
 1. an older ReplicaSet that has Ready / available pods *now* (during a bad rolling update the old pods keep
    serving while the new ones fail: Kubernetes itself says they are Ready);
-2. otherwise the newest older revision whose containers (images, command, args) differ from the current
+2. an older ReplicaSet whose pods shipshape itself saw Ready (cluster_status and wait_for_rollout remember
+   each pod-template-hash they see Ready, in memory's `ready_revisions`);
+3. otherwise the newest older revision whose containers (images, command, args) differ from the current
    one, which is kubectl's own choice. Kubernetes keeps no history of a scaled-down ReplicaSet's readiness
    (its status counts only present pods), so this one is "the previous revision", not "proven good": the
    result says which evidence it used, and wait_for_rollout afterwards is the proof.
@@ -74,11 +76,21 @@ def _ready_now(rs: dict[str, Any]) -> int:
     return int(status.get("availableReplicas") or status.get("readyReplicas") or 0)
 
 
+def template_hash(rs: dict[str, Any]) -> str:
+    labels = (rs["metadata"].get("labels") or {}) or (
+        (rs["spec"]["template"].get("metadata") or {}).get("labels") or {}
+    )
+    return str(labels.get(HASH_LABEL, ""))
+
+
 def choose_revision(
-    deployment: dict[str, Any], replicasets: list[dict[str, Any]], to_revision: int | None = None
+    deployment: dict[str, Any],
+    replicasets: list[dict[str, Any]],
+    to_revision: int | None = None,
+    seen_ready: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """The ReplicaSet to roll back to and the evidence for choosing it; ShipshapeError (code no-revision) when
-    there is none."""
+    there is none. `seen_ready`: pod-template-hash -> when shipshape saw that template's pods Ready."""
     name = deployment["metadata"]["name"]
     history = owned(deployment, replicasets)
     current_template = template_without_hash(deployment["spec"]["template"])
@@ -107,10 +119,14 @@ def choose_revision(
         ready = _ready_now(rs)
         if ready:
             return rs, f"revision {revision_of(rs)} has {ready} Ready pod(s) now"
+    for rs in older:
+        seen = (seen_ready or {}).get(template_hash(rs))
+        if seen:
+            return rs, f"shipshape saw the pods of revision {revision_of(rs)} Ready (last at {seen})"
     rs = older[0]
     return rs, (
         f"revision {revision_of(rs)} is the newest earlier revision with different containers (what kubectl rollout "
-        "undo picks); none of the earlier revisions has Ready pods now, so its pods' readiness is not proven"
+        "undo picks); no earlier revision has Ready pods now or was seen Ready by shipshape, so it is not proven good"
     )
 
 

@@ -145,6 +145,7 @@ def watch_rollout(
             version = None
     result["seconds"] = round(time.monotonic() - start, 3)
     result["revision"] = (rs["metadata"].get("annotations") or {}).get(REVISION)
+    result["template_hash"] = template_hash
     result["pods"] = [_summary(p) for p in pods.values()]
     result["ready_pods"] = sum(1 for p in pods.values() if is_ready(p))
     if failed is None:

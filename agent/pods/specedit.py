@@ -96,8 +96,8 @@ def merge_resources(
             if value is not None and memory_bytes(value) > max_node_memory:
                 raise ShipshapeError(
                     f"resources: a memory {section[:-1]} of {value} is more than any node can give "
-                    f"(largest allocatable: {format_memory(max_node_memory)})",
-                    f"choose at most {format_memory(max_node_memory)}",
+                    f"(largest allocatable: {format_memory(max_node_memory, round_up=False)})",
+                    f"choose at most {format_memory(max_node_memory, round_up=False)}",
                     code="over-allocatable",
                 )
     return result

@@ -33,9 +33,11 @@ class Tool:
     def schema(self) -> dict[str, Any]:
         """The tool definition in the Anthropic Messages format (name, description, input_schema)."""
         schema = self.input_model.model_json_schema()
-        schema.pop("title", None)
-        for name, prop in schema.get("properties", {}).items():
-            schema["properties"][name] = _compact(prop)
+        # Nested models ($defs: a probe, an env var) are compacted the same way as the top level.
+        for part in [schema, *schema.get("$defs", {}).values()]:
+            part.pop("title", None)
+            for name, prop in part.get("properties", {}).items():
+                part["properties"][name] = _compact(prop)
         return {"name": self.name, "description": self.description, "input_schema": schema}
 
     def call(self, ctx: ToolContext, raw_input: dict[str, Any]) -> dict[str, Any]:

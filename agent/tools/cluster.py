@@ -120,8 +120,23 @@ def cluster_status(ctx: ToolContext, args: StatusInput) -> dict[str, Any]:
                 ),
             }
         )
+    remember_ready(ctx, namespace, pods_with_owner)
     healthy = all(r["category"] is None for r in rows) and all(d["ready"] >= d["desired"] for d in deployments)
     return {"namespace": namespace, "healthy": healthy, "deployments": deployments, "pods": rows}
+
+
+def remember_ready(ctx: ToolContext, namespace: str, pods_with_owner: list[tuple[dict[str, Any], str]]) -> None:
+    """Each pod template seen Ready, in memory: the evidence rollout_undo goes by once its pods are gone."""
+    seen = {
+        (deployment, str((pod["metadata"].get("labels") or {}).get("pod-template-hash", "")))
+        for pod, deployment in pods_with_owner
+        if deployment and is_ready(pod) and not pod["metadata"].get("deletionTimestamp")
+    }
+    done: set[tuple[str, str, str]] = ctx._lazy("remembered_ready", set)  # once per run is enough
+    for deployment, template_hash in sorted(seen):
+        if (namespace, deployment, template_hash) not in done:
+            ctx.store.remember_ready(namespace, deployment, template_hash)
+            done.add((namespace, deployment, template_hash))
 
 
 class LogsInput(BaseModel):
@@ -200,7 +215,12 @@ class WaitInput(DeploymentInput):
 )
 def wait_for_rollout(ctx: ToolContext, args: WaitInput) -> dict[str, Any]:
     namespace = _namespace(ctx, args.namespace)
-    return watch_rollout(ctx.kube, namespace, args.deployment, args.timeout_seconds, host_image_checker(ctx))
+    result = watch_rollout(ctx.kube, namespace, args.deployment, args.timeout_seconds, host_image_checker(ctx))
+    if result.get("ready"):
+        ctx.store.remember_ready(
+            namespace, args.deployment, str(result.get("template_hash") or ""), result.get("revision")
+        )
+    return result
 
 
 class HealthInput(BaseModel):

@@ -1,4 +1,5 @@
-"""Tools: set_deployment_image (point a deployment's container at a built tag; this rolls it out)."""
+"""Tools: set_deployment_image (point a deployment's container at a built tag; this rolls it out). The write is
+journalled (agent/engines/kube_write.py), so `shipshape undo` reverses it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.errors import ShipshapeError
+from agent.pods.specedit import edit_spec, pick_container
 from agent.tools import tool
 from agent.tools.context import ToolContext
 
@@ -45,11 +47,24 @@ def set_deployment_image(ctx: ToolContext, args: SetImageInput) -> dict[str, Any
         raise ShipshapeError(f"no successful build of {image.name!r} is recorded", "run build_and_load_images")
     namespace = args.namespace or ctx.project.cluster.namespace
     container = image.container or image.name
-    before = ctx.kube.set_image(namespace, image.deployment, container, ref)
+    ctx.kube.check_namespace_allowed(namespace)
+    current = ctx.kube.deployment(namespace, image.deployment)
+    # Journalled like patch_deployment's image change, so that `shipshape undo` reverses it too.
+    new_spec, changed = edit_spec(current["spec"], {"image": ref}, container)
+    previous = pick_container(current["spec"], container).get("image")
+    change_id = None
+    if changed and not ctx.dry_run:
+        summary = f"set_deployment_image {image.deployment}: {container} {previous} -> {ref}"
+        change_id = ctx.deployments.replace_spec(
+            namespace, image.deployment, current, new_spec, "set_deployment_image", summary
+        )["change_id"]
     return {
         "ok": True,
         "deployment": image.deployment,
         "namespace": namespace,
+        "container": container,
         "image": ref,
-        "previous": before,
+        "previous_image": previous,
+        "change_id": change_id,
+        **({"dry_run": True} if ctx.dry_run else {}),
     }

@@ -63,17 +63,24 @@ class ExecAction(Strict):
     command: list[str] = Field(..., min_length=1)
 
 
+class GRPCAction(Strict):
+    port: int
+    service: str | None = None
+
+
 class Probe(Strict):
     """A probe as Kubernetes spells it. A handler replaces the old one; timings given replace those timings."""
 
     httpGet: HTTPGetAction | None = None
     tcpSocket: TCPSocketAction | None = None
     exec: ExecAction | None = None
+    grpc: GRPCAction | None = None
     initialDelaySeconds: int | None = Field(None, ge=0, le=3600)
     periodSeconds: int | None = Field(None, ge=1, le=3600)
     timeoutSeconds: int | None = Field(None, ge=1, le=3600)
     successThreshold: int | None = Field(None, ge=1, le=100)
     failureThreshold: int | None = Field(None, ge=1, le=1000)
+    terminationGracePeriodSeconds: int | None = Field(None, ge=1)
 
 
 class EnvVar(Strict):
@@ -178,8 +185,9 @@ def _write(
 
 @tool(
     "rollout_undo",
-    "Roll a deployment back to the last revision whose pods were Ready (an older ReplicaSet that still has Ready "
-    "pods, else the newest earlier revision that runs different containers), or to `to_revision`: what "
+    "Roll a deployment back to the last revision whose pods were Ready (an older ReplicaSet that has Ready pods "
+    "now, else one shipshape saw Ready, else the newest earlier revision that runs different containers), or to "
+    "`to_revision`: what "
     "`kubectl rollout undo` does. The usual fix for a bad rollout of an image the project does not build "
     "(a tag that does not exist, a command that cannot run). Recorded: `shipshape undo` reverses it. Follow it "
     "with wait_for_rollout.",
@@ -192,7 +200,8 @@ def rollout_undo(ctx: ToolContext, args: RollbackInput) -> dict[str, Any]:
     kube.check_namespace_allowed(namespace)
     current = kube.deployment(namespace, args.deployment)
     replicasets = kube.replicasets(namespace)
-    target, evidence = choose_revision(current, replicasets, args.to_revision)
+    seen_ready = ctx.store.ready_revisions(namespace, args.deployment)
+    target, evidence = choose_revision(current, replicasets, args.to_revision, seen_ready)
     from_revision = current_revision(current, replicasets)
     new_spec = copy.deepcopy(current["spec"])
     new_spec["template"] = template_without_hash(target["spec"]["template"])
