@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent import tools as registry
 from agent.memory.store import Store
 from agent.project.config import project_from_dict
 from agent.run.assemble import make_agent
@@ -40,7 +41,6 @@ REPO = Path(__file__).resolve().parents[1]
 KUBECONFIG = REPO / ".cluster" / "kubeconfig"
 NODE = f"unix://{REPO / '.cluster' / 'node-docker.sock'}"
 MAX_STEPS = 8
-WRITES = {"rollout_undo", "patch_deployment", "scale_deployment", "rollout_restart", "set_deployment_image"}
 APP_DOCKERFILE = """FROM scratch
 COPY busybox /bin/busybox
 RUN ["/bin/busybox", "--install", "-s", "/bin"]
@@ -279,7 +279,7 @@ def judge(run: Run, model_calls_allowed: bool = False) -> None:
     if run.setup_error or result is None:
         failures.append(run.setup_error or "not run")
         return
-    wrote = [st["tool"] for st in result.steps if st["tool"] in WRITES and st["ok"]]
+    wrote = [st["tool"] for st in result.steps if registry.writes(st["tool"]) and st["ok"]]
     if s.verdict == "fix":
         if not available(ns, s.deployment, s.replicas):
             failures.append("deployment not Available with every replica updated and Ready")
@@ -300,7 +300,7 @@ def judge(run: Run, model_calls_allowed: bool = False) -> None:
         generation = int(get(ns, "deployment", s.deployment)["metadata"]["generation"])
         if wrote or generation != run.generation_before:
             failures.append(f"a write happened: {wrote or 'generation moved'}")
-    if sorted(run.asked) != sorted(st["tool"] for st in result.steps if st["tool"] in WRITES):
+    if sorted(run.asked) != sorted(st["tool"] for st in result.steps if registry.writes(st["tool"])):
         failures.append(f"writes not all asked for: asked {run.asked}")
     if run.outside_changed:
         failures.append(f"changed outside the namespace: {run.outside_changed}")

@@ -87,8 +87,15 @@ def test_shipshape_undo_returns_scenarios_to_their_broken_state(suite: Suite) ->
         )
         assert proc.returncode == 0, proc.stderr
         doc = json.loads(proc.stdout)
-        assert doc["ok"] and doc["kind"] == "cluster" and doc["deployment"] == run.scenario.deployment
+        assert doc["ok"] and doc["kind"] == "cluster", doc
         broken = run.scenario.broken or run.scenario.good
-        assert _template(run.namespace, run.scenario.deployment) == _manifest_template(broken, run.scenario.deployment)
+        if doc["object"].startswith("Service/"):
+            svc = next(o for o in broken if o["kind"] == "Service")
+            assert doc["object"] == f"Service/{svc['metadata']['name']}" and run.scenario.name.startswith("service-")
+            assert get(run.namespace, "service", svc["metadata"]["name"])["spec"]["selector"] == svc["spec"]["selector"]
+        else:
+            assert doc["object"] == f"Deployment/{run.scenario.deployment}"
+            want = _manifest_template(broken, run.scenario.deployment)
+            assert _template(run.namespace, run.scenario.deployment) == want
     for run in undone:
         assert wait(lambda run=run: shows(run), 90), f"{run.scenario.name}: the break did not come back"

@@ -124,7 +124,12 @@ def _undo_change(project: Project, store: Store, change_id: int, force: bool, ye
         )
     ctx = ToolContext(project=project, store=store)
     writer: DeploymentWriter = ctx.deployments
-    what = f"change #{change_id} ({row['summary']}) of deployment {row['namespace']}/{row['name']}"
+    if row.get("kind") == "Service":
+        from agent.engines.kube_service import ServiceWriter
+
+        writer = ServiceWriter(ctx.kube, store, str(project.root))
+    kind = str(row.get("kind") or "Deployment").lower()
+    what = f"change #{change_id} ({row['summary']}) of {kind} {row['namespace']}/{row['name']}"
     if not yes:
         if not sys.stdin.isatty():
             raise ShipshapeError(
@@ -134,7 +139,7 @@ def _undo_change(project: Project, store: Store, change_id: int, force: bool, ye
             )
         if not typer.confirm(f"Undo {what}?", default=False):
             raise ShipshapeError(f"undo of change #{change_id} was not approved", code="not-approved")
-    current = ctx.kube.deployment(str(row["namespace"]), str(row["name"]))
+    current = writer._read(str(row["namespace"]), str(row["name"]))
     fields = changed_paths(spec_only(current), row["before"]) if row["before"] else []
     done = writer.undo(change_id, force=force)
     doc: dict[str, Any] = {"ok": True, "kind": "cluster", **done, "restored": fields}
@@ -142,6 +147,6 @@ def _undo_change(project: Project, store: Store, change_id: int, force: bool, ye
         emit_json(doc)
         return
     out = console()
-    out.print(f"restored deployment {row['namespace']}/{row['name']}: change #{change_id} undone", markup=False)
+    out.print(f"restored {kind} {row['namespace']}/{row['name']}: change #{change_id} undone", markup=False)
     for field in fields:
         out.print(f"  {field}", markup=False)

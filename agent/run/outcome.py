@@ -52,10 +52,26 @@ def verify_outcome(ctx: ToolContext, policy: Policy, traj: Trajectory) -> dict[s
         checks.append({"check": "build", "ok": build.ok, "detail": "last build " + ("ok" if build.ok else "failed")})
     if used & CLUSTER_TOOLS or traj.last("cluster_status") is not None:
         checks.extend(_cluster_checks(ctx, policy, _touched(ctx, traj)))
+    checks.extend(_service_checks(ctx, policy, traj))
     if traj.last("verify_images") is not None and not used & CLUSTER_TOOLS:
         result = _call(ctx, policy, "verify_images", {})
         checks.append({"check": "images on node", "ok": bool(result.get("ok")), "detail": _images_detail(result)})
     return {"ok": bool(checks) and all(c["ok"] for c in checks), "checks": checks}
+
+
+def _service_checks(ctx: ToolContext, policy: Policy, traj: Trajectory) -> list[dict[str, Any]]:
+    """Each Service the run patched has endpoints and reaches its pods (deployment_evidence's own check)."""
+    patched = {
+        (o.call.input.get("namespace"), o.call.input.get("service")) for o in traj.results_of("patch_service") if o.ok
+    }
+    checks = []
+    for namespace, name in sorted(patched, key=str):
+        found = _call(ctx, policy, "deployment_evidence", {"namespace": namespace or ctx.project.cluster.namespace})
+        svc: dict[str, Any] = next((s for s in found.get("services") or [] if s.get("name") == name), {})
+        ok = bool(svc.get("endpoints")) and not svc.get("problem")
+        detail = f"{svc.get('endpoints', 0)} endpoint(s)" + (f"; {svc['problem']}" if svc.get("problem") else "")
+        checks.append({"check": f"service {name}", "ok": ok, "detail": detail})
+    return checks
 
 
 def _images_detail(result: dict[str, Any]) -> str:

@@ -75,6 +75,7 @@ TOOL_MODULES = (
     "agent.tools.knowledge",
     "agent.tools.deploy",
     "agent.tools.evidence",
+    "agent.tools.service",
     "agent.tools.workload",
 )
 
