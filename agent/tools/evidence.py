@@ -36,9 +36,7 @@ PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 
 class EvidenceInput(BaseModel):
     namespace: str | None = Field(None, description="default: the project's namespace")
-    deployment: str | None = Field(
-        None, description="the deployment to read; without it, only the namespace's Services and quotas"
-    )
+    deployment: str | None = Field(None, description="omit for the namespace's Services and quotas only")
 
 
 def _container_spec(c: dict[str, Any]) -> dict[str, Any]:
@@ -87,11 +85,10 @@ def _pod_evidence(ctx: ToolContext, namespace: str, pod: dict[str, Any], events:
 
 @tool(
     "deployment_evidence",
-    "Everything a fix is decided on, for one deployment: its containers (image, command, ports, probes, "
-    "resources), every pod's container state and last state (exit code, OOMKilled, exec format error), probe "
-    "failures, why it is Pending, which ConfigMap/Secret/key is missing, the last log lines, the ReplicaSet "
-    "revisions and the last good one, a ResourceQuota that refused pods, the nodes' labels, taints and "
-    "allocatable, and whether each Service of the namespace reaches its pods. Use it after cluster_status.",
+    "What a fix is decided on, after cluster_status: a deployment's containers, each pod's state and last state "
+    "(exit code, OOMKilled), probe failures, why it is Pending, missing ConfigMap/Secret keys, last log lines, "
+    "revisions and the last good one, quota refusals, nodes (labels, taints, allocatable), and whether each "
+    "Service of the namespace reaches its pods.",
     EvidenceInput,
     writes=False,
 )
@@ -153,9 +150,9 @@ def deployment_evidence(ctx: ToolContext, args: EvidenceInput) -> dict[str, Any]
 class ProbeInput(BaseModel):
     deployment: str = Field(..., description="the deployment whose running pod to probe")
     namespace: str | None = Field(None, description="default: the project's namespace")
-    ports: list[int] = Field(default_factory=list, description="ports to try; default: the containers' own ports")
-    paths: list[str] = Field(default_factory=list, description="paths to try; default: the usual health paths")
-    wait_seconds: float = Field(90, ge=0, le=300, description="wait this long for a container to run")
+    ports: list[int] = Field(default_factory=list, description="default: the containers' ports")
+    paths: list[str] = Field(default_factory=list, description="default: the usual health paths")
+    wait_seconds: float = Field(90, ge=0, le=300, description="for a container in back-off to run")
 
 
 ATTEMPTS = 3
@@ -181,10 +178,8 @@ def _running_pod(ctx: ToolContext, namespace: str, selector: str, deadline: floa
 
 @tool(
     "probe_endpoints",
-    "Find what a running pod answers: HTTP GET the usual health paths (/healthz, /health, /ready, /readyz, "
-    "/livez, /, /api/health) on its containers' ports, from the host (pod IPs are reachable); waits for a "
-    "container in back-off to run again. Use it before fixing a failing probe: it tells which path and port "
-    "answer 2xx/3xx, or that nothing listens yet (a slow start).",
+    "Which health paths and ports a deployment's running pod answers (GET /healthz, /health, /ready, /readyz, "
+    "/livez, /, /api/health on its ports). Use it before fixing a failing probe.",
     ProbeInput,
     writes=False,
 )

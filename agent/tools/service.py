@@ -20,17 +20,17 @@ ENDPOINTS_WAIT = 10.0
 class PortTarget(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    port: int = Field(..., ge=1, le=65535, description="the Service port to change")
-    targetPort: int | str = Field(..., description="the container port (number or name) it should send to")
+    port: int = Field(..., ge=1, le=65535)
+    targetPort: int | str
 
 
 class ServicePatchInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(..., min_length=1, description="service name")
-    namespace: str | None = Field(None, description="default: the project's namespace")
-    selector: dict[str, str | None] | None = Field(None, description="selector keys to set; null removes a key")
-    ports: list[PortTarget] | None = Field(None, description="the targetPort of existing ports, by port number")
+    service: str = Field(..., min_length=1)
+    namespace: str | None = None
+    selector: dict[str, str | None] | None = None
+    ports: list[PortTarget] | None = None
 
 
 def edit_service_spec(spec: dict[str, Any], args: ServicePatchInput) -> tuple[dict[str, Any], list[str]]:
@@ -58,9 +58,8 @@ def edit_service_spec(spec: dict[str, Any], args: ServicePatchInput) -> tuple[di
 
 @tool(
     "patch_service",
-    "Change a Service so that it reaches its pods: selector keys (null removes one) or the targetPort of an "
-    "existing port. Use it when deployment_evidence says a Service selects labels no pod carries or sends to a "
-    "port the pods do not declare. Recorded: `shipshape undo` reverses it. Returns the endpoints after.",
+    "Make a Service reach its pods: set selector keys (null removes one) or an existing port's targetPort, as "
+    "deployment_evidence's service problem says. Undoable with `shipshape undo`.",
     ServicePatchInput,
     writes=True,
 )
