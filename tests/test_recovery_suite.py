@@ -26,7 +26,9 @@ SHIPSHAPE = str(REPO / ".venv" / "bin" / "shipshape")
 
 @pytest.fixture(scope="module")
 def suite(kubeconfig: Path, node_docker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
-    made = prepare(tmp_path_factory.mktemp("recovery"))
+    # SHIPSHAPE_SUITE_ONLY=name,name sets up only those (a quicker loop while working on one rule).
+    only = [n for n in os.environ.get("SHIPSHAPE_SUITE_ONLY", "").split(",") if n]
+    made = prepare(tmp_path_factory.mktemp("recovery"), [s for s in SCENARIOS if not only or s.name in only])
     try:
         run_all(made)
         print("\n" + "\n".join(json.dumps(row) for row in table(made.runs)))

@@ -140,7 +140,11 @@ def _undo_change(project: Project, store: Store, change_id: int, force: bool, ye
         if not typer.confirm(f"Undo {what}?", default=False):
             raise ShipshapeError(f"undo of change #{change_id} was not approved", code="not-approved")
     current = writer._read(str(row["namespace"]), str(row["name"]))
-    fields = changed_paths(spec_only(current), row["before"]) if row["before"] else []
+    now, before = spec_only(current), row["before"] or {}
+    if kind == "service":
+        fields = [f"spec.{k}" for k in sorted(set(now) | set(before)) if now.get(k) != before.get(k)]
+    else:
+        fields = changed_paths(now, before) if before else []
     done = writer.undo(change_id, force=force)
     doc: dict[str, Any] = {"ok": True, "kind": "cluster", **done, "restored": fields}
     if json_mode:
