@@ -278,3 +278,24 @@ def test_scale_resolves_the_deployment_and_asks_through_scale_deployment() -> No
     status = {"deployments": [{"name": "todo-frontend"}, {"name": "todo-backend"}], "pods": []}
     turn = step("scale frontend to 3", status)
     assert calls(turn) == [("scale_deployment", {"namespace": NS, "deployment": "todo-frontend", "replicas": 3})]
+
+
+def test_patch_service_edits_only_what_it_is_given() -> None:
+    from agent.errors import ShipshapeError
+    from agent.tools.service import ServicePatchInput, edit_service_spec
+
+    spec = {
+        "selector": {"app": "website", "tier": "x"},
+        "ports": [{"port": 80, "targetPort": 80}],
+        "clusterIP": "10.0.0.9",
+    }
+    args = ServicePatchInput(
+        service="web", selector={"app": "web", "tier": None}, ports=[{"port": 80, "targetPort": 8080}]
+    )
+    new, changed = edit_service_spec(spec, args)
+    assert new == {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}], "clusterIP": "10.0.0.9"}
+    assert changed == ["selector app=website -> web", "selector tier removed", "port 80 targetPort 80 -> 8080"]
+    assert spec["selector"]["app"] == "website"  # the spec read is left as it was (the journal keeps it)
+    with pytest.raises(ShipshapeError, match="no port 81"):
+        edit_service_spec(spec, ServicePatchInput(service="web", ports=[{"port": 81, "targetPort": 8080}]))
+    assert edit_service_spec(spec, ServicePatchInput(service="web", selector={"app": "website"}))[1] == []
