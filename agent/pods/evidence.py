@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent.errors import ShipshapeError
+from agent.pods import quantity as quantity_module
 from agent.pods.model import _event_time, _one_line
 
 # Messages of the kubelet (1.20 and later wordings) for a reference that does not resolve.
@@ -144,40 +146,24 @@ def node_facts(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_UNITS = {
-    "Ki": 1024,
-    "Mi": 1024**2,
-    "Gi": 1024**3,
-    "Ti": 1024**4,
-    "k": 1000,
-    "K": 1000,
-    "M": 1000**2,
-    "G": 1000**3,
-    "T": 1000**4,
-}
-
-
 def memory_bytes(quantity: str | int | None) -> int | None:
-    """A Kubernetes memory quantity ("16Mi", "1G", "1048576") in bytes; None when absent or unreadable."""
+    """A Kubernetes memory quantity ("16Mi", "1G", "1048576") in bytes; None when absent or unreadable (the
+    parsing is agent.pods.quantity's)."""
     if quantity in (None, ""):
         return None
-    text = str(quantity)
-    found = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT]i?|k)?", text)
-    if not found:
+    try:
+        return quantity_module.memory_bytes(quantity)
+    except ShipshapeError:
         return None
-    return int(float(found.group(1)) * _UNITS.get(found.group(2) or "", 1))
 
 
 def cpu_millis(quantity: str | int | None) -> int | None:
-    """A CPU quantity ("250m", "2", "0.5") in millicores."""
+    """A CPU quantity ("250m", "2", "0.5") in millicores; None when absent or unreadable."""
     if quantity in (None, ""):
         return None
-    text = str(quantity)
-    if text.endswith("m"):
-        return int(float(text[:-1]))
     try:
-        return int(float(text) * 1000)
-    except ValueError:
+        return int(quantity_module.cpu_cores(quantity) * 1000)
+    except ShipshapeError:
         return None
 
 
