@@ -119,7 +119,7 @@ class Run:
     asked: list[str] = field(default_factory=list)
     outside_changed: list[str] = field(default_factory=list)
     generation_before: int = 0
-    restarts_after: int = -1
+    restarts_after: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -239,12 +239,19 @@ def generations(namespaces: list[str]) -> dict[str, int]:
     return out
 
 
-def restarts(namespace: str, deployment: str) -> int:
-    return sum(
-        int(cs.get("restartCount") or 0)
+def restarts(namespace: str, deployment: str) -> dict[str, int]:
+    """Restarts per live pod of the deployment."""
+    return {
+        p["metadata"]["name"]: sum(
+            int(cs.get("restartCount") or 0) for cs in (p.get("status") or {}).get("containerStatuses") or []
+        )
         for p in _pods(namespace, deployment)
-        for cs in (p.get("status") or {}).get("containerStatuses") or []
-    )
+    }
+
+
+def climbing(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    """Pods seen both times whose restarts went up (a pod that went away meanwhile is an old one, not a restart)."""
+    return [name for name, n in after.items() if name in before and n > before[name]]
 
 
 AgentFactory = Callable[[ToolContext, FunctionApprover], Agent]
@@ -289,7 +296,7 @@ def judge(run: Run, model_calls_allowed: bool = False) -> None:
             for p in live
         ):
             failures.append("not every pod is Ready")
-        if restarts(ns, s.deployment) != run.restarts_after:
+        if climbing(run.restarts_after, restarts(ns, s.deployment)):
             failures.append("restarts still climbing")
         if s.service:
             failures.extend(_service_answers(ns, s.service))

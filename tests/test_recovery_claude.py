@@ -37,7 +37,7 @@ def _number(pattern: str, seen: str) -> int:
 def script(ns: str, name: str) -> list[Any]:
     """What the scripted model does for one scenario, deciding each write from what the tools returned."""
     evidence = {"namespace": ns, "deployment": "web"}
-    wait = {"namespace": ns, "deployment": "web", "timeout_seconds": 90}
+    wait = {"namespace": ns, "deployment": "web", "timeout_seconds": 120}
     steps: list[Any] = [
         reply(tool_use("activate_skill", {"name": "recover-pod-failures"})),
         reply(tool_use("cluster_status", {"namespace": ns})),

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from agent.brains.base import Trajectory
 from agent.brains.playbook import Plan
 
-ROLLOUT_TIMEOUT = 90
+ROLLOUT_TIMEOUT = 120
 
 
 @dataclass
