@@ -80,19 +80,23 @@ def test_a_latest_tag_is_moved_to_the_built_tag_with_helm() -> None:
     assert [c.name for c in brain().next(traj, TOOLS).calls] == ["helm_upgrade"]
 
 
-def test_a_crash_loop_is_explained_not_touched() -> None:
+def test_a_crash_loop_with_no_earlier_revision_is_explained_not_touched() -> None:
     traj = Trajectory("the backend keeps restarting")
     observed(
         traj,
         "cluster_status",
         {"namespace": "todo"},
-        status(pod("crash-loop", reason="CrashLoopBackOff", next_step="read the logs")),
+        status(pod("crash-loop", reason="CrashLoopBackOff", next_step="read the logs of backend")),
     )
     turn = brain().next(traj, TOOLS)
-    assert [c.name for c in turn.calls] == ["pod_logs"]
-    observed(traj, "pod_logs", turn.calls[0].input, {"pods": []})
+    assert [c.name for c in turn.calls] == ["deployment_evidence"]
+    facts = {"name": "backend", "last_exit_code": 3, "last_message": "", "message": "", "restarts": 4}
+    evidence = {"pods": [{"containers": [facts], "logs": ["fatal: boom"]}], "last_good_revision": None}
+    observed(traj, "deployment_evidence", turn.calls[0].input, evidence)
     answer = brain().next(traj, TOOLS)
-    assert answer.final and "CrashLoopBackOff" in answer.text and "Nothing was changed" in answer.text
+    assert answer.final and "crashes: exit code 3" in answer.text and "fatal: boom" in answer.text
+    # the diagnosis's next step is kept, and nothing was written
+    assert "Next step: read the logs of backend" in answer.text and "Nothing was changed" in answer.text
 
 
 def test_a_declined_write_ends_the_run_with_the_reason() -> None:

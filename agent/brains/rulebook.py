@@ -25,22 +25,18 @@ from agent.brains.playbook import (
     result_of,
     short,
 )
+from agent.brains.rules import plan_recovery, scale_plan, scale_request
 from agent.project.config import Project
 
 IMAGE_CATEGORIES = {"image-not-on-node", "image-not-found", "image-never-pull", "latest-tag-pull-always"}
-UNFIXABLE = {
-    "crash-loop": "the container starts and exits; its logs show why",
-    "oom-killed": "the container exceeds its memory limit",
-    "config-missing": "a ConfigMap or Secret the pod needs does not exist",
-    "unschedulable": "no node satisfies the pod's scheduling constraints",
-    "registry-auth": "the registry refuses the credentials",
-}
 MAX_BUILD_FIXES = 2
 MAX_STATUS_READS = 3
 
 
 def _workflow(report: str) -> str:
     text = report.lower()
+    if scale_request(report):
+        return "scale"
     if re.search(r"\b(build|docker build|dockerfile)\b", text) and re.search(
         r"fail|error|etimedout|econnreset|timeout|font|broken|cannot|can't", text
     ):
@@ -66,7 +62,8 @@ class RulebookBrain:
 
     def next(self, trajectory: Trajectory, tools: list[dict[str, Any]] | None) -> Turn:
         workflow = _workflow(trajectory.report)
-        plan = {"build": self._build_plan, "slow": self._slow_plan}.get(workflow, self._cluster_plan)(trajectory)
+        plans = {"build": self._build_plan, "slow": self._slow_plan, "scale": self._scale_plan}
+        plan = plans.get(workflow, self._cluster_plan)(trajectory)
         done, failure = match(plan, trajectory)
         if failure is not None:
             return self._answer(trajectory, plan, f"{failure.call.name} failed: {failure.error or short(failure)}")
@@ -125,26 +122,7 @@ class RulebookBrain:
             elif "prisma-engine" in signals or (image.name in prisma_images and "prisma" in traj.report.lower()):
                 prisma_fix.setdefault(image.name, pod)
         if not image_fix and not prisma_fix:
-            blocked = [p for p in pods if p.get("category") in UNFIXABLE or p.get("category") == "unknown"]
-            if blocked:
-                pod = blocked[0]
-                plan.add(
-                    "pod_logs",
-                    "Read the failing pod's logs for the evidence.",
-                    namespace=namespace,
-                    pod=pod["name"],
-                    tail_lines=40,
-                )
-                why = UNFIXABLE.get(pod.get("category", ""), "the cause is not one shipshape can repair")
-                plan.stop = (
-                    f"{pod.get('deployment') or pod.get('name')} is in {pod.get('reason')}: {why}. "
-                    f"Next step: {pod.get('next_step', 'read the logs')}. Nothing was changed."
-                )
-            elif pods:
-                plan.stop = "pods are not ready, but for no reason shipshape can act on yet"
-            else:
-                plan.stop, plan.benign = "every pod in the namespace is ready; nothing to recover", True
-            return plan
+            return plan_recovery(traj, plan, namespace, first.result, pods)
         for name, pod in prisma_fix.items():
             plan.add(
                 "pod_logs",
@@ -206,6 +184,20 @@ class RulebookBrain:
         for name in names:
             if self.project.image(name).health is not None:
                 plan.add("check_health", f"Check {name}'s health endpoint.", image=name)
+        return plan
+
+    def _scale_plan(self, traj: Trajectory) -> Plan:
+        """ "scale frontend to 3": read the deployments, then scale_deployment and watch the rollout."""
+        plan = Plan()
+        namespace = self.project.cluster.namespace
+        plan.add("cluster_status", "Which deployments are there?", namespace=namespace)
+        status = traj.last("cluster_status")
+        if status is None:
+            return plan
+        if not status.ok or status.result is None:
+            plan.stop = f"the cluster could not be read: {status.error}"
+            return plan
+        scale_plan(plan, namespace, status.result, traj)
         return plan
 
     @staticmethod

@@ -125,7 +125,12 @@ def _undo_change(project: Project, store: Store, change_id: int, force: bool, ye
         )
     ctx = ToolContext(project=project, store=store)
     writer: DeploymentWriter = ctx.deployments
-    what = f"change #{change_id} ({row['summary']}) of deployment {row['namespace']}/{row['name']}"
+    if row.get("kind") == "Service":
+        from agent.engines.kube_service import ServiceWriter
+
+        writer = ServiceWriter(ctx.kube, store, str(project.root))
+    kind = str(row.get("kind") or "Deployment").lower()
+    what = f"change #{change_id} ({row['summary']}) of {kind} {row['namespace']}/{row['name']}"
     if not yes:
         if not sys.stdin.isatty():
             raise ShipshapeError(
@@ -135,14 +140,18 @@ def _undo_change(project: Project, store: Store, change_id: int, force: bool, ye
             )
         if not typer.confirm(f"Undo {what}?", default=False):
             raise ShipshapeError(f"undo of change #{change_id} was not approved", code="not-approved")
-    current = ctx.kube.deployment(str(row["namespace"]), str(row["name"]))
-    fields = changed_paths(spec_only(current), row["before"]) if row["before"] else []
+    current = writer._read(str(row["namespace"]), str(row["name"]))
+    now, before = spec_only(current), row["before"] or {}
+    if kind == "service":
+        fields = [f"spec.{k}" for k in sorted(set(now) | set(before)) if now.get(k) != before.get(k)]
+    else:
+        fields = changed_paths(now, before) if before else []
     done = writer.undo(change_id, force=force)
     doc: dict[str, Any] = {"ok": True, "kind": "cluster", **done, "restored": fields}
     if json_mode:
         emit_json(doc)
         return
     out = console()
-    out.print(f"restored deployment {row['namespace']}/{row['name']}: change #{change_id} undone", markup=False)
+    out.print(f"restored {kind} {row['namespace']}/{row['name']}: change #{change_id} undone", markup=False)
     for field in fields:
         out.print(f"  {field}", markup=False)

@@ -48,6 +48,17 @@ def spec_only(deployment: dict[str, Any]) -> dict[str, Any]:
 class DeploymentWriter:
     """Replaces deployment specs through the kube engine, journalling each change so that it can be undone."""
 
+    # What is written: the journal's kind, and how one object of it is read and replaced (ServiceWriter in
+    # agent/engines/kube_service.py is the same writer for Services).
+    KIND = "Deployment"
+    API_VERSION = "apps/v1"
+
+    def _read(self, namespace: str, name: str) -> dict[str, Any]:
+        return self.kube.deployment(namespace, name)
+
+    def _replace(self, namespace: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.kube._raw(self.kube.apps.replace_namespaced_deployment, name, namespace, body)
+
     def __init__(self, kube: KubeEngine, journal: ChangeJournal | None, project: str = "") -> None:
         self.kube = kube
         self.journal = journal
@@ -61,13 +72,13 @@ class DeploymentWriter:
         # The object as read, with the new spec: metadata (labels, annotations, owners, finalizers) stays as it
         # is, and its resourceVersion makes the PUT fail rather than overwrite a change made since the read.
         body = {k: v for k, v in current.items() if k != "status"}
-        body.update(apiVersion="apps/v1", kind="Deployment", spec=spec)
+        body.update(apiVersion=self.API_VERSION, kind=self.KIND, spec=spec)
         try:
-            return self.kube._raw(self.kube.apps.replace_namespaced_deployment, name, namespace, body)
+            return self._replace(namespace, name, body)
         except ApiException as exc:
             if self.kube._status(exc) == 409:
                 raise ShipshapeError(
-                    f"deployment {name!r} in {namespace!r} changed while shipshape was writing it",
+                    f"{self.KIND.lower()} {name!r} in {namespace!r} changed while shipshape was writing it",
                     "read it again (cluster_status) and retry",
                     code="conflict",
                 ) from None
@@ -87,7 +98,7 @@ class DeploymentWriter:
             change_id = self.journal.begin_change(
                 project=self.project,
                 namespace=namespace,
-                kind="Deployment",
+                kind=self.KIND,
                 name=name,
                 tool=tool,
                 before=spec_only(current),
@@ -128,10 +139,10 @@ class DeploymentWriter:
                 code="nothing-to-undo",
             )
         self.kube.check_namespace_allowed(namespace)
-        current = self.kube.deployment(namespace, name)
+        current = self._read(namespace, name)
         if not force and self.changed_since(row, current):
             raise ShipshapeError(
-                f"deployment {namespace}/{name} has changed since shipshape's {row['tool']} "
+                f"{self.KIND.lower()} {namespace}/{name} has changed since shipshape's {row['tool']} "
                 f"(change #{change_id}, {row['created_at']}: generation {row['generation']} then, "
                 f"{current['metadata'].get('generation')} now); undo would throw those changes away",
                 "check it (shipshape status); run 'shipshape undo --force' to put the old spec back anyway",
@@ -149,6 +160,7 @@ class DeploymentWriter:
             "change_id": change_id,
             "namespace": namespace,
             "deployment": name,
+            "object": f"{self.KIND}/{name}",
             "tool": row["tool"],
             "generation": written["metadata"].get("generation"),
         }

@@ -179,6 +179,10 @@ def _container_diagnosis(
             return _crash(_terminated(term), cname, image, term, restarts)
         return None
     if state.get("running") is not None and not status.get("ready"):
+        # An OOM restart comes first: the restarted container is not listening yet, so its probe fails too, and
+        # "connection refused" would point the wrong way.
+        if last.get("reason") == "OOMKilled" and restarts:
+            return _crash("OOMKilled", cname, image, last, restarts)
         probe = [
             e
             for e in _events_text(events, {"Unhealthy"})

@@ -51,11 +51,27 @@ def verify_outcome(ctx: ToolContext, policy: Policy, traj: Trajectory) -> dict[s
     if build is not None:
         checks.append({"check": "build", "ok": build.ok, "detail": "last build " + ("ok" if build.ok else "failed")})
     if used & CLUSTER_TOOLS or traj.last("cluster_status") is not None:
-        checks.extend(_cluster_checks(ctx, policy))
+        checks.extend(_cluster_checks(ctx, policy, _touched(ctx, traj)))
+    checks.extend(_service_checks(ctx, policy, traj))
     if traj.last("verify_images") is not None and not used & CLUSTER_TOOLS:
         result = _call(ctx, policy, "verify_images", {})
         checks.append({"check": "images on node", "ok": bool(result.get("ok")), "detail": _images_detail(result)})
     return {"ok": bool(checks) and all(c["ok"] for c in checks), "checks": checks}
+
+
+def _service_checks(ctx: ToolContext, policy: Policy, traj: Trajectory) -> list[dict[str, Any]]:
+    """Each Service the run patched has endpoints and reaches its pods (deployment_evidence's own check)."""
+    patched = {
+        (o.call.input.get("namespace"), o.call.input.get("service")) for o in traj.results_of("patch_service") if o.ok
+    }
+    checks = []
+    for namespace, name in sorted(patched, key=str):
+        found = _call(ctx, policy, "deployment_evidence", {"namespace": namespace or ctx.project.cluster.namespace})
+        svc: dict[str, Any] = next((s for s in found.get("services") or [] if s.get("name") == name), {})
+        ok = bool(svc.get("endpoints")) and not svc.get("problem")
+        detail = f"{svc.get('endpoints', 0)} endpoint(s)" + (f"; {svc['problem']}" if svc.get("problem") else "")
+        checks.append({"check": f"service {name}", "ok": ok, "detail": detail})
+    return checks
 
 
 def _images_detail(result: dict[str, Any]) -> str:
@@ -65,9 +81,23 @@ def _images_detail(result: dict[str, Any]) -> str:
     )
 
 
-def _cluster_checks(ctx: ToolContext, policy: Policy) -> list[dict[str, Any]]:
+def _touched(ctx: ToolContext, traj: Trajectory) -> set[str]:
+    """The deployments of the project's namespace that the run changed or watched (a rollout_undo of a deployment
+    the project does not build is verified as well as the project's own)."""
+    namespace = ctx.project.cluster.namespace
+    return {
+        str(o.call.input["deployment"])
+        for o in traj.observations()
+        if o.ok
+        and o.call.name in CLUSTER_TOOLS
+        and o.call.input.get("deployment")
+        and o.call.input.get("namespace", namespace) == namespace
+    }
+
+
+def _cluster_checks(ctx: ToolContext, policy: Policy, touched: set[str]) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = []
-    wanted = {i.deployment for i in ctx.project.images if i.deployment}
+    wanted = {i.deployment for i in ctx.project.images if i.deployment} | touched
     status = _call(ctx, policy, "cluster_status", {"namespace": ctx.project.cluster.namespace})
     if status.get("ok") is False and "deployments" not in status:
         return [{"check": "cluster", "ok": False, "detail": status.get("error", "cluster_status failed")}]

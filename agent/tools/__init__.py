@@ -74,6 +74,8 @@ TOOL_MODULES = (
     "agent.tools.analyze",
     "agent.tools.knowledge",
     "agent.tools.deploy",
+    "agent.tools.evidence",
+    "agent.tools.service",
     "agent.tools.workload",
 )
 
