@@ -76,9 +76,35 @@ def version() -> None:
 
 
 def _register() -> None:
-    from agent.cli import analyze, build, chat, cluster, diagnose, errordb, rollout, serve, toolcmds, undo, workload
+    from agent.cli import (
+        analyze,
+        build,
+        chat,
+        cluster,
+        diagnose,
+        errordb,
+        evidence,
+        rollout,
+        serve,
+        toolcmds,
+        undo,
+        workload,
+    )
 
-    for module in (build, undo, analyze, cluster, workload, rollout, toolcmds, diagnose, errordb, chat, serve):
+    for module in (
+        build,
+        undo,
+        analyze,
+        cluster,
+        workload,
+        rollout,
+        evidence,
+        toolcmds,
+        diagnose,
+        errordb,
+        chat,
+        serve,
+    ):
         module.register(app)
 
 
