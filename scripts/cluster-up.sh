@@ -235,6 +235,8 @@ start kube-scheduler "$K8S_BIN/kube-scheduler" \
 
 # 5. The kubelet, with the node daemon as its runtime. Image GC is off: the node store holds images that
 # were loaded into it on purpose, and a kubelet that deletes them would fake "image not on node" failures.
+# The node's status lists every image it holds (not the 50 largest, the default): deployment_evidence reads the
+# tags a node really has from there.
 # etcd keeps the node's last status, so after a restart the node would read Ready before this kubelet has
 # said anything: mark it Unknown first (what the node controller would do 40 s later), so that Ready=True
 # below can only come from the kubelet started now.
@@ -254,7 +256,7 @@ start kubelet "$K8S_BIN/kubelet" \
   --volume-plugin-dir="$KUBELET_ROOT/volume-plugins" \
   --cgroup-driver=cgroupfs --fail-swap-on=false --cgroups-per-qos=false --enforce-node-allocatable= \
   --oom-score-adj=0 \
-  --image-gc-high-threshold=100 --image-gc-low-threshold=99 \
+  --image-gc-high-threshold=100 --image-gc-low-threshold=99 --node-status-max-images=-1 \
   --eviction-hard= \
   --node-status-update-frequency=4s
 wait_for "node localhost Ready" 90 kubelet node_ready

@@ -213,6 +213,13 @@ SCENARIOS: list[Scenario] = [
         undo=True,
     ),
     Scenario(
+        "first-rollout-tag-typo",
+        "own",
+        "web pods show ErrImagePull",
+        [deployment("web", image=APP.replace(":v1", ":v01"))],
+        shows="waiting:ErrImagePull|ImagePullBackOff",
+    ),
+    Scenario(
         "exit-127-after-rollout",
         "k8s-bench fix-crashloop",
         "web is in CrashLoopBackOff",

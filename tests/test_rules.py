@@ -89,6 +89,65 @@ def test_someone_elses_image_goes_back_to_the_last_good_revision() -> None:
     assert [c.name for c in turn.calls] == ["wait_for_rollout"]
 
 
+def _first_rollout(image: str, held: list[dict[str, Any]]) -> dict[str, Any]:
+    return evidence(
+        containers=[{"name": "app", "image": image, "ports": [8080], "resources": {}}],
+        revision=1,
+        revisions=[{"revision": 1, "images": [image]}],
+        last_good_revision=None,
+        image_alternatives={image: held} if held else {},
+    )
+
+
+def test_no_earlier_revision_uses_the_tag_the_node_holds_when_it_is_clearly_meant() -> None:
+    status = failing("image-not-found", image="nginx:1.27.0-alpnie")
+    held = [{"ref": "nginx:1.27.0-alpine", "closeness": 0.89}, {"ref": "nginx:1.25", "closeness": 0.5}]
+    found = ("deployment_evidence", EVIDENCE_ARGS, _first_rollout("nginx:1.27.0-alpnie", held))
+    turn = step("pods show ImagePullBackOff", status, found)
+    want = {"namespace": NS, "deployment": "web", "image": "nginx:1.27.0-alpine", "container": "app"}
+    assert calls(turn) == [("patch_deployment", want)]
+    turn = step("x", status, found, ("patch_deployment", want, {"ok": True, "changed": ["image"]}))
+    assert [c.name for c in turn.calls] == ["wait_for_rollout"]
+
+
+def test_no_earlier_revision_and_two_likely_tags_names_them_and_writes_nothing() -> None:
+    status = failing("image-not-found", image="nginx:2")
+    held = [{"ref": "nginx:1", "closeness": 0.0}, {"ref": "nginx:3", "closeness": 0.0}]
+    turn = step(
+        "pods show ImagePullBackOff", status, ("deployment_evidence", EVIDENCE_ARGS, _first_rollout("nginx:2", held))
+    )
+    assert not turn.calls
+    assert "nginx:1, nginx:3" in turn.text and "Nothing was changed" in turn.text
+
+
+def test_no_earlier_revision_and_no_held_tag_says_so() -> None:
+    status = failing("image-not-found", image="nginx:2")
+    turn = step(
+        "pods show ImagePullBackOff", status, ("deployment_evidence", EVIDENCE_ARGS, _first_rollout("nginx:2", []))
+    )
+    assert not turn.calls and "no earlier revision" in turn.text
+
+
+def test_image_alternatives_reads_the_kubelets_image_list() -> None:
+    from agent.pods.evidence import image_alternatives
+
+    node = {
+        "status": {
+            "images": [
+                {"names": ["docker.io/library/nginx:1.27.0-alpine", "docker.io/library/nginx@sha256:ab"]},
+                {"names": ["nginx:1.25"]},
+                {"names": ["registry.local:5000/team/api:v2"]},
+                {"names": ["other:1.27.0-alpnie"]},
+            ]
+        }
+    }
+    got = image_alternatives(["nginx:1.27.0-alpnie", "registry.local:5000/team/api:v3", "busybox:1"], [node])
+    assert [h["ref"] for h in got["nginx:1.27.0-alpnie"]] == ["nginx:1.27.0-alpine", "nginx:1.25"]
+    assert got["nginx:1.27.0-alpnie"][0]["closeness"] > got["nginx:1.27.0-alpnie"][1]["closeness"] + 0.15
+    assert [h["ref"] for h in got["registry.local:5000/team/api:v3"]] == ["registry.local:5000/team/api:v2"]
+    assert "busybox:1" not in got
+
+
 def _crash(code: int, log: str) -> dict[str, Any]:
     fact = {
         "name": "app",

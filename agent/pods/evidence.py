@@ -170,3 +170,45 @@ def cpu_millis(quantity: str | int | None) -> int | None:
 def mebibytes(n: int) -> str:
     """Bytes as a Kubernetes quantity in whole Mi (rounded up)."""
     return f"{-(-n // 1024**2)}Mi"
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    """`registry:5000/team/app:1.2` -> ("registry:5000/team/app", "1.2"); a ref without a tag has "latest"; a
+    digest ref has the tag "" (it names content, not a version)."""
+    if "@" in ref:
+        return ref.split("@", 1)[0], ""
+    name, _, tag = ref.rpartition(":")
+    if not name or "/" in tag:
+        return ref, "latest"
+    return name, tag
+
+
+def _short(repository: str) -> str:
+    """The repository as the kubelet may report it: docker.io/library/nginx and nginx are one repository."""
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/", "library/"):
+        if repository.startswith(prefix):
+            return repository[len(prefix) :]
+    return repository
+
+
+def image_alternatives(images: list[str], nodes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """For each image reference, the other tags of its repository that a node holds (the kubelet's
+    status.images), closest to the asked-for tag first: where a mistyped or missing tag can be replaced by one that
+    is really there. An image with no other tag on any node is left out."""
+    from difflib import SequenceMatcher
+
+    held = [
+        str(name) for n in nodes for i in (n.get("status") or {}).get("images") or [] for name in i.get("names") or []
+    ]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for ref in dict.fromkeys(images):
+        repository, tag = _split_ref(ref)
+        others = {}
+        for name in held:
+            other_repo, other_tag = _split_ref(name)
+            if other_tag and other_tag != tag and _short(other_repo) == _short(repository):
+                others[f"{repository}:{other_tag}"] = SequenceMatcher(None, tag, other_tag).ratio()
+        if others:
+            ranked = sorted(others, key=lambda r: (-others[r], r))
+            found[ref] = [{"ref": r, "closeness": round(others[r], 2)} for r in ranked[:5]]
+    return found

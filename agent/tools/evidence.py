@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from agent.engines import kubereads
 from agent.pods.evidence import (
     container_facts,
+    image_alternatives,
     missing_config,
     node_facts,
     probe_failures,
@@ -127,6 +128,7 @@ def deployment_evidence(ctx: ToolContext, args: EvidenceInput) -> dict[str, Any]
     rs_names = {r["name"] for r in history}
     rs_events = [e for e in events if (e.get("involvedObject") or {}).get("name") in rs_names]
     status = dep.get("status") or {}
+    raw_nodes = kubereads.nodes(kube)
     result.update(
         deployment=args.deployment,
         replicas=int(dep["spec"].get("replicas", 1) or 0),
@@ -141,7 +143,8 @@ def deployment_evidence(ctx: ToolContext, args: EvidenceInput) -> dict[str, Any]
         last_good_revision=good,
         changed=changed_since(history, current, good),
         quota_refusal=quota_failure(rs_events),
-        nodes=[node_facts(n) for n in kubereads.nodes(kube)],
+        nodes=[node_facts(n) for n in raw_nodes],
+        image_alternatives=image_alternatives([c.get("image", "") for c in template["spec"]["containers"]], raw_nodes),
         missing_refs=unresolved_refs(dep, kubereads.config_keys(kube, namespace)),
     )
     return result
