@@ -45,7 +45,8 @@ def test_publickey_under_git_clone_is_a_failed_download_not_a_file_permission() 
         "Host key verification failed.\n"
         "git@github.com: Permission denied (publickey).\n"
         "fatal: Could not read from remote repository.\n"
-        "The command '/bin/sh -c git clone git@github.com:acme/private-lib.git /opt/lib' returned a non-zero code: 128\n"
+        "The command '/bin/sh -c git clone git@github.com:acme/private-lib.git /opt/lib'"
+        " returned a non-zero code: 128\n"
     )
     assert diagnose_bytes(log).root_cause == "download-failed"
 
