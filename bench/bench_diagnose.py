@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import Result
 
@@ -154,8 +155,8 @@ def _category_note(categories: dict[str, dict[str, object]]) -> str:
 def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
     """Per set (modern, Shipwright) and part: accuracy, unknown, confidently wrong, per-category precision/recall.
 
-    The headline is the "fresh" part (issue 12d: modern-holdout4.yaml and shipwright-holdout5.yaml, labelled and
-    committed before the structural reader was written, measured once); "dev" is every earlier labelled file, the
+    The headline is the "fresh" part (issue 12e: modern-holdout5.yaml and shipwright-holdout6.yaml, labelled and
+    committed before any code of issue 12e was written, measured once); "dev" is every earlier labelled file, the
     previous held-out sets included (measured once each, read since). Goals apply to the fresh part only. Misses go
     to stderr."""
     from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set
@@ -247,7 +248,108 @@ def corpus() -> list[Result]:
 
 
 # `python -m bench diagnose:labelled` (or :corpus, :throughput) runs one part only.
-PARTS = {"labelled": labelled_sets, "corpus": corpus, "throughput": throughput}
+# Thresholds tried by the cross-validation of calibration(): a basis is decisive when its reliability on the
+# training sets is at least this.
+TAUS = (0.0, 0.9, 0.95, 0.97, 0.99, 1.0)
+
+
+def _dev_records() -> dict[str, list[tuple[str, str, str]]]:
+    """Per development file: (basis, answer, label) with every basis decisive (MIN_RELIABILITY 0), so that the
+    cross-validation can decide which bases may name a root cause. Generic summary lines stay withheld."""
+    from agent.buildlog import calibration as cal
+    from agent.buildlog import diagnose_bytes
+    from agent.buildlog.corpus import LABELS, MODERN, REPO, log_of
+
+    modern = [MODERN, *(REPO / "tests" / "fixtures" / "buildlogs" / f"modern-holdout{i}.yaml" for i in (2, 3, 4))]
+    ship = [
+        LABELS,
+        *(REPO / "tests" / "fixtures" / "labelled" / f"shipwright-holdout{s}.yaml" for s in ("", 2, 3, 4, 5)),
+    ]
+    saved, cal.MIN_RELIABILITY = cal.MIN_RELIABILITY, 0.0
+    records: dict[str, list[tuple[str, str, str]]] = {}
+    try:
+        for path in modern:
+            rows = yaml_load(path)["entries"]
+            records[path.stem] = [_record(diagnose_bytes(r["excerpt"]), r["label"]) for r in rows]
+        for path in ship:
+            rows = yaml_load(path)["labels"]
+            records[path.stem] = [_record(diagnose_bytes(log_of(r["log"])), r["category"]) for r in rows]
+    finally:
+        cal.MIN_RELIABILITY = saved
+    return records
+
+
+def yaml_load(path: Path) -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _record(diagnosis: object, label: str) -> tuple[str, str, str]:
+    return getattr(diagnosis, "basis", "none"), getattr(diagnosis, "root_cause", "unknown"), label
+
+
+def _reliability(rows: list[tuple[str, str, str]]) -> dict[str, tuple[int, int]]:
+    """Per basis (without "+agree"): (right, asserted)."""
+    table: dict[str, tuple[int, int]] = {}
+    for basis, got, label in rows:
+        if got == "unknown":
+            continue
+        right, n = table.get(basis.partition("+")[0], (0, 0))
+        table[basis.partition("+")[0]] = (right + (got == label), n + 1)
+    return table
+
+
+def _apply_policy(rows: list[tuple[str, str, str]], table: dict[str, tuple[int, int]], tau: float) -> tuple[int, int]:
+    """(right, confidently wrong) when a basis below `tau` on `table` needs agreement."""
+    right = wrong = 0
+    for basis, got, label in rows:
+        base, _, agree = basis.partition("+")
+        ok, n = table.get(base, (0, 0))
+        if got == "unknown" or not (agree or (n and ok / n >= tau)):
+            continue
+        right += got == label
+        wrong += got != label
+    return right, wrong
+
+
+def calibration() -> list[Result]:
+    """The reliability table per basis on the development data and a leave-one-set-out cross-validation of the
+    threshold MIN_RELIABILITY (agent/buildlog/calibration.py): for each development file, the reliability of each
+    basis is measured on the other files, the policy applied to this one."""
+    from agent.buildlog import calibration as cal
+
+    records = _dev_records()
+    everything = [r for rows in records.values() for r in rows]
+    n = len(everything)
+    results = []
+    for basis, (right, asserted) in sorted(_reliability(everything).items()):
+        results.append(
+            Result(
+                f"calibration: dev reliability {basis}",
+                round(100 * right / asserted, 1),
+                "%",
+                note=f"{right}/{asserted} right when it decides",
+            )
+        )
+    best = None
+    for tau in TAUS:
+        right = wrong = 0
+        for name, rows in records.items():
+            train = [r for other, rs in records.items() if other != name for r in rs]
+            r, w = _apply_policy(rows, _reliability(train), tau)
+            right, wrong = right + r, wrong + w
+        note = f"{right}/{n} right, {wrong} confidently wrong ({100 * wrong / n:.1f}%)"
+        results.append(Result(f"calibration: leave-one-set-out tau={tau}", round(100 * right / n, 1), "%", note=note))
+        if wrong <= 0.02 * n and (best is None or right >= best[1]):  # ties: the stricter threshold
+            best = (tau, right, wrong)
+    chosen = f"chosen tau {best[0]} (shipped MIN_RELIABILITY {cal.MIN_RELIABILITY})" if best else "no tau meets 2%"
+    results.append(Result("calibration: CV estimate", round(100 * best[1] / n, 1) if best else 0, "%", note=chosen))
+    return results
+
+
+PARTS = {"labelled": labelled_sets, "corpus": corpus, "throughput": throughput, "calibration": calibration}
 
 
 def run(part: str | None = None) -> list[Result]:

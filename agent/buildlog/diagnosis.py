@@ -54,6 +54,9 @@ class Diagnosis:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     # The log lines that support the root cause: [{"line", "text"}].
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    # The kind of evidence the root cause rests on (agent/buildlog/calibration.py): literal-tier1..3, summary,
+    # structure, exit-code, with "+agree" when the structural reader names the same category.
+    basis: str = "none"
 
     @property
     def root(self) -> Finding | None:
@@ -71,4 +74,5 @@ class Diagnosis:
             "confidence": round(self.confidence, 2),
             "candidates": self.candidates,
             "evidence": self.evidence,
+            "basis": self.basis,
         }

@@ -253,3 +253,15 @@ def family_categories(family: str) -> set[str]:
         "script": {"compile-error", "test-failure", "dependency-resolution"},
     }.get(family, set())
     return set(FAMILY_TABLE.get(family, {}).values()) | extra | ALWAYS_POSSIBLE
+
+
+# A generic summary line: it says that something failed, not why (issue 12e: never decisive on its own).
+SUMMARY_LINE = re.compile(
+    r"make(?:\[\d+\])?: \*\*\* .*Error \d+"
+    r"|\bBUILD (?:FAILED|FAILURE)\b"
+    r"|^Failed to compile\.?$"
+    r"|\berror: [Cc]ould not compile\b"
+    r"|Build failed because of webpack errors"
+    r"|\bexit (?:code|status):? \d+\s*$"
+    r"|returned a non-zero code"
+)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from agent.buildlog import arbitrate, structure
+from agent.buildlog import arbitrate, calibration, structure
 from agent.buildlog.diagnosis import Diagnosis, Finding
 from agent.buildlog.patterns import Knowledge
 from agent.buildlog.scanner import Failure, Hit, ScanResult
@@ -150,6 +150,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     diagnosis.findings = findings
     _confidence(diagnosis, ranked, failure is not None or bool(scan.headers))
     arbitrate.apply(diagnosis, reading, knowledge, CONFIDENCE_THRESHOLD, failure.line if failure else scan.lines)
+    calibration.apply(diagnosis, reading, (text for _, text in scan.headers.values()), CONFIDENCE_THRESHOLD)
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)

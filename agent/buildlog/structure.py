@@ -30,6 +30,7 @@ from agent.buildlog.families import (
     MARKERS,
     NOT_OUTPUT,
     STRONG,
+    SUMMARY_LINE,
     TOOLS,
     UNIVERSAL,
     WGET_EXIT,
@@ -127,7 +128,9 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         if NOT_OUTPUT.search(line):
             continue
         for kind, regex in EVIDENCE.items():
-            if kind not in reading.kinds and regex.search(line):
+            # The first line of each kind, but a specific line replaces a generic summary (`make: *** Error 1`).
+            seen = reading.kinds.get(kind)
+            if (seen is None or (SUMMARY_LINE.search(seen) and not SUMMARY_LINE.search(line))) and regex.search(line):
                 reading.kinds[kind] = line
         for family, marker in MARKERS.items():
             if marker.search(line):
