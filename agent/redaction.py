@@ -103,11 +103,19 @@ def _entropy_sub(match: re.Match[str]) -> str:
     return _R if looks_random(match.group(0)) else match.group(0)
 
 
+# Terminal escape sequences (colours: the classic builder wraps a RUN step's stderr in ESC[91m ... ESC[0m). They
+# go before the patterns look: glued to a word ("ESC[0mmysql -pX") they hide its start from `\b`, and a secret
+# then passed or not depending on how stdout and stderr interleaved.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
 def redact(text: str) -> str:
     """`text` with tokens, passwords, keys, auth headers, URL credentials and random-looking keys replaced
-    by [REDACTED]."""
+    by [REDACTED], and without terminal escape sequences."""
     if not text:
         return text
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
     for pattern, replacement in _SHAPED:
         text = pattern.sub(replacement, text)
     return _RUN.sub(_entropy_sub, text)

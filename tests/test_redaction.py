@@ -283,3 +283,16 @@ def test_upper_case_settings_with_short_values_are_not_keys() -> None:
     line = "Step 4/23 : ENV NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1"
     assert redact(line) == line
     assert "AbCdEfGhIjKlMnOpQrStUvWx" not in redact("SOME_SETTING_VALUE=AbCdEfGhIjKlMnOpQrStUvWx")
+
+
+@pytest.mark.unit
+def test_a_secret_glued_to_a_terminal_colour_code_is_redacted() -> None:
+    """Seen in CI: the classic builder wraps a RUN step's stderr in ESC[91m ... ESC[0m; when stdout and stderr
+    interleaved so that ESC[0m was glued to `mysql`, `\bmysql` did not match and the password passed."""
+    for line in (
+        "\x1b[0mmysql -h db -u root -pSup3rS3cretPw app",
+        "\x1b[91mmysql -h db -u root -pSup3rS3cretPw app\x1b[0m",
+        "\x1b]0;title\x07mysql -u root -pSup3rS3cretPw",
+    ):
+        got = redact(line)
+        assert "Sup3rS3cretPw" not in got and "-p[REDACTED]" in got and "\x1b" not in got
