@@ -38,7 +38,11 @@ def suite(kubeconfig: Path, node_docker: str, tmp_path_factory: pytest.TempPathF
 
 
 def _run(suite: Suite, name: str) -> Run:
-    return next(r for r in suite.runs if r.scenario.name == name)
+    found = next((r for r in suite.runs if r.scenario.name == name), None)
+    if found is None and os.environ.get("SHIPSHAPE_SUITE_ONLY"):
+        pytest.skip(f"{name} is not in SHIPSHAPE_SUITE_ONLY")
+    assert found is not None, f"{name} was not run"
+    return found
 
 
 @pytest.mark.parametrize("name", [s.name for s in SCENARIOS])
