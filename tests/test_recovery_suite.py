@@ -52,7 +52,13 @@ def test_scenario_recovered_by_outcome(suite: Suite, name: str) -> None:
     assert run.passed, f"{run.failures}\nsteps: {[s['tool'] for s in run.result.steps] if run.result else []}\n{answer}"
 
 
+def _whole(what: str) -> None:
+    if os.environ.get("SHIPSHAPE_SUITE_ONLY"):
+        pytest.skip(f"{what} is judged on the whole suite, not on SHIPSHAPE_SUITE_ONLY's part")
+
+
 def test_the_suite_meets_the_bar(suite: Suite) -> None:
+    _whole("the bar")
     tuned = [r for r in suite.runs if not r.scenario.held_out]
     assert len(suite.runs) >= 15 and sum(r.scenario.held_out for r in suite.runs) >= 3
     assert sum(r.passed for r in tuned) >= len(tuned) - 1
@@ -80,6 +86,7 @@ def _manifest_template(objects: list[dict[str, Any]], deployment: str) -> dict[s
 
 
 def test_shipshape_undo_returns_scenarios_to_their_broken_state(suite: Suite) -> None:
+    _whole("undo")
     undone = [r for r in suite.runs if r.scenario.undo and r.passed]
     assert len(undone) >= 3, [r.scenario.name for r in suite.runs if r.scenario.undo]
     for run in undone:
