@@ -24,10 +24,6 @@ from agent.tools.context import ToolContext
 GOOD_BUILDS = ("built", "cache-hit")
 
 
-def _namespace(ctx: ToolContext, namespace: str | None) -> str:
-    return namespace or ctx.project.cluster.namespace
-
-
 def host_image_checker(ctx: ToolContext) -> Callable[[str], bool | None]:
     """image ref -> is it on the build host? None when the host daemon cannot be asked. Cached per ref."""
     seen: dict[str, bool | None] = {}
@@ -84,7 +80,7 @@ class StatusInput(BaseModel):
     writes=False,
 )
 def cluster_status(ctx: ToolContext, args: StatusInput) -> dict[str, Any]:
-    namespace = _namespace(ctx, args.namespace)
+    namespace = ctx.namespace(args.namespace)
     kube = ctx.kube
     kube.require_namespace(namespace)
     deployments = [_deployment_row(d) for d in kube.deployments(namespace)]
@@ -157,7 +153,7 @@ class LogsInput(BaseModel):
     writes=False,
 )
 def pod_logs(ctx: ToolContext, args: LogsInput) -> dict[str, Any]:
-    namespace = _namespace(ctx, args.namespace)
+    namespace = ctx.namespace(args.namespace)
     kube = ctx.kube
     if args.pod:
         pods = [kube.pod(namespace, args.pod)]
@@ -193,7 +189,7 @@ class DeploymentInput(BaseModel):
     writes=True,
 )
 def rollout_restart(ctx: ToolContext, args: DeploymentInput) -> dict[str, Any]:
-    namespace = _namespace(ctx, args.namespace)
+    namespace = ctx.namespace(args.namespace)
     kube = ctx.kube
     kube.check_namespace_allowed(namespace)
     if ctx.dry_run:
@@ -214,7 +210,7 @@ class WaitInput(DeploymentInput):
     writes=False,
 )
 def wait_for_rollout(ctx: ToolContext, args: WaitInput) -> dict[str, Any]:
-    namespace = _namespace(ctx, args.namespace)
+    namespace = ctx.namespace(args.namespace)
     result = watch_rollout(ctx.kube, namespace, args.deployment, args.timeout_seconds, host_image_checker(ctx))
     if result.get("ready"):
         ctx.store.remember_ready(
@@ -287,7 +283,7 @@ def _probe_target(ctx: ToolContext, args: HealthInput, namespace: str) -> tuple[
 def check_health(ctx: ToolContext, args: HealthInput) -> dict[str, Any]:
     from agent.engines.http import probe
 
-    namespace = _namespace(ctx, args.namespace)
+    namespace = ctx.namespace(args.namespace)
     if args.url:
         url, pod, expect = args.url, "", args.expect_status or 200
     else:
@@ -348,7 +344,7 @@ def helm_upgrade(ctx: ToolContext, args: HelmInput) -> dict[str, Any]:
         raise ShipshapeError("no helm release or chart: add a [helm] section to shipshape.toml", code="config")
     if not chart.is_absolute():
         chart = ctx.project.root / chart
-    namespace = args.namespace or (conf.namespace if conf and conf.namespace else None) or ctx.project.cluster.namespace
+    namespace = ctx.namespace(args.namespace or (conf.namespace if conf else None))
     values, skipped = built_tags(ctx, args.tags)
     if ctx.dry_run:
         return {

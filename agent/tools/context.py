@@ -51,6 +51,10 @@ class ToolContext:
     dry_run: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def namespace(self, given: str | None) -> str:
+        """The namespace a tool acts in: the one it was given, else the project's."""
+        return given or self.project.cluster.namespace
+
     def _lazy(self, key: str, make: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = make()

@@ -45,7 +45,7 @@ def set_deployment_image(ctx: ToolContext, args: SetImageInput) -> dict[str, Any
     ref = args.ref or latest_built_ref(ctx, image.name)
     if not ref:
         raise ShipshapeError(f"no successful build of {image.name!r} is recorded", "run build_and_load_images")
-    namespace = args.namespace or ctx.project.cluster.namespace
+    namespace = ctx.namespace(args.namespace)
     container = image.container or image.name
     ctx.kube.check_namespace_allowed(namespace)
     current = ctx.kube.deployment(namespace, image.deployment)

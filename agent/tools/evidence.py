@@ -94,7 +94,7 @@ def _pod_evidence(ctx: ToolContext, namespace: str, pod: dict[str, Any], events:
     writes=False,
 )
 def deployment_evidence(ctx: ToolContext, args: EvidenceInput) -> dict[str, Any]:
-    namespace = args.namespace or ctx.project.cluster.namespace
+    namespace = ctx.namespace(args.namespace)
     kube = ctx.kube
     kube.require_namespace(namespace)
     deployments = kube.deployments(namespace)
@@ -189,7 +189,7 @@ def _running_pod(ctx: ToolContext, namespace: str, selector: str, deadline: floa
 def probe_endpoints(ctx: ToolContext, args: ProbeInput) -> dict[str, Any]:
     from agent.engines.http import probe
 
-    namespace = args.namespace or ctx.project.cluster.namespace
+    namespace = ctx.namespace(args.namespace)
     dep = ctx.kube.deployment(namespace, args.deployment)
     selector = ",".join(f"{k}={v}" for k, v in (dep["spec"]["selector"].get("matchLabels") or {}).items())
     ports = list(args.ports)

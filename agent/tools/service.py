@@ -66,7 +66,7 @@ def edit_service_spec(spec: dict[str, Any], args: ServicePatchInput) -> tuple[di
 def patch_service(ctx: ToolContext, args: ServicePatchInput) -> dict[str, Any]:
     from agent.engines.kube_service import ServiceWriter
 
-    namespace = args.namespace or ctx.project.cluster.namespace
+    namespace = ctx.namespace(args.namespace)
     if not args.selector and not args.ports:
         raise ShipshapeError("patch_service was given nothing to change", code="bad-input")
     kube = ctx.kube

@@ -140,10 +140,6 @@ class PatchInput(WorkloadInput):
     replicas: int | None = Field(None, ge=0, le=MAX_REPLICAS)
 
 
-def _namespace(ctx: ToolContext, namespace: str | None) -> str:
-    return namespace or ctx.project.cluster.namespace
-
-
 def _dump(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(exclude_none=True)
@@ -195,7 +191,7 @@ def _write(
     writes=True,
 )
 def rollout_undo(ctx: ToolContext, args: RollbackInput) -> dict[str, Any]:
-    namespace = _namespace(ctx, args.namespace)
+    namespace = ctx.namespace(args.namespace)
     kube = ctx.kube
     kube.check_namespace_allowed(namespace)
     current = kube.deployment(namespace, args.deployment)
@@ -231,7 +227,7 @@ def rollout_undo(ctx: ToolContext, args: RollbackInput) -> dict[str, Any]:
     writes=True,
 )
 def patch_deployment(ctx: ToolContext, args: PatchInput) -> dict[str, Any]:
-    namespace = _namespace(ctx, args.namespace)
+    namespace = ctx.namespace(args.namespace)
     edits = _edits(args)
     if not edits:
         raise ShipshapeError("patch_deployment was given nothing to change", code="bad-input")
@@ -265,7 +261,7 @@ def patch_deployment(ctx: ToolContext, args: PatchInput) -> dict[str, Any]:
     writes=True,
 )
 def scale_deployment(ctx: ToolContext, args: ScaleInput) -> dict[str, Any]:
-    namespace = _namespace(ctx, args.namespace)
+    namespace = ctx.namespace(args.namespace)
     kube = ctx.kube
     kube.check_namespace_allowed(namespace)
     current = kube.deployment(namespace, args.deployment)

@@ -94,3 +94,10 @@ def after_write(plan: Plan, case: Case, done: str) -> None:
         diag = result.get("diagnosis") or {}
         why = diag.get("evidence") or result.get("error") or "timed out"
         plan.stop = f"{done}, but {case.deployment} is not Ready yet: {why}"
+
+
+def roll_back(plan: Plan, case: Case, good: int, why: str) -> None:
+    """The fix of a bad rollout: rollout_undo to revision `good`, the watch, and the answer once it ran."""
+    plan.add("rollout_undo", why, namespace=case.namespace, deployment=case.deployment, to_revision=good)
+    wait_for(plan, case)
+    after_write(plan, case, f"rolled {case.deployment} back to revision {good}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from agent.brains.playbook import Plan
-from agent.brains.rules.case import Case, after_write, wait_for
+from agent.brains.rules.case import Case, roll_back
 
 CRASH_CATEGORIES = {"crash-loop", "unknown"}
 _CAUSES = (
@@ -69,13 +69,10 @@ def crash_after_rollout(case: Case, plan: Plan) -> bool:
         f"{case.deployment} revision {case.evidence.get('revision')} crashes: {evidence}; it changed {changed} "
         f"from revision {good}"
     )
-    plan.add(
-        "rollout_undo",
+    roll_back(
+        plan,
+        case,
+        good,
         f"The crash ({why}) came with revision {case.evidence.get('revision')}: go back to revision {good}.",
-        namespace=case.namespace,
-        deployment=case.deployment,
-        to_revision=good,
     )
-    wait_for(plan, case)
-    after_write(plan, case, f"rolled {case.deployment} back to revision {good}")
     return True

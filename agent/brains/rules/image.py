@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.brains.playbook import Plan
-from agent.brains.rules.case import Case, after_write, wait_for
+from agent.brains.rules.case import Case, after_write, roll_back, wait_for
 
 PULL_CATEGORIES = {"image-not-found", "registry-auth", "registry-unreachable", "latest-tag-pull-always"}
 
@@ -33,15 +33,12 @@ def third_party_image(case: Case, plan: Plan) -> bool:
         f"{case.deployment} revision {case.evidence.get('revision')} runs {image}, which cannot be pulled; "
         f"revision {good} ran {', '.join(previous.get('images') or ['?'])}"
     )
-    plan.add(
-        "rollout_undo",
+    roll_back(
+        plan,
+        case,
+        good,
         f"{image} is not an image this project builds: go back to revision {good}, the last one that ran.",
-        namespace=case.namespace,
-        deployment=case.deployment,
-        to_revision=good,
     )
-    wait_for(plan, case)
-    after_write(plan, case, f"rolled {case.deployment} back to revision {good}")
     return True
 
 
