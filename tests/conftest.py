@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.standin_anthropic"]  # the `standin` fixture: a stand-in Anthropic Messages server
+# the `standin` fixture (a stand-in Anthropic Messages server); the recovery suite started early on its own thread
+pytest_plugins = ["tests.standin_anthropic", "tests.suite_early"]
 
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER_DIR = REPO / ".cluster"
