@@ -264,6 +264,7 @@ def _dev_records() -> dict[str, list[tuple[str, str, str]]]:
     ship = [
         LABELS,
         *(REPO / "tests" / "fixtures" / "labelled" / f"shipwright-holdout{s}.yaml" for s in ("", 2, 3, 4, 5)),
+        REPO / "tests" / "fixtures" / "labelled" / "shipwright-dev8.yaml",
     ]
     saved, cal.MIN_RELIABILITY = cal.MIN_RELIABILITY, 0.0
     records: dict[str, list[tuple[str, str, str]]] = {}
