@@ -157,11 +157,31 @@ def test_make_reports_a_missing_command_not_a_compile_error() -> None:
 
 def test_a_bare_traceback_is_a_candidate_not_an_answer() -> None:
     log = (
-        "Step 7/7 : RUN ./manage.py migrate\nTraceback (most recent call last):\nValueError: odd\n"
+        "Step 7/7 : RUN ./manage.py migrate\nTraceback (most recent call last):\n"
         "The command '/bin/sh -c ./manage.py migrate' returned a non-zero code: 1\n"
     )
     result = diagnose_bytes(log)
     assert result.root_cause == "unknown" and result.candidates[0]["category"] == "script-error"
+
+
+def test_a_project_script_that_says_why_it_failed_is_a_script_error() -> None:
+    """Issue 12f: the project's own script (./x, python x.py, rake) printed its own error (an exception, `rake
+    aborted!`, `./x.sh: 6: cd: can't cd to ...`) and nothing more specific: script-error, no longer withheld."""
+    for command, message in (
+        ("./manage.py migrate", "Traceback (most recent call last):\nValueError: odd"),
+        ("bundle exec rake release_checks", "rake aborted!\nArgumentError: invalid byte sequence in US-ASCII"),
+        ("cd /src && ./utils/install.sh", "./utils/install.sh: 6: cd: can't cd to 3rdParty/lib"),
+    ):
+        log = f"Step 7/7 : RUN {command}\n{message}\nThe command '/bin/sh -c {command}' returned a non-zero code: 1\n"
+        assert diagnose_bytes(log).root_cause == "script-error", command
+
+
+def test_a_script_message_does_not_outrank_specific_evidence() -> None:
+    log = (
+        "Step 7/7 : RUN ./setup.sh\nE: Unable to locate package libfoo-dev\nError: setup failed\n"
+        "The command '/bin/sh -c ./setup.sh' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(log).root_cause == "apt-package"
 
 
 # ---------------------------------------------------------------- issue 12c

@@ -28,6 +28,9 @@ AGREEMENT_BONUS = 0.05
 CONFLICT_CONFIDENCE = 0.45
 # A structural reading this sure outranks a tier-3 (cascade) literal line.
 CASCADE_OVERRIDE = 0.58
+# A structural reading with specific evidence (0.55 and more) outranks a weak line of another family, and the
+# cascade of a failed script (script-error, tier 3).
+SCRIPT_OVERRIDE = 0.55
 # What the tier-3 summary lines of a failed build say (make: *** Error, Failed to compile., BUILD FAILURE, npm's
 # ELIFECYCLE): that something failed, not why.
 CASCADE_SUMMARIES = {"compile-error", "script-error", "test-failure"}
@@ -104,6 +107,22 @@ def combine(
         return literal, min(0.95, max(confidence, best[1]) + AGREEMENT_BONUS)
     if literal in CASCADE_SUMMARIES and best is not None and best[0] in RESOURCE and best[1] >= RESOURCE_OVERRIDE:
         # A killed compiler or a full disk also prints compile errors: the resource is the cause.
+        return best
+    if literal_tier == 3 and literal == "script-error" and best is not None and best[1] >= SCRIPT_OVERRIDE:
+        # npm's ELIFECYCLE or a Python traceback says only that a script failed; the step's own evidence (a
+        # compiler error under `npm run build`, a module that is not installed) says why.
+        return best
+    if (
+        literal_tier == 3
+        and best is not None
+        and best[1] >= SCRIPT_OVERRIDE
+        and reading.families
+        and "script" not in reading.families
+        and literal not in own_categories(reading)
+        and best[0] in own_categories(reading)
+    ):
+        # Weak evidence of another tool's failure (a `git clone` error inside `go get`) yields to the evidence of
+        # the failing command's own family (a dependency fetch).
         return best
     if literal_tier == 3 and literal in CASCADE_SUMMARIES and best is not None and best[1] >= CASCADE_OVERRIDE:
         # A weak or cascade line ("Failed to compile.", "make: *** Error", "BUILD FAILURE") says that the build

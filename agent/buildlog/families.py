@@ -67,7 +67,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "auth": r"\b401\b|\b403\b|unauthori[sz]ed|forbidden|authentication (?:required|failed)|access denied|"
         r"could not read Username|publickey",
         "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_",
-        "network": r"timed? ?out\b|timeout\b|ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT|"
+        # (the errno names are matched case-sensitively: `FileNotFoundException` is not ENOTFOUND)
+        "network": r"timed? ?out\b|timeout\b|"
+        r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
         r"\b50[234]\b|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
@@ -77,7 +79,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
         r"could not resolve (?:dependencies|artifact|all)|notarget|unsatisfiable|unmet dependencies|held broken|"
-        r"no versions? (?:of|match)",
+        r"no versions? (?:of|match)|cannot find module '(?![./])",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
         r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied",
@@ -86,13 +88,19 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error \d|"
-        r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile)",
+        r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
+        r"relocation target \S+ not defined)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
         r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures",
         "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp",
         "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
         "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
         r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure",
+        # A program's own error message: an exception (Python, Ruby, Java), `rake aborted!`, a shell script's
+        # `./x.sh: 6: cd: can't cd to ...`, `tool: unknown command 'x'`, `Error: ...`.
+        "script-message": r"(?-i:^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)(?::|$)|^rake aborted!|"
+        r"^[\w./-]+:(?: line)? \d+: \S|^[\w.-]+: (?:error|unknown (?:command|option)|invalid|fatal)\b|"
+        r"^(?:Error|ERROR|FATAL|Fatal)[:!] )",
         "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
         r"index files failed|EXPKEYSIG|KEYEXPIRED",
     }.items()
@@ -132,7 +140,12 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         "gyp": "native-module-build",
         "auth": "registry-auth",
     },
-    "node-build": {"compile": "compile-error", "font": "next-font-fetch", "test": "test-failure"},
+    "node-build": {
+        "compile": "compile-error",
+        "font": "next-font-fetch",
+        "test": "test-failure",
+        "missing": "npm-dependency",
+    },
     "prisma": {k: "prisma-engine" for k in ("network", "missing", "file-missing", "http-404", "tls", "default")},
     "go-deps": {
         k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "auth", "default")
@@ -165,7 +178,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         k: "download-failed" for k in ("network", "http-404", "tls", "missing", "auth", "file-missing", "default")
     },
     "test": {"test": "test-failure", "compile": "test-failure", "default": "test-failure"},
-    "script": {},
+    # A project script that printed its own error and nothing more specific: the script's own failure.
+    "script": {"script-message": "script-error"},
 }
 # Evidence that means the same category whatever the tool.
 UNIVERSAL = {
@@ -207,11 +221,13 @@ KIND_BONUS = {
     "network": 0.01,
     "tls": 0.01,
     "compile": -0.02,
+    # Only where nothing more specific was seen (any other evidence of the family scores at least 0.55).
+    "script-message": -0.04,
 }
 # Lines of the build's own structure, not the command's output: never evidence.
 NOT_OUTPUT = re.compile(
     r"^(?:Step \d+/\d+ :|=> |> \[|\[[^\]]*\d+/\d+\] |\[internal\]|ERROR \[|#\d+ |-+>|Removing intermediate|Dockerfile:|"
-    r"\s*\d+ \| |-{4,})|"
+    r"\s*\d+ \| |-{4,}|cargo:warning=)|"
     r"returned a non-zero code|did not complete successfully|executor failed running|failed to solve"
 )
 # Strong evidence stands on its own; the rest needs the command's family to mean something.

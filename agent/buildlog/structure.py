@@ -154,16 +154,22 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
             add(UNIVERSAL[kind], 0.7 if exit_code in (137, None) or kind != "oom" else 0.62)
     if exit_code == 127:
         add("command-not-found", 0.7 if "cmd-missing" in kinds else 0.62)
+    # A kind one of the command's own families reads (pip's `git: command not found` while building a package)
+    # is that family's evidence, not the universal category.
+    claimed = {k for f in families for k in FAMILY_TABLE.get(f, {})}
     for family in families:
         table = FAMILY_TABLE.get(family, {})
         matched = [table[k] for k in kinds if k in table]
-        idle = -0.06 if active is not None and family != active and len(families) > 1 else 0.0
+        # npm prints the failure of the package scripts it runs (`npm run build`: npm ERR! ... ELIFECYCLE), so a
+        # node-build family is not idle when npm printed last.
+        running = family == active or (family == "node-build" and active == "npm")
+        idle = -0.06 if active is not None and not running and len(families) > 1 else 0.0
         for category in matched:
             support = [k for k in kinds if table.get(k) == category]
             bonus = max(KIND_BONUS.get(k, 0.0) for k in support)
             add(category, min(0.58 + bonus + idle + 0.03 * (len(support) - 1), 0.7))
         for kind in kinds:
-            if kind in UNIVERSAL and kind not in STRONG and kind not in table:
+            if kind in UNIVERSAL and kind not in STRONG and kind not in claimed:
                 node = kind == "font" and {"npm", "node-build"} & set(families)
                 add(UNIVERSAL[kind], 0.6 if kind == "cmd-missing" or node else 0.5 if kind == "font" else 0.55)
         if not matched and "default" in table:
