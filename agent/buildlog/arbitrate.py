@@ -114,15 +114,14 @@ def combine(
         return best
     if (
         literal_tier == 3
+        and literal == "download-failed"
         and best is not None
         and best[1] >= SCRIPT_OVERRIDE
-        and reading.families
-        and "script" not in reading.families
-        and literal not in own_categories(reading)
+        and not {"download", "script"} & set(reading.families)
         and best[0] in own_categories(reading)
     ):
-        # Weak evidence of another tool's failure (a `git clone` error inside `go get`) yields to the evidence of
-        # the failing command's own family (a dependency fetch).
+        # A weak download error (`git clone` failing inside `go get` or `bundle install`) in a command that downloads
+        # nothing itself is the package manager's dependency fetch: its family's evidence says what failed.
         return best
     if literal_tier == 3 and literal in CASCADE_SUMMARIES and best is not None and best[1] >= CASCADE_OVERRIDE:
         # A weak or cascade line ("Failed to compile.", "make: *** Error", "BUILD FAILURE") says that the build

@@ -25,7 +25,7 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:add-apt-repository|apt-add-repository|apt-key)\b", "apt-repo"),
         (r"^(?:apt-get|apt|aptitude|dpkg|yum|dnf|microdnf|zypper|pacman|rpm)\b", "apt"),
         (r"^(?:pip[\d.]*|python[\d.]*\s+-m\s+pip|easy_install|pipx)\b", "pip"),
-        (r"^python[\d.]*\s+setup\.py\s+(?:install|develop|build|bdist|egg_info)", "pip"),
+        (r"^python[\d.]*\s+(?:\./)?setup\.py\s+(?:install|develop|build|bdist|egg_info)", "pip"),
         (r"^(?:pipenv|poetry|conda|mamba|micromamba|uv)\b", "lang-deps"),
         (r"^go\s+(?:test|vet)\b", "test"),
         (r"^go\s+(?:mod|get)\b|^go-wrapper\s+download|^(?:dep|glide|godep|govendor)\b", "go-deps"),
@@ -87,8 +87,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
-        r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error \d|"
-        r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
+        r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
+        r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
         r"relocation target \S+ not defined)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
         r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures",
