@@ -91,3 +91,20 @@ def test_a_killed_compiler_is_out_of_memory_not_a_compile_error() -> None:
         "The command '/bin/sh -c cargo build --release' returned a non-zero code: 101\n"
     )
     assert diagnose_bytes(log).root_cause == "out-of-memory"
+
+
+def test_a_command_of_no_known_tool_that_prints_its_own_error_is_a_script_error() -> None:
+    """Issue 12f: the project's own CLI (`cfer version`) printing only its own error; with other evidence (a compiler
+    line under `mix do deps.get, compile`), the other evidence decides."""
+    cli = (
+        "Step 6/6 : RUN cfer version\ncfer: unknown command 'version'\n"
+        "The command '/bin/sh -c cfer version' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(cli).root_cause == "script-error"
+    mix = (
+        "Step 9/15 : RUN mix do deps.get, deps.compile, compile\n==> cowlib (compile)\n"
+        "src/cow_sse.erl:32: syntax error before: ':='\n"
+        "ERROR: compile failed while processing /opt/app/deps/cowlib: rebar_abort\n"
+        "The command '/bin/sh -c mix do deps.get, deps.compile, compile' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(mix).root_cause == "compile-error"

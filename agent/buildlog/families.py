@@ -42,7 +42,7 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (
             r"^(?:make|gmake|cmake|ninja|meson|gcc|g\+\+|cc|c\+\+|clang|javac|dotnet|swift|stack|cabal|ghc|\./configure|"
-            r"docker-php-ext-install|pecl|scons|bazel|qmake|luarocks|R\s+CMD)\b",
+            r"docker-php-ext-install|pecl|scons|bazel|qmake|luarocks|R\s+CMD|mix(?:\s+(?:compile|release|escript\.build)|\s*$))\b",
             "compile",
         ),
         (r"^(?:curl|wget|git\s+(?:clone|fetch|pull|checkout|submodule)|svn|hg|aria2c|ADD\b)", "download"),

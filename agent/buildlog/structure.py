@@ -178,6 +178,10 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         for kind in kinds:
             if kind in UNIVERSAL and kind not in STRONG:
                 add(UNIVERSAL[kind], 0.4)
+    if command and not reading.families and set(reading.kinds) == {"script-message"}:
+        # A command of no known tool (the project's own CLI, `cfer version`) that printed its own error and
+        # nothing more specific: as for a project script.
+        add("script-error", 0.58 + KIND_BONUS["script-message"])
     reading.kinds = kinds
     reading.scores = scores
     return reading
