@@ -108,3 +108,20 @@ def test_a_command_of_no_known_tool_that_prints_its_own_error_is_a_script_error(
         "The command '/bin/sh -c mix do deps.get, deps.compile, compile' returned a non-zero code: 1\n"
     )
     assert diagnose_bytes(mix).root_cause == "compile-error"
+
+
+def test_setup_py_crashing_is_a_pip_build_failure_and_yarn_missing_command() -> None:
+    """Issue 12f: `python setup.py install` whose setup.py raises (a SyntaxError on this Python) is pip-build, not a
+    withheld script-error; yarn's `error Command "pulp" not found.` is a missing command."""
+    setup = (
+        "Step 7/9 : RUN python setup.py install\nTraceback (most recent call last):\n"
+        '  File "setup.py", line 12\n    print "x"\n            ^\nSyntaxError: invalid syntax\n'
+        "The command '/bin/sh -c python setup.py install' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(setup).root_cause == "pip-build"
+    yarn = (
+        'Step 6/7 : RUN yarn run build-all\n$ pulp build\nerror Command "pulp" not found.\n'
+        "error Command failed with exit code 1.\n"
+        "The command '/bin/sh -c yarn run build-all' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(yarn).root_cause == "command-not-found"

@@ -28,9 +28,9 @@ AGREEMENT_BONUS = 0.05
 CONFLICT_CONFIDENCE = 0.45
 # A structural reading this sure outranks a tier-3 (cascade) literal line.
 CASCADE_OVERRIDE = 0.58
-# A structural reading with specific evidence (0.55 and more) outranks a weak line of another family, and the
-# cascade of a failed script (script-error, tier 3).
-SCRIPT_OVERRIDE = 0.55
+# A structural reading with evidence of its own (0.54 and more: a program's own error message counts) outranks a
+# weak download line of another family and the cascade of a failed script (script-error, tier 3).
+SCRIPT_OVERRIDE = 0.54
 # What the tier-3 summary lines of a failed build say (make: *** Error, Failed to compile., BUILD FAILURE, npm's
 # ELIFECYCLE): that something failed, not why.
 CASCADE_SUMMARIES = {"compile-error", "script-error", "test-failure"}

@@ -62,6 +62,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"internal compiler error: Killed|heap limit|allocation failed",
         "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
+        r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
         "auth": r"\b401\b|\b403\b|unauthori[sz]ed|forbidden|authentication (?:required|failed)|access denied|"
@@ -96,11 +97,11 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
         "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
         r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure",
-        # A program's own error message: an exception (Python, Ruby, Java), `rake aborted!`, a shell script's
-        # `./x.sh: 6: cd: can't cd to ...`, `tool: unknown command 'x'`, `Error: ...`.
-        "script-message": r"(?-i:^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)(?::|$)|^rake aborted!|"
-        r"^[\w./-]+:(?: line)? \d+: \S|^[\w.-]+: (?:error|unknown (?:command|option)|invalid|fatal)\b|"
-        r"^(?:Error|ERROR|FATAL|Fatal)[:!] )",
+        # A program's own error message: an exception (Python, Ruby, Java: `exception`), `rake aborted!`, a shell
+        # script's `./x.sh: 6: cd: can't cd to ...`, `tool: unknown command 'x'`, `Error: ...` (`script-message`).
+        "exception": r"(?-i:^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)(?::|$))",
+        "script-message": r"(?-i:^rake aborted!|^[\w./-]+:(?: line)? \d+: \S|"
+        r"^[\w.-]+: (?:error|unknown (?:command|option)|invalid|fatal)\b|^(?:Error|ERROR|FATAL|Fatal)[:!] )",
         "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
         r"index files failed|EXPKEYSIG|KEYEXPIRED",
     }.items()
@@ -130,6 +131,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         "pip-build": "pip-build",
         "compile": "pip-build",
         "cmd-missing": "pip-build",
+        # setup.py itself crashing (SyntaxError on this Python, an import of a removed pip/setuptools API)
+        "exception": "pip-build",
     },
     "npm": {
         "network": "npm-network",
@@ -179,7 +182,7 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     },
     "test": {"test": "test-failure", "compile": "test-failure", "default": "test-failure"},
     # A project script that printed its own error and nothing more specific: the script's own failure.
-    "script": {"script-message": "script-error"},
+    "script": {"script-message": "script-error", "exception": "script-error"},
 }
 # Evidence that means the same category whatever the tool.
 UNIVERSAL = {
@@ -223,6 +226,7 @@ KIND_BONUS = {
     "compile": -0.02,
     # Only where nothing more specific was seen (any other evidence of the family scores at least 0.55).
     "script-message": -0.04,
+    "exception": -0.04,
 }
 # Lines of the build's own structure, not the command's output: never evidence.
 NOT_OUTPUT = re.compile(

@@ -147,7 +147,7 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
     scores: dict[str, float] = {}
 
     def add(category: str, value: float) -> None:
-        scores[category] = max(scores.get(category, 0.0), value)
+        scores[category] = max(scores.get(category, 0.0), round(value, 4))
 
     for kind in kinds:
         if kind in STRONG:
@@ -178,7 +178,12 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         for kind in kinds:
             if kind in UNIVERSAL and kind not in STRONG:
                 add(UNIVERSAL[kind], 0.4)
-    if command and not reading.families and set(reading.kinds) == {"script-message"}:
+    if (
+        command
+        and not reading.families
+        and set(reading.kinds)
+        and set(reading.kinds) <= {"script-message", "exception"}
+    ):
         # A command of no known tool (the project's own CLI, `cfer version`) that printed its own error and
         # nothing more specific: as for a project script.
         add("script-error", 0.58 + KIND_BONUS["script-message"])
