@@ -125,3 +125,17 @@ def test_setup_py_crashing_is_a_pip_build_failure_and_yarn_missing_command() -> 
         "The command '/bin/sh -c yarn run build-all' returned a non-zero code: 1\n"
     )
     assert diagnose_bytes(yarn).root_cause == "command-not-found"
+
+
+def test_a_source_line_number_is_no_http_status() -> None:
+    """Issue 12f: `build.go:502:12` is a line number, not a 502 Bad Gateway; `go get` compiling what it fetched is a
+    compile error."""
+    reading = read("go get x", 2, ["src/x/build/build.go:502:12: undefined: compiler.CheckGoVersion"])
+    assert "network" not in reading.kinds
+    log = (
+        "Step 3/15 : RUN go get github.com/gopherjs/gopherjs\n# github.com/gopherjs/gopherjs/build\n"
+        "src/github.com/gopherjs/gopherjs/build/build.go:70:43: undefined: compiler.GoVersion\n"
+        "src/github.com/gopherjs/gopherjs/build/build.go:502:12: undefined: compiler.CheckGoVersion\n"
+        "The command '/bin/sh -c go get github.com/gopherjs/gopherjs' returned a non-zero code: 2\n"
+    )
+    assert diagnose_bytes(log).root_cause == "compile-error"

@@ -65,17 +65,18 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
-        "auth": r"\b401\b|\b403\b|unauthori[sz]ed|forbidden|authentication (?:required|failed)|access denied|"
-        r"could not read Username|publickey",
+        # (HTTP statuses, not a source line number like `build.go:502:12`)
+        "auth": r"(?<![:.])\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
+        r"access denied|could not read Username|publickey",
         "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_",
         # (the errno names are matched case-sensitively: `FileNotFoundException` is not ENOTFOUND)
         "network": r"timed? ?out\b|timeout\b|"
         r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
-        r"\b50[234]\b|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
+        r"(?<![:.])\b50[234]\b(?!:\d)|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
         r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)",
-        "http-404": r"\b404\b|not found.*https?://|https?://\S+.*not found",
+        "http-404": r"(?<![:.])\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
         r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
@@ -269,6 +270,8 @@ def family_categories(family: str) -> set[str]:
         "pip": {"dependency-resolution"},
         "compile": {"dependency-resolution", "test-failure"},
         "go-build": {"compile-error"},
+        # `go get` builds what it fetched: a Go compiler error in that code is a compile error (issue 12f)
+        "go-deps": {"compile-error"},
         "lang-deps": {"compile-error", "pip-build"},
         "script": {"compile-error", "test-failure", "dependency-resolution"},
     }.get(family, set())
