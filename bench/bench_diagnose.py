@@ -250,7 +250,7 @@ def corpus() -> list[Result]:
 # `python -m bench diagnose:labelled` (or :corpus, :throughput) runs one part only.
 # Thresholds tried by the cross-validation of calibration(): a basis is decisive when its reliability on the
 # training sets is at least this.
-TAUS = (0.0, 0.9, 0.95, 0.97, 0.99, 1.0)
+TAUS = (0.0, 0.5, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 1.0)
 
 
 def _dev_records() -> dict[str, list[tuple[str, str, str]]]:
@@ -264,6 +264,7 @@ def _dev_records() -> dict[str, list[tuple[str, str, str]]]:
     ship = [
         LABELS,
         *(REPO / "tests" / "fixtures" / "labelled" / f"shipwright-holdout{s}.yaml" for s in ("", 2, 3, 4, 5)),
+        REPO / "tests" / "fixtures" / "labelled" / "shipwright-dev8.yaml",
     ]
     saved, cal.MIN_RELIABILITY = cal.MIN_RELIABILITY, 0.0
     records: dict[str, list[tuple[str, str, str]]] = {}

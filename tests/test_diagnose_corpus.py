@@ -62,3 +62,22 @@ def test_fresh_held_out_sets_are_new_and_labelled() -> None:
     earlier = {r["log"] for f in (LABELS, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5) for r in labels(f)}
     assert len(drawn) == 60 and not {r["log"] for r in drawn} & earlier
     assert all(r["category"] in known for r in drawn)
+
+
+def test_dev8_is_new_and_avoids_the_seed17_draw() -> None:
+    """shipwright-dev8.yaml (issue 12f): 100 labelled records, none in an earlier file nor in issue 12f's held-out
+    draw (random.Random(17).sample(refs, 80); its record ids are computed here to be excluded, never opened)."""
+    import random
+
+    from agent.buildlog.corpus import DEV8, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, iter_logs
+    from agent.buildlog.patterns import load_knowledge
+
+    _need_corpus()
+    known = load_knowledge().categories() | {"unknown"}
+    rows = labels(DEV8)
+    earlier = {r["log"] for f in (LABELS, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6) for r in labels(f)}
+    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
+    held = set(random.Random(17).sample(refs, 80))
+    rest = [ref for ref in refs if ref not in held]
+    assert [r["log"] for r in rows] == random.Random(18).sample(rest, 100)
+    assert all(r["category"] in known and r["why"].strip() for r in rows)

@@ -157,11 +157,31 @@ def test_make_reports_a_missing_command_not_a_compile_error() -> None:
 
 def test_a_bare_traceback_is_a_candidate_not_an_answer() -> None:
     log = (
-        "Step 7/7 : RUN ./manage.py migrate\nTraceback (most recent call last):\nValueError: odd\n"
+        "Step 7/7 : RUN ./manage.py migrate\nTraceback (most recent call last):\n"
         "The command '/bin/sh -c ./manage.py migrate' returned a non-zero code: 1\n"
     )
     result = diagnose_bytes(log)
     assert result.root_cause == "unknown" and result.candidates[0]["category"] == "script-error"
+
+
+def test_a_project_script_that_says_why_it_failed_is_a_script_error() -> None:
+    """Issue 12f: the project's own script (./x, python x.py, rake) printed its own error (an exception, `rake
+    aborted!`, `./x.sh: 6: cd: can't cd to ...`) and nothing more specific: script-error, no longer withheld."""
+    for command, message in (
+        ("./manage.py migrate", "Traceback (most recent call last):\nValueError: odd"),
+        ("bundle exec rake release_checks", "rake aborted!\nArgumentError: invalid byte sequence in US-ASCII"),
+        ("cd /src && ./utils/install.sh", "./utils/install.sh: 6: cd: can't cd to 3rdParty/lib"),
+    ):
+        log = f"Step 7/7 : RUN {command}\n{message}\nThe command '/bin/sh -c {command}' returned a non-zero code: 1\n"
+        assert diagnose_bytes(log).root_cause == "script-error", command
+
+
+def test_a_script_message_does_not_outrank_specific_evidence() -> None:
+    log = (
+        "Step 7/7 : RUN ./setup.sh\nE: Unable to locate package libfoo-dev\nError: setup failed\n"
+        "The command '/bin/sh -c ./setup.sh' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(log).root_cause == "apt-package"
 
 
 # ---------------------------------------------------------------- issue 12c
@@ -256,3 +276,37 @@ def test_apk_ignoring_an_index_is_not_a_file_permission_problem() -> None:
     result = diagnose_bytes(log)
     assert result.root_cause == "apk-package"
     assert "fix-permissions" not in [f.id for f in result.findings[0].fixes]
+
+
+def test_a_clone_failure_inside_a_package_manager_is_a_dependency_fetch() -> None:
+    """Issue 12f: `git clone` failing inside `go get` (go-wrapper download) is the dependency fetch failing, not a
+    download of the Dockerfile's own; make's Error 127 stays a missing command, not a compile error."""
+    log = (
+        "Step 4/6 : RUN go-wrapper download\n+ exec go get -v -d\ngithub.com/shoenig/config (download)\n"
+        "# cd .; git clone https://github.com/shoenig/config /go/src/github.com/shoenig/config\n"
+        "fatal: could not read Username for 'https://github.com': No such device or address\n"
+        "package github.com/shoenig/config: exit status 128\n"
+        "The command '/bin/sh -c go-wrapper download' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(log).root_cause == "dependency-resolution"
+    make = (
+        "Step 4/9 : RUN cd /src && make\ndep ensure\nmake: dep: No such file or directory\n"
+        "make: *** [Makefile:13: vendor] Error 127\n"
+        "The command '/bin/sh -c cd /src && make' returned a non-zero code: 2\n"
+    )
+    assert diagnose_bytes(make).root_cause == "command-not-found"
+
+
+def test_node_build_module_errors() -> None:
+    """Issue 12f: under `npm run build`, a bare package that cannot be found is not installed (npm-dependency), a
+    relative module of the project's code is a compile error; npm's ELIFECYCLE cascade does not decide."""
+    tail = (
+        "npm ERR! code ELIFECYCLE\nnpm ERR! app@1.0.0 build: `next build`\nnpm ERR! Exit status 1\n"
+        "The command '/bin/sh -c npm run build' returned a non-zero code: 1\n"
+    )
+    bare = "Step 9/11 : RUN npm run build\nError: Cannot find module 'tinyify'\n" + tail
+    relative = (
+        "Step 9/11 : RUN npm run build\n> Build error occurred\nError: Cannot find module './app.config'\n" + tail
+    )
+    assert diagnose_bytes(bare).root_cause == "npm-dependency"
+    assert diagnose_bytes(relative).root_cause == "compile-error"

@@ -91,3 +91,51 @@ def test_a_killed_compiler_is_out_of_memory_not_a_compile_error() -> None:
         "The command '/bin/sh -c cargo build --release' returned a non-zero code: 101\n"
     )
     assert diagnose_bytes(log).root_cause == "out-of-memory"
+
+
+def test_a_command_of_no_known_tool_that_prints_its_own_error_is_a_script_error() -> None:
+    """Issue 12f: the project's own CLI (`cfer version`) printing only its own error; with other evidence (a compiler
+    line under `mix do deps.get, compile`), the other evidence decides."""
+    cli = (
+        "Step 6/6 : RUN cfer version\ncfer: unknown command 'version'\n"
+        "The command '/bin/sh -c cfer version' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(cli).root_cause == "script-error"
+    mix = (
+        "Step 9/15 : RUN mix do deps.get, deps.compile, compile\n==> cowlib (compile)\n"
+        "src/cow_sse.erl:32: syntax error before: ':='\n"
+        "ERROR: compile failed while processing /opt/app/deps/cowlib: rebar_abort\n"
+        "The command '/bin/sh -c mix do deps.get, deps.compile, compile' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(mix).root_cause == "compile-error"
+
+
+def test_setup_py_crashing_is_a_pip_build_failure_and_yarn_missing_command() -> None:
+    """Issue 12f: `python setup.py install` whose setup.py raises (a SyntaxError on this Python) is pip-build, not a
+    withheld script-error; yarn's `error Command "pulp" not found.` is a missing command."""
+    setup = (
+        "Step 7/9 : RUN python setup.py install\nTraceback (most recent call last):\n"
+        '  File "setup.py", line 12\n    print "x"\n            ^\nSyntaxError: invalid syntax\n'
+        "The command '/bin/sh -c python setup.py install' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(setup).root_cause == "pip-build"
+    yarn = (
+        'Step 6/7 : RUN yarn run build-all\n$ pulp build\nerror Command "pulp" not found.\n'
+        "error Command failed with exit code 1.\n"
+        "The command '/bin/sh -c yarn run build-all' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(yarn).root_cause == "command-not-found"
+
+
+def test_a_source_line_number_is_no_http_status() -> None:
+    """Issue 12f: `build.go:502:12` is a line number, not a 502 Bad Gateway; `go get` compiling what it fetched is a
+    compile error."""
+    reading = read("go get x", 2, ["src/x/build/build.go:502:12: undefined: compiler.CheckGoVersion"])
+    assert "network" not in reading.kinds
+    log = (
+        "Step 3/15 : RUN go get github.com/gopherjs/gopherjs\n# github.com/gopherjs/gopherjs/build\n"
+        "src/github.com/gopherjs/gopherjs/build/build.go:70:43: undefined: compiler.GoVersion\n"
+        "src/github.com/gopherjs/gopherjs/build/build.go:502:12: undefined: compiler.CheckGoVersion\n"
+        "The command '/bin/sh -c go get github.com/gopherjs/gopherjs' returned a non-zero code: 2\n"
+    )
+    assert diagnose_bytes(log).root_cause == "compile-error"

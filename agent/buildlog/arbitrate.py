@@ -28,6 +28,9 @@ AGREEMENT_BONUS = 0.05
 CONFLICT_CONFIDENCE = 0.45
 # A structural reading this sure outranks a tier-3 (cascade) literal line.
 CASCADE_OVERRIDE = 0.58
+# A structural reading with evidence of its own (0.54 and more: a program's own error message counts) outranks a
+# weak download line of another family and the cascade of a failed script (script-error, tier 3).
+SCRIPT_OVERRIDE = 0.54
 # What the tier-3 summary lines of a failed build say (make: *** Error, Failed to compile., BUILD FAILURE, npm's
 # ELIFECYCLE): that something failed, not why.
 CASCADE_SUMMARIES = {"compile-error", "script-error", "test-failure"}
@@ -104,6 +107,21 @@ def combine(
         return literal, min(0.95, max(confidence, best[1]) + AGREEMENT_BONUS)
     if literal in CASCADE_SUMMARIES and best is not None and best[0] in RESOURCE and best[1] >= RESOURCE_OVERRIDE:
         # A killed compiler or a full disk also prints compile errors: the resource is the cause.
+        return best
+    if literal_tier == 3 and literal == "script-error" and best is not None and best[1] >= SCRIPT_OVERRIDE:
+        # npm's ELIFECYCLE or a Python traceback says only that a script failed; the step's own evidence (a
+        # compiler error under `npm run build`, a module that is not installed) says why.
+        return best
+    if (
+        literal_tier == 3
+        and literal == "download-failed"
+        and best is not None
+        and best[1] >= SCRIPT_OVERRIDE
+        and not {"download", "script"} & set(reading.families)
+        and best[0] in own_categories(reading)
+    ):
+        # A weak download error (`git clone` failing inside `go get` or `bundle install`) in a command that downloads
+        # nothing itself is the package manager's dependency fetch: its family's evidence says what failed.
         return best
     if literal_tier == 3 and literal in CASCADE_SUMMARIES and best is not None and best[1] >= CASCADE_OVERRIDE:
         # A weak or cascade line ("Failed to compile.", "make: *** Error", "BUILD FAILURE") says that the build

@@ -25,7 +25,7 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:add-apt-repository|apt-add-repository|apt-key)\b", "apt-repo"),
         (r"^(?:apt-get|apt|aptitude|dpkg|yum|dnf|microdnf|zypper|pacman|rpm)\b", "apt"),
         (r"^(?:pip[\d.]*|python[\d.]*\s+-m\s+pip|easy_install|pipx)\b", "pip"),
-        (r"^python[\d.]*\s+setup\.py\s+(?:install|develop|build|bdist|egg_info)", "pip"),
+        (r"^python[\d.]*\s+(?:\./)?setup\.py\s+(?:install|develop|build|bdist|egg_info)", "pip"),
         (r"^(?:pipenv|poetry|conda|mamba|micromamba|uv)\b", "lang-deps"),
         (r"^go\s+(?:test|vet)\b", "test"),
         (r"^go\s+(?:mod|get)\b|^go-wrapper\s+download|^(?:dep|glide|godep|govendor)\b", "go-deps"),
@@ -42,7 +42,7 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (
             r"^(?:make|gmake|cmake|ninja|meson|gcc|g\+\+|cc|c\+\+|clang|javac|dotnet|swift|stack|cabal|ghc|\./configure|"
-            r"docker-php-ext-install|pecl|scons|bazel|qmake|luarocks|R\s+CMD)\b",
+            r"docker-php-ext-install|pecl|scons|bazel|qmake|luarocks|R\s+CMD|mix(?:\s+(?:compile|release|escript\.build)|\s*$))\b",
             "compile",
         ),
         (r"^(?:curl|wget|git\s+(?:clone|fetch|pull|checkout|submodule)|svn|hg|aria2c|ADD\b)", "download"),
@@ -62,22 +62,26 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"internal compiler error: Killed|heap limit|allocation failed",
         "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
+        r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
-        "auth": r"\b401\b|\b403\b|unauthori[sz]ed|forbidden|authentication (?:required|failed)|access denied|"
-        r"could not read Username|publickey",
+        # (HTTP statuses, not a source line number like `build.go:502:12`)
+        "auth": r"(?<![:.])\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
+        r"access denied|could not read Username|publickey",
         "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_",
-        "network": r"timed? ?out\b|timeout\b|ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT|"
+        # (the errno names are matched case-sensitively: `FileNotFoundException` is not ENOTFOUND)
+        "network": r"timed? ?out\b|timeout\b|"
+        r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
-        r"\b50[234]\b|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
+        r"(?<![:.])\b50[234]\b(?!:\d)|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
         r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)",
-        "http-404": r"\b404\b|not found.*https?://|https?://\S+.*not found",
+        "http-404": r"(?<![:.])\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
         r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
         r"could not resolve (?:dependencies|artifact|all)|notarget|unsatisfiable|unmet dependencies|held broken|"
-        r"no versions? (?:of|match)",
+        r"no versions? (?:of|match)|cannot find module '(?![./])",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
         r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied",
@@ -85,14 +89,20 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
-        r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error \d|"
-        r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile)",
+        r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
+        r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
+        r"relocation target \S+ not defined)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
         r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures",
         "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp",
         "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
         "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
         r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure",
+        # A program's own error message: an exception (Python, Ruby, Java: `exception`), `rake aborted!`, a shell
+        # script's `./x.sh: 6: cd: can't cd to ...`, `tool: unknown command 'x'`, `Error: ...` (`script-message`).
+        "exception": r"(?-i:^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)(?::|$))",
+        "script-message": r"(?-i:^rake aborted!|^[\w./-]+:(?: line)? \d+: \S|"
+        r"^[\w.-]+: (?:error|unknown (?:command|option)|invalid|fatal)\b|^(?:Error|ERROR|FATAL|Fatal)[:!] )",
         "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
         r"index files failed|EXPKEYSIG|KEYEXPIRED",
     }.items()
@@ -122,6 +132,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         "pip-build": "pip-build",
         "compile": "pip-build",
         "cmd-missing": "pip-build",
+        # setup.py itself crashing (SyntaxError on this Python, an import of a removed pip/setuptools API)
+        "exception": "pip-build",
     },
     "npm": {
         "network": "npm-network",
@@ -132,7 +144,12 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         "gyp": "native-module-build",
         "auth": "registry-auth",
     },
-    "node-build": {"compile": "compile-error", "font": "next-font-fetch", "test": "test-failure"},
+    "node-build": {
+        "compile": "compile-error",
+        "font": "next-font-fetch",
+        "test": "test-failure",
+        "missing": "npm-dependency",
+    },
     "prisma": {k: "prisma-engine" for k in ("network", "missing", "file-missing", "http-404", "tls", "default")},
     "go-deps": {
         k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "auth", "default")
@@ -165,7 +182,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         k: "download-failed" for k in ("network", "http-404", "tls", "missing", "auth", "file-missing", "default")
     },
     "test": {"test": "test-failure", "compile": "test-failure", "default": "test-failure"},
-    "script": {},
+    # A project script that printed its own error and nothing more specific: the script's own failure.
+    "script": {"script-message": "script-error", "exception": "script-error"},
 }
 # Evidence that means the same category whatever the tool.
 UNIVERSAL = {
@@ -207,11 +225,14 @@ KIND_BONUS = {
     "network": 0.01,
     "tls": 0.01,
     "compile": -0.02,
+    # Only where nothing more specific was seen (any other evidence of the family scores at least 0.55).
+    "script-message": -0.04,
+    "exception": -0.04,
 }
 # Lines of the build's own structure, not the command's output: never evidence.
 NOT_OUTPUT = re.compile(
     r"^(?:Step \d+/\d+ :|=> |> \[|\[[^\]]*\d+/\d+\] |\[internal\]|ERROR \[|#\d+ |-+>|Removing intermediate|Dockerfile:|"
-    r"\s*\d+ \| |-{4,})|"
+    r"\s*\d+ \| |-{4,}|cargo:warning=)|"
     r"returned a non-zero code|did not complete successfully|executor failed running|failed to solve"
 )
 # Strong evidence stands on its own; the rest needs the command's family to mean something.
@@ -249,6 +270,8 @@ def family_categories(family: str) -> set[str]:
         "pip": {"dependency-resolution"},
         "compile": {"dependency-resolution", "test-failure"},
         "go-build": {"compile-error"},
+        # `go get` builds what it fetched: a Go compiler error in that code is a compile error (issue 12f)
+        "go-deps": {"compile-error"},
         "lang-deps": {"compile-error", "pip-build"},
         "script": {"compile-error", "test-failure", "dependency-resolution"},
     }.get(family, set())

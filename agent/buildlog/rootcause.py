@@ -25,7 +25,7 @@ MAX_FINDINGS = 20
 EXCERPT_LEN = 400
 SCRIPT_COMMAND = re.compile(
     r"(?:^|&&|;|\|\|)\s*(?:exit\s+[1-9]|\./\S+|(?:ba)?sh\s+\S+|\S+\.sh\b|npm run\b"
-    r"|yarn (?:run )?(?!install\b|add\b)[\w:-]+|(?:bundle exec\s+)?rake\b|python3?\s+(?!setup\.py)\S+\.py)"
+    r"|yarn (?:run )?(?!install\b|add\b)[\w:-]+|(?:bundle exec\s+)?rake\b|python3?\s+(?!(?:\./)?setup\.py)\S+\.py)"
 )
 # The Dockerfile fails on purpose: the only case where a script-error needs no message to be sure.
 EXPLICIT_EXIT = re.compile(r"^\s*exit\s+[1-9]\d*\s*$")
@@ -35,7 +35,7 @@ INSTALL_COMMAND_CATEGORY = (
         re.compile(r"\b(?:npm (?:ci|install|i)\b|yarn(?: install| add)?\s*(?:$|&&|;|--)|pnpm (?:install|i|add)\b)"),
         "npm-dependency",
     ),
-    (re.compile(r"\b(?:pip3? install|python3? setup\.py|easy_install)\b"), "pip-build"),
+    (re.compile(r"\b(?:pip3? install|python3? (?:\./)?setup\.py|easy_install)\b"), "pip-build"),
     (re.compile(r"\bapt-get\b|\bapt install\b|\byum\b|\bdnf\b"), "apt-package"),
     (re.compile(r"\bapk (?:add|update)\b"), "apk-package"),
     (

@@ -147,23 +147,29 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
     scores: dict[str, float] = {}
 
     def add(category: str, value: float) -> None:
-        scores[category] = max(scores.get(category, 0.0), value)
+        scores[category] = max(scores.get(category, 0.0), round(value, 4))
 
     for kind in kinds:
         if kind in STRONG:
             add(UNIVERSAL[kind], 0.7 if exit_code in (137, None) or kind != "oom" else 0.62)
     if exit_code == 127:
         add("command-not-found", 0.7 if "cmd-missing" in kinds else 0.62)
+    # A kind one of the command's own families reads (pip's `git: command not found` while building a package)
+    # is that family's evidence, not the universal category.
+    claimed = {k for f in families for k in FAMILY_TABLE.get(f, {})}
     for family in families:
         table = FAMILY_TABLE.get(family, {})
         matched = [table[k] for k in kinds if k in table]
-        idle = -0.06 if active is not None and family != active and len(families) > 1 else 0.0
+        # npm prints the failure of the package scripts it runs (`npm run build`: npm ERR! ... ELIFECYCLE), so a
+        # node-build family is not idle when npm printed last.
+        running = family == active or (family == "node-build" and active == "npm")
+        idle = -0.06 if active is not None and not running and len(families) > 1 else 0.0
         for category in matched:
             support = [k for k in kinds if table.get(k) == category]
             bonus = max(KIND_BONUS.get(k, 0.0) for k in support)
             add(category, min(0.58 + bonus + idle + 0.03 * (len(support) - 1), 0.7))
         for kind in kinds:
-            if kind in UNIVERSAL and kind not in STRONG and kind not in table:
+            if kind in UNIVERSAL and kind not in STRONG and kind not in claimed:
                 node = kind == "font" and {"npm", "node-build"} & set(families)
                 add(UNIVERSAL[kind], 0.6 if kind == "cmd-missing" or node else 0.5 if kind == "font" else 0.55)
         if not matched and "default" in table:
@@ -172,6 +178,15 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         for kind in kinds:
             if kind in UNIVERSAL and kind not in STRONG:
                 add(UNIVERSAL[kind], 0.4)
+    if (
+        command
+        and not reading.families
+        and set(reading.kinds)
+        and set(reading.kinds) <= {"script-message", "exception"}
+    ):
+        # A command of no known tool (the project's own CLI, `cfer version`) that printed its own error and
+        # nothing more specific: as for a project script.
+        add("script-error", 0.58 + KIND_BONUS["script-message"])
     reading.kinds = kinds
     reading.scores = scores
     return reading
