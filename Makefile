@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
+# The targets that need the cluster let `make env` start a first-time Kubernetes build early (scripts/env.sh).
+test demo bench cluster: export SHIPSHAPE_K8S_EARLY = 1
+
 .PHONY: env node registry cluster cluster-down test test-unit lint bench stress demo clean
 
 env:            ## install what is missing, start the host Docker daemon, make .venv

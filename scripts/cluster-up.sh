@@ -103,7 +103,8 @@ done
 if [ "$KIND" = cold ]; then
   say "building Kubernetes 1.20.2 once (about 5 minutes on 2 cores; progress in $LOGS/build-k8s.log)"
 fi
-bash "$REPO/scripts/build-k8s.sh" >>"$LOGS/build-k8s.log" 2>&1 \
+mkdir -p "$CACHE"
+flock "$CACHE/k8s-build.lock" bash "$REPO/scripts/build-k8s.sh" >>"$LOGS/build-k8s.log" 2>&1 \
   || die "the Kubernetes build failed; see $LOGS/build-k8s.log"
 bash "$REPO/scripts/install-tools.sh"
 if [ ! -x "$ETCD" ]; then

@@ -5,12 +5,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APT_PKGS="docker.io debootstrap busybox-static musl-tools gcc gzip patchelf iproute2 docker-registry binutils curl unzip"
+# what the Kubernetes build needs, installed here when it will start early (two apt runs at once would collide)
+[ "${SHIPSHAPE_K8S_EARLY:-0}" = 1 ] && APT_PKGS="$APT_PKGS golang-go rsync make dpkg-dev util-linux"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
   echo "env: installing$missing"
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
+# A target that needs the cluster (make test, demo, bench, cluster) sets SHIPSHAPE_K8S_EARLY=1: on a machine where
+# Kubernetes is not built yet, its build (minutes of Go compiling) starts now in the background, beside the base
+# images below (mostly downloads and unpacking); `make cluster` then waits for it under the same lock.
+K8S_OUT="${SHIPSHAPE_CACHE:-$HOME/.cache/shipshape}/k8s-v1.20.2/bin"
+if [ "${SHIPSHAPE_K8S_EARLY:-0}" = 1 ] && [ ! -x "$K8S_OUT/kubelet" ]; then
+  mkdir -p .cluster/logs "${SHIPSHAPE_CACHE:-$HOME/.cache/shipshape}"
+  echo "env: building Kubernetes in the background meanwhile (progress in .cluster/logs/build-k8s.log)"
+  nohup flock "${SHIPSHAPE_CACHE:-$HOME/.cache/shipshape}/k8s-build.lock" bash scripts/build-k8s.sh \
+    >>.cluster/logs/build-k8s.log 2>&1 </dev/null &
 fi
 bash scripts/start-docker.sh
 if [ ! -x .venv/bin/shipshape ] || [ pyproject.toml -nt .venv/.installed ]; then

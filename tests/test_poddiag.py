@@ -4,6 +4,7 @@ tests/fixtures/pod_cases)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,33 @@ def test_config_missing_probe_failing_unschedulable() -> None:
     }
     d = diagnose(pending)
     assert d is not None and (d.reason, d.category) == ("Unschedulable", "unschedulable")
+
+
+def test_a_liveness_probe_restarting_a_running_ready_container_is_probe_failing() -> None:
+    """Between two kills the container runs, and without a readiness probe the pod is Ready: the restarts and the
+    kubelet's liveness events still say it is broken, as long as the last kill is recent."""
+    just = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 20))
+    long_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+    events = [
+        {"type": "Warning", "reason": "Unhealthy", "message": "Liveness probe failed: connection refused"},
+        {"type": "Normal", "reason": "Killing", "message": "Container web failed liveness probe, will be restarted"},
+    ]
+
+    def running(finished: str) -> dict[str, Any]:
+        p = pod(
+            phase="Running",
+            ready=True,
+            restarts=3,
+            state={"running": {"startedAt": finished}},
+            last={"terminated": {"exitCode": 137, "reason": "Error", "finishedAt": finished}},
+        )
+        p["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+        return p
+
+    d = diagnose(running(just), events)
+    assert d is not None and (d.reason, d.category) == ("Unhealthy", "probe-failing") and "restarted 3" in d.evidence
+    assert diagnose(running(long_ago), events) is None  # an old scar, healed since
+    assert diagnose(running(just), []) is None  # restarts without a liveness kill: another story (exit codes)
 
 
 def test_healthy_starting_and_terminating_pods_have_no_diagnosis() -> None:

@@ -104,7 +104,8 @@ class RulebookBrain:
         if not first.ok or first.result is None:
             plan.stop = f"the cluster could not be read: {first.error}"
             return plan
-        pods = [p for p in live(first.result) if not p.get("ready") and p.get("category")]
+        # A Ready pod has a category only when a liveness probe restarted it minutes ago (Ready between kills).
+        pods = [p for p in live(first.result) if p.get("category")]
         by_image = {i.deployment: i for i in self.project.images if i.deployment}
         prisma_images = {i.name for i in self.project.images if i.prisma_schema}
         image_fix: dict[str, dict[str, Any]] = {}

@@ -13,7 +13,14 @@ The package: model.py (PodDiagnosis, CATEGORIES, the shared readers), pull.py (w
 classify.py (diagnose() itself, log signals).
 """
 
-from agent.pods.classify import LOG_SIGNALS, OTHER_FAILED_WAITING, PROGRESSING_WAITING, diagnose, log_signals
+from agent.pods.classify import (
+    LOG_SIGNALS,
+    OTHER_FAILED_WAITING,
+    PROGRESSING_WAITING,
+    diagnose,
+    log_signals,
+    restarted_recently,
+)
 from agent.pods.model import CATEGORIES, ImageExists, PodDiagnosis, image_tag, is_ready, pod_summary, registry_host
 from agent.pods.pull import PULL_REASONS
 
@@ -31,4 +38,5 @@ __all__ = [
     "log_signals",
     "pod_summary",
     "registry_host",
+    "restarted_recently",
 ]

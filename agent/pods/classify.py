@@ -5,7 +5,9 @@ for crashes and failing probes.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from agent.pods.model import ImageExists, PodDiagnosis, _events_text, _last_warning, _one_line, is_ready
@@ -200,7 +202,48 @@ def _container_diagnosis(
             )
         if last and (last.get("reason") == "OOMKilled" or int(last.get("exitCode") or 0) != 0) and restarts:
             return _crash(_terminated(last), cname, image, last, restarts)
+    if state.get("running") is not None and restarts and _recent(last.get("finishedAt")):
+        # Running, and Ready for want of a readiness probe, between two kills: the liveness probe restarted it
+        # minutes ago and will again (a slow start, or a probe pointed where nothing answers).
+        killed = [
+            e
+            for e in _events_text(events, {"Killing", "Unhealthy"})
+            if re.search(r"liveness probe", str(e.get("message", "")), re.I)
+        ]
+        if killed:
+            return PodDiagnosis(
+                "Unhealthy",
+                "probe-failing",
+                _one_line(f"restarted {restarts} times: {killed[-1].get('message', '')}"),
+                f"the liveness probe keeps restarting {cname}: check the probe's path and port against what the "
+                f"application serves, and whether it needs longer to start (a startupProbe)",
+                cname,
+                image,
+            )
     return None
+
+
+# A liveness kill this recent means the restarts are still going on, not a scar of an old incident.
+RECENT_KILL_S = 600
+
+
+def _recent(finished_at: object, now: float | None = None) -> bool:
+    if not isinstance(finished_at, str) or not finished_at:
+        return False
+    try:
+        when = datetime.fromisoformat(finished_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return False
+    return (time.time() if now is None else now) - when < RECENT_KILL_S
+
+
+def restarted_recently(pod: dict[str, Any]) -> bool:
+    """Whether a container of the pod was restarted minutes ago (its events then say why, even when it is Ready)."""
+    return any(
+        int(c.get("restartCount") or 0)
+        and _recent(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+        for c in (pod.get("status") or {}).get("containerStatuses") or []
+    )
 
 
 def _scheduling(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnosis | None:

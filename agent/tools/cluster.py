@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.errors import ShipshapeError
-from agent.pods import diagnose, is_ready
+from agent.pods import diagnose, is_ready, restarted_recently
 from agent.pods.live import diagnose_live
 from agent.pods.rollout import watch_rollout
 from agent.safety import redact
@@ -91,7 +91,7 @@ def cluster_status(ctx: ToolContext, args: StatusInput) -> dict[str, Any]:
     for pod, deployment in sorted(pods_with_owner, key=lambda pd: pd[0]["metadata"]["name"]):
         found = diagnose(pod)
         waiting = not is_ready(pod) and (pod.get("status") or {}).get("phase") not in ("Succeeded",)
-        if found is not None or (waiting and not pod["metadata"].get("deletionTimestamp")):
+        if found is not None or ((waiting or restarted_recently(pod)) and not pod["metadata"].get("deletionTimestamp")):
             # Events are read once per namespace, and only when some pod needs them.
             events = kube.events_by_pod(namespace) if events is None else events
             found = diagnose_live(kube, namespace, pod, events.get(pod["metadata"]["name"], []), exists)
