@@ -49,16 +49,30 @@ def test_root_cause_accuracy_on_labelled_shipwright_logs() -> None:
 
 
 def test_fresh_held_out_sets_are_new_and_labelled() -> None:
-    """The issue-12e held-out sets (read only here for their shape; the classifier runs on them in the bench)."""
-    from agent.buildlog.corpus import HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, modern_entries
+    """The issue-12f held-out sets (read only here for their shape; the classifier runs on them in the bench).
+    Collected apart from the code and merged later: skipped until they are in the tree."""
+    from agent.buildlog.corpus import HOLDOUT7, MODERN_FRESH, SHIPWRIGHT_DEV, modern_entries
     from agent.buildlog.patterns import load_knowledge
 
+    if not (MODERN_FRESH.exists() and HOLDOUT7.exists()):
+        pytest.skip("the issue-12f held-out sets are not merged yet")
     known = load_knowledge().categories() | {"unknown"}
     fresh = modern_entries("fresh")
     assert len(fresh) >= 50 and len({r["source"] for r in fresh}) == len(fresh)
     assert not {r["source"] for r in fresh} & {r["source"] for r in modern_entries("dev")}
     assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in fresh)
-    drawn = labels(HOLDOUT6)
-    earlier = {r["log"] for f in (LABELS, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5) for r in labels(f)}
+    drawn = labels(HOLDOUT7)
+    earlier = {r["log"] for f in SHIPWRIGHT_DEV for r in labels(f)}
     assert len(drawn) == 60 and not {r["log"] for r in drawn} & earlier
     assert all(r["category"] in known for r in drawn)
+
+
+def test_development_sets_are_labelled_and_distinct() -> None:
+    """Every modern development file: known labels, a reason and an excerpt each, no URL twice."""
+    from agent.buildlog.corpus import modern_entries
+    from agent.buildlog.patterns import load_knowledge
+
+    known = load_knowledge().categories() | {"unknown"}
+    dev = modern_entries("dev")
+    assert len({r["source"] for r in dev}) == len(dev)
+    assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in dev)
