@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from agent.buildlog.corpus import HOLDOUT, LABELS, corpus_dir, labelled_accuracy, labels
+from agent.buildlog.corpus import HOLDOUT, corpus_dir, labelled_accuracy, labels
 
 pytestmark = pytest.mark.unit
 
