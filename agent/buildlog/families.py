@@ -59,7 +59,10 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
     for kind, rx in {
         "disk": r"no space left on device|disk quota exceeded|not enough (?:free )?(?:disk )?space",
         "oom": r"\bout of memory\b|cannot allocate memory|\bOOMKilled\b|\bKilled\s*$|signal:? 9\b|SIGKILL|"
-        r"internal compiler error: Killed|heap limit|allocation failed",
+        r"internal compiler error: Killed|heap limit|allocation failed|"
+        # issue 12f: the memory words of other runtimes and of V8's GC trace (a heap message cut off)
+        r"Last few GCs|Mark-Compact|JavaScript heap|OutOfMemoryError|GC overhead limit|\bMemoryError\b|bad_alloc|"
+        r"memory exhausted|signal: killed|exit code:? 137\b|non-zero code: 137\b|OOM[- ]?kill",
         "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
@@ -71,28 +74,53 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
         r"\b50[234]\b|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
-        r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)",
+        r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)|"
+        # issue 12f: exception names and a traceback through a networking stack (the message itself cut off)
+        r"ReadTimeoutError|ConnectTimeoutError|ProtocolError|IncompleteRead|MaxRetryError|NewConnectionError|"
+        r"RemoteDisconnected|ConnectionResetError|connection broken|context deadline exceeded|request canceled|"
+        r"EHOSTUNREACH|ENETUNREACH|handshake|urllib3/(?:connectionpool|connection|response)\.py|"
+        r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b",
         "http-404": r"\b404\b|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
         r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
         r"could not resolve (?:dependencies|artifact|all)|notarget|unsatisfiable|unmet dependencies|held broken|"
-        r"no versions? (?:of|match)",
+        r"no versions? (?:of|match)|"
+        # issue 12f: more ways to say "that dependency does not exist (here)"
+        r"can'?t find (?:gem|package|artifact)|could not find gem|not found in any of the following sources|"
+        r"could not resolve (?!host|proxy)\w|DependencyRes|failed to collect dependencies|no matching package named|"
+        r"failed to select a version|could not find artifact|PackageNotFound|package not found|invalid version|"
+        r"cannot find module providing",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
-        r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied",
+        r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied|"
+        # issue 12f: version words (a runtime or toolchain too old or too new for a dependency, a stale lock file)
+        r"requires (?:a )?(?:different |newer |older )?(?:ruby|python|php|node(?:js)?|go|java|jdk|rust|rustc|erlang|"
+        r"elixir|dart|flutter|swift|dotnet|bundler|cargo|npm|yarn|pnpm)\b|"
+        r"\bis not (?:compatible|supported) (?:with|by)|"
+        r"not compatible with|unsupported (?:engine|python|version|class file)|EBADENGINE|Requires-Python|"
+        r"python_requires|minimum supported rust|go\.mod requires go|toolchain not available|class file version|"
+        r"UnsupportedClassVersionError|invalid (?:target|source) release|release version \d+ not supported|"
+        r"SolverProblem|cannot satisfy|could not satisfy|failed to resolve|unresolvable|"
+        r"(?:lock ?file|lockfile|\.lock\b|-lock\.(?:json|yaml)).{0,80}(?:\bnot\b|out of|outdated|mismatch|changed|"
+        r"differ|needs|must be|would be|conflict|invalid|corrupt)",
         "file-missing": r"no such file or directory|could not open (?:input )?(?:file|requirements)|"
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error \d|"
-        r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile)",
+        r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile|\d+ errors? generated|"
+        r"\berror [A-Z]{1,4}\d{3,5}\b)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
-        r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures",
+        r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures|"
+        r"--- FAIL:|^FAIL\s+\S|Tests run:.*Failures: [1-9]|^not ok \d+|\b[1-9]\d* (?:tests? )?failed\b",
         "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp",
         "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
         "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
-        r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure",
+        r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|"
+        # issue 12f: the build-dependency subprocess and PEP 517 backends
+        r"did not run successfully|build dependencies|requirements to build wheel|Could not build wheels|"
+        r"Failed to build\b|build backend|CMake must be installed|Microsoft Visual C",
         "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
         r"index files failed|EXPKEYSIG|KEYEXPIRED",
     }.items()
@@ -184,12 +212,15 @@ MARKERS: dict[str, re.Pattern[str]] = {
     for family, rx in {
         "apk": r"APKINDEX|\bapk\b|world\[|alpinelinux",
         "apt": r"\bapt(?:-get)?\b|dpkg|Reading package lists|^(?:Get|Hit|Ign|Err):\d+ |^E: |^W: |\byum\b|\bdnf\b",
-        "pip": r"^Collecting |\bpip\b.*\b(?:install|ERROR|error)\b|Building wheel|setup\.py|pypi\.org|pythonhosted",
+        "pip": r"^Collecting |\bpip\b.*\b(?:install|ERROR|error)\b|Building wheel|setup\.py|pypi\.org|pythonhosted|"
+        r"pip/_internal|pip/_vendor|python-wheels",
+        "lang-deps": r"\b(?:conda|mamba|micromamba)\b|[Pp]oetry|[Pp]ipenv|Pipfile|\bbundler?\b|Gemfile|rubygems|"
+        r"\bgem\b|hex\.pm|\bmix deps|NuGet|nuget",
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
         "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp",
         "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
         "cargo": r"\bcargo\b|crates\.io|rustc",
-        "jvm": r"\[(?:INFO|ERROR)\]|maven|gradle|\.pom\b|\.jar\b",
+        "jvm": r"\[(?:INFO|ERROR)\]|[Mm]aven|[Gg]radle|\.pom\b|\.jar\b",
         "composer": r"composer|packagist",
         "download": r"\bcurl\b|\bwget\b|HTTP request sent|^--\d{4}-|^Resolving \S+|^Connecting to ",
     }.items()
@@ -214,6 +245,10 @@ NOT_OUTPUT = re.compile(
     r"\s*\d+ \| |-{4,})|"
     r"returned a non-zero code|did not complete successfully|executor failed running|failed to solve"
 )
+# A warning line is not evidence of a version conflict (npm's `WARN notsup`/`EBADENGINE` on a build that failed for
+# another reason).
+WARNING_LINE = re.compile(r"^(?:npm WARN|warning\b|WARN(?:ING)?\b)|\bWARN(?:ING)?\b", re.IGNORECASE)
+WARNING_SILENT = {"resolve"}
 # Strong evidence stands on its own; the rest needs the command's family to mean something.
 STRONG = {"disk", "oom", "platform"}
 EXIT_CODES = {

@@ -33,6 +33,8 @@ from agent.buildlog.families import (
     SUMMARY_LINE,
     TOOLS,
     UNIVERSAL,
+    WARNING_LINE,
+    WARNING_SILENT,
     WGET_EXIT,
     family_categories,
 )
@@ -127,7 +129,10 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
     for number, line in enumerate(lines):
         if NOT_OUTPUT.search(line):
             continue
+        warning = WARNING_LINE.search(line) is not None
         for kind, regex in EVIDENCE.items():
+            if warning and kind in WARNING_SILENT:
+                continue
             # The first line of each kind, but a specific line replaces a generic summary (`make: *** Error 1`).
             seen = reading.kinds.get(kind)
             if (seen is None or (SUMMARY_LINE.search(seen) and not SUMMARY_LINE.search(line))) and regex.search(line):
