@@ -78,6 +78,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # issue 12f: exception names and a traceback through a networking stack (the message itself cut off)
         r"ReadTimeoutError|ConnectTimeoutError|ProtocolError|IncompleteRead|MaxRetryError|NewConnectionError|"
         r"RemoteDisconnected|ConnectionResetError|connection broken|context deadline exceeded|request canceled|"
+        r"Retrying \(Retry\(|Incremented Retry|"
         r"EHOSTUNREACH|ENETUNREACH|handshake|urllib3/(?:connectionpool|connection|response)\.py|"
         r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b",
         "http-404": r"\b404\b|not found.*https?://|https?://\S+.*not found",
@@ -113,7 +114,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"\berror [A-Z]{1,4}\d{3,5}\b)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
         r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures|"
-        r"--- FAIL:|^FAIL\s+\S|Tests run:.*Failures: [1-9]|^not ok \d+|\b[1-9]\d* (?:tests? )?failed\b",
+        r"--- FAIL:|^FAIL\s+\S|Tests run:.*Failures: [1-9]|^not ok \d+|\b[1-9]\d* (?:tests? )?failed\b|"
+        # a make target that runs the tests (`make: *** [test] Error 1`, `[Makefile:97: test_unit]`)
+        r"\*\*\* \[(?:[^\]]*: )?(?:\w+[-_])?(?:unit[-_]?)?tests?(?:[-_]\w+)?\] Error",
         "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp",
         "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
         "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
@@ -168,6 +171,7 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     "go-build": {
         "network": "dependency-resolution",
         "missing": "dependency-resolution",
+        "resolve": "dependency-resolution",
         "compile": "compile-error",
         "file-missing": "context-file-missing",
     },
@@ -188,7 +192,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     },
     "composer": {k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
     "lang-deps": {k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
-    "compile": {"compile": "compile-error", "missing": "compile-error"},
+    # make also runs tests and downloads (the tool that printed last decides: WRAPPERS below)
+    "compile": {"compile": "compile-error", "missing": "compile-error", "test": "test-failure"},
     "download": {
         k: "download-failed" for k in ("network", "http-404", "tls", "missing", "auth", "file-missing", "default")
     },
@@ -249,6 +254,8 @@ NOT_OUTPUT = re.compile(
 # another reason).
 WARNING_LINE = re.compile(r"^(?:npm WARN|warning\b|WARN(?:ING)?\b)|\bWARN(?:ING)?\b", re.IGNORECASE)
 WARNING_SILENT = {"resolve"}
+# Commands that run other tools (make targets): the tools their output shows count as the command's families too.
+WRAPPERS = re.compile(r"^(?:make|gmake)\b")
 # Strong evidence stands on its own; the rest needs the command's family to mean something.
 STRONG = {"disk", "oom", "platform"}
 EXIT_CODES = {

@@ -157,7 +157,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     return diagnosis
 
 
-STEP_PREFIX = re.compile(r"^(?:Step \d+/\d+ : |\[[^\]]*\] )(?:RUN )?")
+STEP_PREFIX = re.compile(r"^(?:Step \d+/\d+ : |(?:ERROR )?\[[^\]]*\] )?(?:RUN )?")
 
 
 def _read_structure(
@@ -166,9 +166,9 @@ def _read_structure(
     """The structural reading of the failed step: its command, exit code and the region's last lines."""
     start = scan.headers[step][0] if step is not None and step in scan.headers else None
     lines = structure.region_lines(scan.tail, scan.tail_first_line, start)
-    command = failure.command if failure and failure.command else None
-    if command is None and header:
-        command = STEP_PREFIX.sub("", header)
+    command = failure.command if failure and failure.command else header
+    if command is not None:  # `ERROR [17/21] RUN x` names the step's instruction, not only its command
+        command = STEP_PREFIX.sub("", command)
     return structure.read(command, exit_code, lines)
 
 

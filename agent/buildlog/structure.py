@@ -36,6 +36,7 @@ from agent.buildlog.families import (
     WARNING_LINE,
     WARNING_SILENT,
     WGET_EXIT,
+    WRAPPERS,
     family_categories,
 )
 
@@ -140,7 +141,8 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         for family, marker in MARKERS.items():
             if marker.search(line):
                 last_seen[family] = number
-    if not families or "script" in families:  # a script's output shows which tools it ran
+    wrapped = command is not None and any(WRAPPERS.match(part.strip()) for part in SEPARATORS.split(command))
+    if not families or "script" in families or wrapped:  # a script's (a make target's) output shows its tools
         families = families + [f for f in sorted(last_seen, key=last_seen.__getitem__) if f not in families]
     # The tool that printed last is the one that failed; the others ran before it, successfully.
     active = max((f for f in families if f in last_seen), key=last_seen.__getitem__, default=None)
