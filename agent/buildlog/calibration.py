@@ -38,10 +38,10 @@ from agent.buildlog.families import SUMMARY_LINE as GENERIC_SUMMARY
 from agent.buildlog.structure import Reading
 
 # Accuracy per basis on the development data when that basis decides (issue 12f: 947 labelled logs in 12 files; see
-# docs/diagnosis.md). `python -m bench diagnose:calibration`: tier1 191/191, tier2 602/605, tier3 63/63, structure 35/36,
-# exit code 13/13; a summary line decides only with support (4/4). The patterns were written from these logs, so these
-# are upper bounds: on logs no one here had read (each round's fresh sets with that round's code) tier1 was right 98%,
-# tier2 95%, tier3 84%, the summary lines about half the time (docs/diagnosis.md, "Calibration").
+# docs/diagnosis.md). `python -m bench diagnose:calibration`: tier1 191/191, tier2 602/605, tier3 63/63, structure
+# 35/36, exit code 13/13; a summary line decides only with support (4/4). The patterns were written from these logs, so
+# these are upper bounds: on logs no one here had read (each round's fresh sets with that round's code) tier1 was
+# right 98%, tier2 95%, tier3 84%, the summary lines about half the time (docs/diagnosis.md, "Calibration").
 RELIABILITY = {
     "literal-tier1": 1.0,
     "literal-tier2": 0.995,
