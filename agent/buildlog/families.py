@@ -62,7 +62,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"internal compiler error: Killed|heap limit|allocation failed|"
         # issue 12f: the memory words of other runtimes and of V8's GC trace (a heap message cut off)
         r"Last few GCs|Mark-Compact|JavaScript heap|OutOfMemoryError|GC overhead limit|\bMemoryError\b|bad_alloc|"
-        r"memory exhausted|signal: killed|exit code:? 137\b|non-zero code: 137\b|OOM[- ]?kill",
+        r"memory exhausted|signal: killed|exit code:? 137\b|non-zero code: 137\b|OOM[- ]?kill|heap space|"
+        r"out of \w+ memory|garbage collector thrashing|ran out of memory",
         "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
@@ -91,7 +92,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"can'?t find (?:gem|package|artifact)|could not find gem|not found in any of the following sources|"
         r"could not resolve (?!host|proxy)\w|DependencyRes|failed to collect dependencies|no matching package named|"
         r"failed to select a version|could not find artifact|PackageNotFound|package not found|invalid version|"
-        r"cannot find module providing",
+        r"cannot find module providing|no (?:\w+ or )?versions? found",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
         r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied|"
@@ -104,10 +105,13 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"UnsupportedClassVersionError|invalid (?:target|source) release|release version \d+ not supported|"
         r"SolverProblem|cannot satisfy|could not satisfy|failed to resolve|unresolvable|"
         r"(?:lock ?file|lockfile|\.lock\b|-lock\.(?:json|yaml)).{0,80}(?:\bnot\b|out of|outdated|mismatch|changed|"
-        r"differ|needs|must be|would be|conflict|invalid|corrupt)",
+        r"differ|needs|must be|would be|conflict|invalid|corrupt|version \S+ requires)|"
+        r"(?:failed to parse|cannot parse|could not parse|outdated|stale|incompatible) (?:the )?"
+        r"(?:lock ?file|lockfile)",
         "file-missing": r"no such file or directory|could not open (?:input )?(?:file|requirements)|"
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
-        r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT",
+        r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT|directory not found|"
+        r"\bstat \S+: (?:no such|not found|file does not exist)",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error \d|"
         r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile|\d+ errors? generated|"
@@ -224,7 +228,7 @@ MARKERS: dict[str, re.Pattern[str]] = {
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
         "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp",
         "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
-        "cargo": r"\bcargo\b|crates\.io|rustc",
+        "cargo": r"\bcargo\b|crates\.io|rustc|Cargo\.(?:toml|lock)",
         "jvm": r"\[(?:INFO|ERROR)\]|[Mm]aven|[Gg]radle|\.pom\b|\.jar\b",
         "composer": r"composer|packagist",
         "download": r"\bcurl\b|\bwget\b|HTTP request sent|^--\d{4}-|^Resolving \S+|^Connecting to ",
