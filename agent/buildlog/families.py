@@ -64,7 +64,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"Last few GCs|Mark-Compact|JavaScript heap|OutOfMemoryError|GC overhead limit|\bMemoryError\b|bad_alloc|"
         r"memory exhausted|signal: killed|exit code:? 137\b|non-zero code: 137\b|OOM[- ]?kill|heap space|"
         r"out of \w+ memory|garbage collector thrashing|ran out of memory",
-        "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found",
+        "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found|"
+        r"qemu-[\w-]+: Could not open|ld-linux[\w.-]*\.so\.\d'?: No such file",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
@@ -107,11 +108,12 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"(?:lock ?file|lockfile|\.lock\b|-lock\.(?:json|yaml)).{0,80}(?:\bnot\b|out of|outdated|mismatch|changed|"
         r"differ|needs|must be|would be|conflict|invalid|corrupt|version \S+ requires)|"
         r"(?:failed to parse|cannot parse|could not parse|outdated|stale|incompatible) (?:the )?"
-        r"(?:lock ?file|lockfile)",
+        r"(?:lock ?file|lockfile)|(?:lock ?file|lockfile) would have been modified|does not satisfy|"
+        r"no solution found|invalid go version",
         "file-missing": r"no such file or directory|could not open (?:input )?(?:file|requirements)|"
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT|directory not found|"
-        r"\bstat \S+: (?:no such|not found|file does not exist)",
+        r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error \d|"
         r"fatal error:|\bError \d+\s*$|Type ?[Ee]rror|could not compile|\d+ errors? generated|"
@@ -170,7 +172,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     "node-build": {"compile": "compile-error", "font": "next-font-fetch", "test": "test-failure"},
     "prisma": {k: "prisma-engine" for k in ("network", "missing", "file-missing", "http-404", "tls", "default")},
     "go-deps": {
-        k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "auth", "default")
+        **{k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "auth", "default")},
+        "file-missing": "context-file-missing",
     },
     "go-build": {
         "network": "dependency-resolution",
@@ -185,6 +188,7 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         "resolve": "dependency-resolution",
         "compile": "compile-error",
         "file-missing": "context-file-missing",
+        "test": "test-failure",
     },
     "jvm": {
         "network": "dependency-resolution",
@@ -222,14 +226,15 @@ MARKERS: dict[str, re.Pattern[str]] = {
         "apk": r"APKINDEX|\bapk\b|world\[|alpinelinux",
         "apt": r"\bapt(?:-get)?\b|dpkg|Reading package lists|^(?:Get|Hit|Ign|Err):\d+ |^E: |^W: |\byum\b|\bdnf\b",
         "pip": r"^Collecting |\bpip\b.*\b(?:install|ERROR|error)\b|Building wheel|setup\.py|pypi\.org|pythonhosted|"
-        r"pip/_internal|pip/_vendor|python-wheels",
+        r"pip/_internal|pip/_vendor|python-wheels|^Downloading \S+\.(?:whl|tar\.gz|zip)\b|\binstallable wheels\b",
         "lang-deps": r"\b(?:conda|mamba|micromamba)\b|[Pp]oetry|[Pp]ipenv|Pipfile|\bbundler?\b|Gemfile|rubygems|"
-        r"\bgem\b|hex\.pm|\bmix deps|NuGet|nuget",
+        r"\bgem\b|hex\.pm|\bmix deps|NuGet|nuget|\buv (?:pip|sync|lock|add)\b",
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
-        "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp",
+        "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp|\bYN\d{4}\b",
         "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
-        "cargo": r"\bcargo\b|crates\.io|rustc|Cargo\.(?:toml|lock)",
-        "jvm": r"\[(?:INFO|ERROR)\]|[Mm]aven|[Gg]radle|\.pom\b|\.jar\b",
+        "cargo": r"\bcargo\b|crates\.io|rustc|Cargo\.(?:toml|lock)|^test result: ",
+        "jvm": r"\[(?:INFO|ERROR)\]|[Mm]aven|[Gg]radle|\.pom\b|\.jar\b|^> Task :|"
+        r"FAILURE: Build failed with an exception",
         "composer": r"composer|packagist",
         "download": r"\bcurl\b|\bwget\b|HTTP request sent|^--\d{4}-|^Resolving \S+|^Connecting to ",
     }.items()
