@@ -127,9 +127,10 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
         "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
         r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|"
-        # issue 12f: the build-dependency subprocess and PEP 517 backends
-        r"did not run successfully|build dependencies|requirements to build wheel|Could not build wheels|"
-        r"Failed to build\b|build backend|CMake must be installed|Microsoft Visual C",
+        # issue 12f: the build-dependency subprocess and PEP 517 backends (not pip's progress lines, `Installing build
+        # dependencies: finished with status 'done'`, nor compose's `Service 'x' failed to build`)
+        r"did not run successfully|Could not build wheels|(?-i:^(?:ERROR: |× )?Failed to build (?!image)\S)|"
+        r"build backend (?:returned|failed)|CMake must be installed|Microsoft Visual C",
         "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
         r"index files failed|EXPKEYSIG|KEYEXPIRED",
     }.items()
