@@ -159,7 +159,7 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
     from the code of issue 12f, measured once; "missing" until they are merged); "dev" is every earlier labelled
     file, the previous held-out sets included (measured once each, read since). Goals apply to the fresh part only.
     Misses go to stderr."""
-    from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set, fresh_missing
+    from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set, fresh_missing, fresh_overlap
 
     results = []
     for name in ("modern", "shipwright"):
@@ -176,6 +176,9 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
             headline = part == "fresh"
             wrong_share = r["confidently_wrong"] / r["n"] if r["n"] else 0.0
             note = f"{r['right']}/{r['n']}, unknown {r['unknown']}, confidently wrong {r['confidently_wrong']}"
+            overlap = fresh_overlap() if (name, part) == ("modern", "fresh") else 0
+            if overlap:
+                note += f" ({overlap} left out: also in a dev file)"
             results.append(
                 Result(
                     f"diagnose: {name} {part} accuracy",

@@ -117,10 +117,29 @@ def modern_entries(part: str = "all") -> list[dict[str, Any]]:
     """The modern set's entries: "fresh" (modern-holdout6.yaml), "dev" (MODERN_DEV: modern.yaml,
     modern-holdout2..5.yaml, modern-dev6.yaml), "all" (modern.yaml only, for its own checks)."""
     if part == "fresh":
-        return _entries(MODERN_FRESH)
+        seen = _dev_sources()
+        return [e for e in _entries(MODERN_FRESH) if _source_key(e["source"]) not in seen]
     if part == "all":
         return _entries(MODERN)
     return [e for path in MODERN_DEV if path.exists() for e in _entries(path)]
+
+
+def _source_key(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def _dev_sources() -> set[str]:
+    return {_source_key(e["source"]) for e in modern_entries("dev")}
+
+
+def fresh_overlap() -> int:
+    """How many entries of the fresh modern file are also in a dev file (the same thread): they are left out of the
+    fresh part, whose logs must be ones nobody read while writing the code (modern-dev6.yaml was collected from the
+    same kind of search while the held-out file was being collected apart)."""
+    if not MODERN_FRESH.exists():
+        return 0
+    seen = _dev_sources()
+    return sum(_source_key(e["source"]) in seen for e in _entries(MODERN_FRESH))
 
 
 def shipwright_rows(part: str) -> list[dict[str, Any]]:
