@@ -229,14 +229,15 @@ MARKERS: dict[str, re.Pattern[str]] = {
         "pip": r"^Collecting |\bpip\b.*\b(?:install|ERROR|error)\b|Building wheel|setup\.py|pypi\.org|pythonhosted|"
         r"pip/_internal|pip/_vendor|python-wheels|^Downloading \S+\.(?:whl|tar\.gz|zip)\b|\binstallable wheels\b",
         "lang-deps": r"\b(?:conda|mamba|micromamba)\b|[Pp]oetry|[Pp]ipenv|Pipfile|\bbundler?\b|Gemfile|rubygems|"
-        r"\bgem\b|hex\.pm|\bmix deps|NuGet|nuget|\buv (?:pip|sync|lock|add)\b",
+        r"\bgem\b|hex\.pm|\bmix deps|NuGet|nuget|\buv (?:pip|sync|lock|add)\b|\bGem::|Solving environment|"
+        r"Collecting package metadata|[Uu]nsatisfiableError|PackagesNotFoundError|\.csproj\b",
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
         "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp|\bYN\d{4}\b",
         "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
         "cargo": r"\bcargo\b|crates\.io|rustc|Cargo\.(?:toml|lock)|^test result: ",
         "jvm": r"\[(?:INFO|ERROR)\]|[Mm]aven|[Gg]radle|\.pom\b|\.jar\b|^> Task :|"
         r"FAILURE: Build failed with an exception",
-        "composer": r"composer|packagist",
+        "composer": r"composer|packagist|installable set of packages",
         "download": r"\bcurl\b|\bwget\b|HTTP request sent|^--\d{4}-|^Resolving \S+|^Connecting to ",
     }.items()
 }
