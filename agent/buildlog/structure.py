@@ -80,12 +80,20 @@ def tools_of(command: str) -> list[str]:
         simple = re.sub(r"^(?:cd|set|export|echo|test|\[)\b[^&|;]*$", "", simple)
         if not simple:
             continue
-        for regex, family in TOOLS:
-            if regex.search(simple):
-                if family not in families:
-                    families.append(family)
-                break
+        family = _family(simple)
+        first = simple.split(None, 1)[0]
+        if "/" in first.rstrip("/") and family in (None, "script"):
+            # `/opt/venv/bin/pip install`, `~/.local/bin/poetry lock`: a tool called by its path is that tool
+            family = _family(simple[len(first) - len(first.rsplit("/", 1)[-1]) :]) or family
+            family = "script" if family is None and first.startswith(("./", "/")) else family
+        if family is not None and family not in families:
+            families.append(family)
     return families
+
+
+def _family(simple: str) -> str | None:
+    """The tool family of one simple command (the first rule of TOOLS that matches), if any."""
+    return next((family for regex, family in TOOLS if regex.search(simple)), None)
 
 
 def region_lines(tail: bytes, first_line: int, start: int | None) -> list[str]:
