@@ -71,7 +71,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
         "auth": r"\b401\b|\b403\b|unauthori[sz]ed|forbidden|authentication (?:required|failed)|access denied|"
         r"could not read Username|publickey",
-        "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_",
+        "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_|"
+        r"unable to get local issuer certificate|unable to verify the first certificate|certificate has expired|"
+        r"SSL certificate problem",
         "network": r"timed? ?out\b|timeout\b|ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
@@ -123,7 +125,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"--- FAIL:|^FAIL\s+\S|Tests run:.*Failures: [1-9]|^not ok \d+|\b[1-9]\d* (?:tests? )?failed\b|"
         # a make target that runs the tests (`make: *** [test] Error 1`, `[Makefile:97: test_unit]`)
         r"\*\*\* \[(?:[^\]]*: )?(?:\w+[-_])?(?:unit[-_]?)?tests?(?:[-_]\w+)?\] Error",
-        "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp",
+        "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp|"
+        # issue 12f: a Ruby gem's native extension (the same cause: the image lacks the toolchain or headers)
+        r"Failed to build gem native extension|extconf(?:\.rb)? failed|mkmf\.rb can't find",
         "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
         "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
         r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|"
@@ -228,7 +232,7 @@ MARKERS: dict[str, re.Pattern[str]] = {
         "apt": r"\bapt(?:-get)?\b|dpkg|Reading package lists|^(?:Get|Hit|Ign|Err):\d+ |^E: |^W: |\byum\b|\bdnf\b",
         "pip": r"^Collecting |\bpip\b.*\b(?:install|ERROR|error)\b|Building wheel|setup\.py|pypi\.org|pythonhosted|"
         r"pip/_internal|pip/_vendor|python-wheels|^Downloading \S+\.(?:whl|tar\.gz|zip)\b|\binstallable wheels\b",
-        "lang-deps": r"\b(?:conda|mamba|micromamba)\b|[Pp]oetry|[Pp]ipenv|Pipfile|\bbundler?\b|Gemfile|rubygems|"
+        "lang-deps": r"\b(?:conda|mamba|micromamba)\b|[Pp]oetry|[Pp]ipenv|Pipfile|\b[Bb]undler?\b|Gemfile|rubygems|"
         r"\bgem\b|hex\.pm|\bmix deps|NuGet|nuget|\buv (?:pip|sync|lock|add)\b|\bGem::|Solving environment|"
         r"Collecting package metadata|[Uu]nsatisfiableError|PackagesNotFoundError|\.csproj\b",
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
