@@ -35,7 +35,11 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:\./)?(?:mvnw?|gradlew?|sbt|lein|ant)\b", "jvm"),
         (r"^(?:composer|php\s+composer\.phar)\b", "composer"),
         (r"^(?:bundle\s+install|gem\s+install|bundler)\b|^bundle$", "lang-deps"),
-        (r"^(?:mix\s+(?:deps|local)|rebar3|dotnet\s+restore|nuget|stack\s+setup|cabal\s+update|opam)\b", "lang-deps"),
+        (
+            r"^(?:mix\s+(?:deps|local)|rebar3|dotnet\s+restore|nuget|stack\s+setup|cabal\s+update|opam|"
+            r"swift\s+package\s+(?:resolve|update))\b",
+            "lang-deps",
+        ),
         (
             r"^(?:bundle\s+exec\s+)?(?:rspec|pytest|py\.test|tox|phpunit|nosetests)\b|^(?:make|ctest)\s+(?:test|check)\b",
             "test",
@@ -84,6 +88,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"RemoteDisconnected|ConnectionResetError|connection broken|context deadline exceeded|request canceled|"
         r"Retrying \(Retry\(|Incremented Retry|"
         r"EHOSTUNREACH|ENETUNREACH|handshake|urllib3/(?:connectionpool|connection|response)\.py|"
+        r"\bConnection(?:Refused|Reset|Closed|Timeout|Aborted)\b|"
         r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b",
         "http-404": r"\b404\b|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
@@ -108,7 +113,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"UnsupportedClassVersionError|invalid (?:target|source) release|release version \d+ not supported|"
         r"SolverProblem|cannot satisfy|could not satisfy|failed to resolve|unresolvable|"
         r"(?:lock ?file|lockfile|\.lock\b|-lock\.(?:json|yaml)).{0,80}(?:\bnot\b|out of|outdated|mismatch|changed|"
-        r"differ|needs|must be|would be|conflict|invalid|corrupt|version \S+ requires)|"
+        r"differ|needs|must be|would be|conflict|invalid|corrupt|version \S+ requires|had changes|is frozen)|"
         r"(?:failed to parse|cannot parse|could not parse|outdated|stale|incompatible) (?:the )?"
         r"(?:lock ?file|lockfile)|(?:lock ?file|lockfile) would have been modified|does not satisfy|"
         r"no solution found|invalid go version",
