@@ -155,11 +155,11 @@ def _category_note(categories: dict[str, dict[str, object]]) -> str:
 def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
     """Per set (modern, Shipwright) and part: accuracy, unknown, confidently wrong, per-category precision/recall.
 
-    The headline is the "fresh" part (issue 12e: modern-holdout5.yaml and shipwright-holdout6.yaml, labelled and
-    committed before any code of issue 12e was written, measured once); "dev" is every earlier labelled file, the
-    previous held-out sets included (measured once each, read since). Goals apply to the fresh part only. Misses go
-    to stderr."""
-    from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set
+    The headline is the "fresh" part (issue 12f: modern-holdout6.yaml and shipwright-holdout7.yaml, labelled apart
+    from the code of issue 12f, measured once; "missing" until they are merged); "dev" is every earlier labelled
+    file, the previous held-out sets included (measured once each, read since). Goals apply to the fresh part only.
+    Misses go to stderr."""
+    from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set, fresh_missing, fresh_overlap
 
     results = []
     for name in ("modern", "shipwright"):
@@ -167,10 +167,18 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
             results.append(Result("diagnose: Shipwright sets", 0, "", note=f"{corpus_dir()} is missing", met=False))
             continue
         for part in parts or PARTS:
+            missing = fresh_missing(name) if part == "fresh" else None
+            if missing is not None:
+                note = f"missing: {missing.relative_to(missing.parents[3])} is not in this tree yet"
+                results.append(Result(f"diagnose: {name} {part} accuracy", 0, "%", note=note, met=None))
+                continue
             r = evaluate_set(name, part)
             headline = part == "fresh"
             wrong_share = r["confidently_wrong"] / r["n"] if r["n"] else 0.0
             note = f"{r['right']}/{r['n']}, unknown {r['unknown']}, confidently wrong {r['confidently_wrong']}"
+            overlap = fresh_overlap() if (name, part) == ("modern", "fresh") else 0
+            if overlap:
+                note += f" ({overlap} left out: also in a dev file)"
             results.append(
                 Result(
                     f"diagnose: {name} {part} accuracy",
@@ -258,14 +266,10 @@ def _dev_records() -> dict[str, list[tuple[str, str, str]]]:
     cross-validation can decide which bases may name a root cause. Generic summary lines stay withheld."""
     from agent.buildlog import calibration as cal
     from agent.buildlog import diagnose_bytes
-    from agent.buildlog.corpus import LABELS, MODERN, REPO, log_of
+    from agent.buildlog.corpus import MODERN_DEV, SHIPWRIGHT_DEV, log_of
 
-    modern = [MODERN, *(REPO / "tests" / "fixtures" / "buildlogs" / f"modern-holdout{i}.yaml" for i in (2, 3, 4))]
-    ship = [
-        LABELS,
-        *(REPO / "tests" / "fixtures" / "labelled" / f"shipwright-holdout{s}.yaml" for s in ("", 2, 3, 4, 5)),
-        REPO / "tests" / "fixtures" / "labelled" / "shipwright-dev8.yaml",
-    ]
+    modern = [path for path in MODERN_DEV if path.exists()]
+    ship = list(SHIPWRIGHT_DEV)
     saved, cal.MIN_RELIABILITY = cal.MIN_RELIABILITY, 0.0
     records: dict[str, list[tuple[str, str, str]]] = {}
     try:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+import yaml
 
-from agent.buildlog.corpus import HOLDOUT, LABELS, corpus_dir, labelled_accuracy, labels
+from agent.buildlog.corpus import HOLDOUT, corpus_dir, labelled_accuracy, labels
 
 pytestmark = pytest.mark.unit
 
@@ -49,19 +51,57 @@ def test_root_cause_accuracy_on_labelled_shipwright_logs() -> None:
 
 
 def test_fresh_held_out_sets_are_new_and_labelled() -> None:
-    """The issue-12e held-out sets (read only here for their shape; the classifier runs on them in the bench)."""
-    from agent.buildlog.corpus import HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, modern_entries
+    """The issue-12f held-out sets (read only here for their shape; the classifier runs on them in the bench).
+    Collected apart from the code and merged later: skipped until they are in the tree."""
+    from agent.buildlog.corpus import HOLDOUT7, MODERN_FRESH, SHIPWRIGHT_DEV, modern_entries
+    from agent.buildlog.patterns import load_knowledge
+
+    if not (MODERN_FRESH.exists() and HOLDOUT7.exists()):
+        pytest.skip("the issue-12f held-out sets are not merged yet")
+    known = load_knowledge().categories() | {"unknown"}
+    fresh = modern_entries("fresh")  # without the threads a dev file also has (corpus.fresh_overlap)
+    assert len(fresh) >= 45 and len({r["source"] for r in fresh}) == len(fresh)
+    assert not {r["source"] for r in fresh} & {r["source"] for r in modern_entries("dev")}
+    assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in fresh)
+    drawn = labels(HOLDOUT7)
+    earlier = {r["log"] for f in SHIPWRIGHT_DEV for r in labels(f)}
+    assert len(drawn) == 80 and not {r["log"] for r in drawn} & earlier
+    assert all(r["category"] in known for r in drawn)
+
+
+def test_development_sets_are_labelled_and_distinct() -> None:
+    """Every modern development file: known labels, a reason and an excerpt each, no URL twice."""
+    from agent.buildlog.corpus import modern_entries
     from agent.buildlog.patterns import load_knowledge
 
     known = load_knowledge().categories() | {"unknown"}
-    fresh = modern_entries("fresh")
-    assert len(fresh) >= 50 and len({r["source"] for r in fresh}) == len(fresh)
-    assert not {r["source"] for r in fresh} & {r["source"] for r in modern_entries("dev")}
-    assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in fresh)
-    drawn = labels(HOLDOUT6)
-    earlier = {r["log"] for f in (LABELS, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5) for r in labels(f)}
-    assert len(drawn) == 60 and not {r["log"] for r in drawn} & earlier
-    assert all(r["category"] in known for r in drawn)
+    dev = modern_entries("dev")
+    assert len({r["source"] for r in dev}) == len(dev)
+    assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in dev)
+
+
+def test_fresh_part_leaves_out_threads_a_dev_file_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh entry whose thread is also in a dev file was read while writing the code: it is not fresh."""
+    from agent.buildlog import corpus
+
+    seen = corpus.modern_entries("dev")[0]
+    new = {"source": "https://example.invalid/never-seen/1", "label": "unknown", "why": "x", "excerpt": "x\n"}
+    fake = tmp_path / "modern-holdout-fake.yaml"
+    fake.write_text(yaml.safe_dump({"entries": [dict(seen, source=seen["source"].upper() + "/"), new]}))
+    monkeypatch.setattr(corpus, "MODERN_FRESH", fake)
+    assert [e["source"] for e in corpus.modern_entries("fresh")] == [new["source"]]
+    assert corpus.fresh_overlap() == 1
+
+
+def test_missing_fresh_files_say_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.buildlog import corpus
+    from bench import bench_diagnose
+
+    monkeypatch.setattr(corpus, "MODERN_FRESH", tmp_path / "tests" / "fixtures" / "buildlogs" / "nope.yaml")
+    monkeypatch.setattr(corpus, "HOLDOUT7", tmp_path / "tests" / "fixtures" / "labelled" / "nope.yaml")
+    assert corpus.fresh_missing("modern") is not None and corpus.fresh_missing("shipwright") is not None
+    results = [r for r in bench_diagnose.labelled_sets(("fresh",)) if "fresh" in r.name]
+    assert results and all("missing" in r.note or "is missing" in r.note for r in results)
 
 
 def test_dev8_is_new_and_avoids_the_seed17_draw() -> None:
@@ -69,13 +109,13 @@ def test_dev8_is_new_and_avoids_the_seed17_draw() -> None:
     draw (random.Random(17).sample(refs, 80); its record ids are computed here to be excluded, never opened)."""
     import random
 
-    from agent.buildlog.corpus import DEV8, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, iter_logs
+    from agent.buildlog.corpus import DEV8, SHIPWRIGHT_DEV, iter_logs
     from agent.buildlog.patterns import load_knowledge
 
     _need_corpus()
     known = load_knowledge().categories() | {"unknown"}
     rows = labels(DEV8)
-    earlier = {r["log"] for f in (LABELS, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6) for r in labels(f)}
+    earlier = {r["log"] for f in SHIPWRIGHT_DEV if f != DEV8 for r in labels(f)}
     refs = [ref for ref, _ in iter_logs() if ref not in earlier]
     held = set(random.Random(17).sample(refs, 80))
     rest = [ref for ref in refs if ref not in held]

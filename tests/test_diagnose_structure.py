@@ -139,3 +139,96 @@ def test_a_source_line_number_is_no_http_status() -> None:
         "The command '/bin/sh -c go get github.com/gopherjs/gopherjs' returned a non-zero code: 2\n"
     )
     assert diagnose_bytes(log).root_cause == "compile-error"
+
+
+# Issue 12f: classes of wording, not single lines (these lines are written for the test, not taken from a set).
+FAILED = 'ERROR: failed to solve: process "/bin/sh -c {}" did not complete successfully: exit code: {}'
+
+
+@pytest.mark.parametrize(
+    ("log", "category"),
+    [
+        # a version line of a known tool: the runtime or toolchain does not fit the dependency
+        (
+            " > [build 5/7] RUN go build -o /app .:\n"
+            "0.1 go: go.mod requires go >= 9.1 (running go 9.0; GOTOOLCHAIN=local)\n"
+            + FAILED.format("go build -o /app .", 1),
+            "dependency-resolution",
+        ),
+        # make is a wrapper: the go line under it is go's
+        (
+            " > [b 4/5] RUN make deps:\n0.2 go: go.mod requires go >= 9.1 (running go 9.0)\n"
+            "0.2 make: *** [Makefile:3: deps] Error 1\n" + FAILED.format("make deps", 2),
+            "dependency-resolution",
+        ),
+        # a make target that runs the tests
+        (
+            "Step 5/6 : RUN make\n--- FAIL: TestX (0.00s)\nFAIL\nmake: *** [Makefile:9: unit-test] Error 1\n"
+            "The command '/bin/sh -c make' returned a non-zero code: 2",
+            "test-failure",
+        ),
+        # V8's GC trace without the heap line
+        (
+            " > [b 6/6] RUN npm run build:\n40.1 <--- Last few GCs --->\n40.1 [1:0x1]  9 ms: Mark-Compact "
+            "2040.1 (2080.2) -> "
+            "2039.9 (2080.2) MB, 900.1 / 0.0 ms  allocation failure",
+            "out-of-memory",
+        ),
+        # a pip traceback through the network stack, its last line cut off
+        (
+            "Step 4/9 : RUN pip install -r requirements.txt\nTraceback (most recent call last):\n"
+            '  File "/usr/local/lib/python3.12/site-packages/pip/_vendor/urllib3/response.py", line 1, in read\n'
+            "    with self._error_catcher():",
+            "pip-network",
+        ),
+        # a venv's pip called by its path
+        (
+            "Step 6/9 : RUN /venv/bin/pip install -r requirements.txt\nWARNING: Retrying (Retry(total=0)) "
+            "after connection "
+            "broken by 'NewProblem()': /simple/x/\nThe command '/bin/sh -c /venv/bin/pip install -r requirements.txt' "
+            "returned a non-zero code: 1",
+            "pip-network",
+        ),
+        # a conda solver excerpt without any command
+        (
+            "Solving environment: failed\n\nUnsatisfiableError: The following specifications were found to be in "
+            "conflict:\n  - a -> b[version='>=2']",
+            "dependency-resolution",
+        ),
+    ],
+)
+def test_a_new_wording_of_a_known_class_lands_in_its_family(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category
+
+
+def test_progress_lines_are_not_evidence() -> None:
+    """pip's `Installing build dependencies: finished` and npm's `WARN notsup` say nothing about the failure."""
+    pip = (
+        " > [4/6] RUN pip install -r requirements.txt:\n3.0   Installing build dependencies: finished "
+        "with status 'done'\n"
+        "9.4   Getting requirements to build wheel: finished with status 'done'\n60.2 ERROR: Exception:\n"
+        "60.2 pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool(host='x', port=443): "
+        "Read timed out.\n"
+        "ERROR: Service 'web' failed to build : Build failed"
+    )
+    assert diagnose_bytes(pip).root_cause == "pip-network"
+    warned = read("npm ci && npm run build", 1, ["npm WARN notsup Unsupported engine for x@1: wanted node >= 99"])
+    assert "resolve" not in warned.kinds
+
+
+def test_a_registry_refusal_named_on_the_base_image_line_is_the_refusal() -> None:
+    limited = (
+        "ERROR: failed to solve: node:20: failed to resolve source metadata for docker.io/library/node:20: unexpected "
+        "status code https://registry-1.docker.io/v2/library/node/manifests/x: 429 Too Many Requests - Server message: "
+        "toomanyrequests: You have reached your pull rate limit."
+    )
+    assert diagnose_bytes(limited).root_cause == "registry-rate-limit"
+    missing = (
+        "ERROR: pull access denied for acme/nope, repository does not exist or may require 'docker login': denied: x"
+    )
+    assert diagnose_bytes(missing).root_cause == "base-image"
+
+
+def test_a_tool_called_by_its_path_is_that_tool() -> None:
+    assert tools_of("/opt/venv/bin/pip install x && ~/.local/bin/poetry install") == ["pip", "lang-deps"]
+    assert tools_of("/app/entrypoint.sh build") == ["script"]

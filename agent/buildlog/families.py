@@ -35,7 +35,11 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:\./)?(?:mvnw?|gradlew?|sbt|lein|ant)\b", "jvm"),
         (r"^(?:composer|php\s+composer\.phar)\b", "composer"),
         (r"^(?:bundle\s+install|gem\s+install|bundler)\b|^bundle$", "lang-deps"),
-        (r"^(?:mix\s+(?:deps|local)|rebar3|dotnet\s+restore|nuget|stack\s+setup|cabal\s+update|opam)\b", "lang-deps"),
+        (
+            r"^(?:mix\s+(?:deps|local)|rebar3|dotnet\s+restore|nuget|stack\s+setup|cabal\s+update|opam|"
+            r"swift\s+package\s+(?:resolve|update))\b",
+            "lang-deps",
+        ),
         (
             r"^(?:bundle\s+exec\s+)?(?:rspec|pytest|py\.test|tox|phpunit|nosetests)\b|^(?:make|ctest)\s+(?:test|check)\b",
             "test",
@@ -59,8 +63,13 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
     for kind, rx in {
         "disk": r"no space left on device|disk quota exceeded|not enough (?:free )?(?:disk )?space",
         "oom": r"\bout of memory\b|cannot allocate memory|\bOOMKilled\b|\bKilled\s*$|signal:? 9\b|SIGKILL|"
-        r"internal compiler error: Killed|heap limit|allocation failed",
-        "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found",
+        r"internal compiler error: Killed|heap limit|allocation failed|"
+        # issue 12f: the memory words of other runtimes and of V8's GC trace (a heap message cut off)
+        r"Last few GCs|Mark-Compact|JavaScript heap|OutOfMemoryError|GC overhead limit|\bMemoryError\b|bad_alloc|"
+        r"memory exhausted|signal: killed|exit code:? 137\b|non-zero code: 137\b|OOM[- ]?kill|heap space|"
+        r"out of \w+ memory|garbage collector thrashing|ran out of memory",
+        "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found|"
+        r"qemu-[\w-]+: Could not open|ld-linux[\w.-]*\.so\.\d'?: No such file",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
@@ -68,36 +77,73 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # (HTTP statuses, not a source line number like `build.go:502:12`)
         "auth": r"(?<![:.])\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
         r"access denied|could not read Username|publickey",
-        "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_",
+        "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_|"
+        r"unable to get local issuer certificate|unable to verify the first certificate|certificate has expired|"
+        r"SSL certificate problem",
         # (the errno names are matched case-sensitively: `FileNotFoundException` is not ENOTFOUND)
         "network": r"timed? ?out\b|timeout\b|"
         r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
         r"(?<![:.])\b50[234]\b(?!:\d)|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
-        r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)",
+        r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)|"
+        # issue 12f: exception names and a traceback through a networking stack (the message itself cut off)
+        r"ReadTimeoutError|ConnectTimeoutError|ProtocolError|IncompleteRead|MaxRetryError|NewConnectionError|"
+        r"RemoteDisconnected|ConnectionResetError|connection broken|context deadline exceeded|request canceled|"
+        r"Retrying \(Retry\(|Incremented Retry|"
+        r"EHOSTUNREACH|ENETUNREACH|handshake|urllib3/(?:connectionpool|connection|response)\.py|"
+        r"\bConnection(?:Refused|Reset|Closed|Timeout|Aborted)\b|"
+        r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b",
         "http-404": r"(?<![:.])\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
         r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
         r"could not resolve (?:dependencies|artifact|all)|notarget|unsatisfiable|unmet dependencies|held broken|"
-        r"no versions? (?:of|match)|cannot find module '(?![./])",
+        r"no versions? (?:of|match)|cannot find module '(?![./])|"
+        # issue 12f: more ways to say "that dependency does not exist (here)"
+        r"can'?t find (?:gem|package|artifact)|could not find gem|not found in any of the following sources|"
+        r"could not resolve (?!host|proxy)\w|DependencyRes|failed to collect dependencies|no matching package named|"
+        r"failed to select a version|could not find artifact|PackageNotFound|package not found|invalid version|"
+        r"cannot find module providing|no (?:\w+ or )?versions? found",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
-        r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied",
+        r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied|"
+        # issue 12f: version words (a runtime or toolchain too old or too new for a dependency, a stale lock file)
+        r"requires (?:a )?(?:different |newer |older )?(?:ruby|python|php|node(?:js)?|go|java|jdk|rust|rustc|erlang|"
+        r"elixir|dart|flutter|swift|dotnet|bundler|cargo|npm|yarn|pnpm)\b|"
+        r"\bis not (?:compatible|supported) (?:with|by)|"
+        r"not compatible with|unsupported (?:engine|python|version|class file)|EBADENGINE|Requires-Python|"
+        r"python_requires|minimum supported rust|go\.mod requires go|toolchain not available|class file version|"
+        r"UnsupportedClassVersionError|invalid (?:target|source) release|release version \d+ not supported|"
+        r"SolverProblem|cannot satisfy|could not satisfy|failed to resolve|unresolvable|"
+        r"(?:lock ?file|lockfile|\.lock\b|-lock\.(?:json|yaml)).{0,80}(?:\bnot\b|out of|outdated|mismatch|changed|"
+        r"differ|needs|must be|would be|conflict|invalid|corrupt|version \S+ requires|had changes|is frozen)|"
+        r"(?:failed to parse|cannot parse|could not parse|outdated|stale|incompatible) (?:the )?"
+        r"(?:lock ?file|lockfile)|(?:lock ?file|lockfile) would have been modified|does not satisfy|"
+        r"no solution found|invalid go version",
         "file-missing": r"no such file or directory|could not open (?:input )?(?:file|requirements)|"
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
-        r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT",
+        r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT|directory not found|"
+        r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
-        r"relocation target \S+ not defined)",
+        r"relocation target \S+ not defined|\d+ errors? generated|\berror [A-Z]{1,4}\d{3,5}\b)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
-        r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures",
-        "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp",
+        r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures|"
+        r"--- FAIL:|^FAIL\s+\S|Tests run:.*Failures: [1-9]|^not ok \d+|\b[1-9]\d* (?:tests? )?failed\b|"
+        # a make target that runs the tests (`make: *** [test] Error 1`, `[Makefile:97: test_unit]`)
+        r"\*\*\* \[(?:[^\]]*: )?(?:\w+[-_])?(?:unit[-_]?)?tests?(?:[-_]\w+)?\] Error",
+        "gyp": r"\bgyp\b|node-gyp|node-pre-gyp|prebuild-install|binding\.gyp|"
+        # issue 12f: a Ruby gem's native extension (the same cause: the image lacks the toolchain or headers)
+        r"Failed to build gem native extension|extconf(?:\.rb)? failed|mkmf\.rb can't find",
         "font": r"google ?fonts|fonts\.googleapis|fonts\.gstatic|next/font",
         "pip-build": r"failed building wheel|error: command '.*' failed|python\.h|setup\.py.*egg_info|"
-        r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure",
+        r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|"
+        # issue 12f: the build-dependency subprocess and PEP 517 backends (not pip's progress lines, `Installing build
+        # dependencies: finished with status 'done'`, nor compose's `Service 'x' failed to build`)
+        r"did not run successfully|Could not build wheels|(?-i:^(?:ERROR: |× )?Failed to build (?!image)\S)|"
+        r"build backend (?:returned|failed)|CMake must be installed|Microsoft Visual C",
         # A program's own error message: an exception (Python, Ruby, Java: `exception`), `rake aborted!`, a shell
         # script's `./x.sh: 6: cd: can't cd to ...`, `tool: unknown command 'x'`, `Error: ...` (`script-message`).
         "exception": r"(?-i:^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)(?::|$))",
@@ -152,11 +198,13 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     },
     "prisma": {k: "prisma-engine" for k in ("network", "missing", "file-missing", "http-404", "tls", "default")},
     "go-deps": {
-        k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "auth", "default")
+        **{k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "auth", "default")},
+        "file-missing": "context-file-missing",
     },
     "go-build": {
         "network": "dependency-resolution",
         "missing": "dependency-resolution",
+        "resolve": "dependency-resolution",
         "compile": "compile-error",
         "file-missing": "context-file-missing",
     },
@@ -166,6 +214,7 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         "resolve": "dependency-resolution",
         "compile": "compile-error",
         "file-missing": "context-file-missing",
+        "test": "test-failure",
     },
     "jvm": {
         "network": "dependency-resolution",
@@ -177,7 +226,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     },
     "composer": {k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
     "lang-deps": {k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
-    "compile": {"compile": "compile-error", "missing": "compile-error"},
+    # make also runs tests and downloads (the tool that printed last decides: WRAPPERS below)
+    "compile": {"compile": "compile-error", "missing": "compile-error", "test": "test-failure"},
     "download": {
         k: "download-failed" for k in ("network", "http-404", "tls", "missing", "auth", "file-missing", "default")
     },
@@ -202,13 +252,18 @@ MARKERS: dict[str, re.Pattern[str]] = {
     for family, rx in {
         "apk": r"APKINDEX|\bapk\b|world\[|alpinelinux",
         "apt": r"\bapt(?:-get)?\b|dpkg|Reading package lists|^(?:Get|Hit|Ign|Err):\d+ |^E: |^W: |\byum\b|\bdnf\b",
-        "pip": r"^Collecting |\bpip\b.*\b(?:install|ERROR|error)\b|Building wheel|setup\.py|pypi\.org|pythonhosted",
+        "pip": r"^Collecting |\bpip\b.*\b(?:install|ERROR|error)\b|Building wheel|setup\.py|pypi\.org|pythonhosted|"
+        r"pip/_internal|pip/_vendor|python-wheels|^Downloading \S+\.(?:whl|tar\.gz|zip)\b|\binstallable wheels\b",
+        "lang-deps": r"\b(?:conda|mamba|micromamba)\b|[Pp]oetry|[Pp]ipenv|Pipfile|\b[Bb]undler?\b|Gemfile|rubygems|"
+        r"\bgem\b|hex\.pm|\bmix deps|NuGet|nuget|\buv (?:pip|sync|lock|add)\b|\bGem::|Solving environment|"
+        r"Collecting package metadata|[Uu]nsatisfiableError|PackagesNotFoundError|\.csproj\b",
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
-        "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp",
+        "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp|\bYN\d{4}\b",
         "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
-        "cargo": r"\bcargo\b|crates\.io|rustc",
-        "jvm": r"\[(?:INFO|ERROR)\]|maven|gradle|\.pom\b|\.jar\b",
-        "composer": r"composer|packagist",
+        "cargo": r"\bcargo\b|crates\.io|rustc|Cargo\.(?:toml|lock)|^test result: ",
+        "jvm": r"\[(?:INFO|ERROR)\]|[Mm]aven|[Gg]radle|\.pom\b|\.jar\b|^> Task :|"
+        r"FAILURE: Build failed with an exception",
+        "composer": r"composer|packagist|installable set of packages",
         "download": r"\bcurl\b|\bwget\b|HTTP request sent|^--\d{4}-|^Resolving \S+|^Connecting to ",
     }.items()
 }
@@ -235,6 +290,12 @@ NOT_OUTPUT = re.compile(
     r"\s*\d+ \| |-{4,}|cargo:warning=)|"
     r"returned a non-zero code|did not complete successfully|executor failed running|failed to solve"
 )
+# A warning line is not evidence of a version conflict (npm's `WARN notsup`/`EBADENGINE` on a build that failed for
+# another reason).
+WARNING_LINE = re.compile(r"^(?:npm WARN|warning\b|WARN(?:ING)?\b)|\bWARN(?:ING)?\b", re.IGNORECASE)
+WARNING_SILENT = {"resolve"}
+# Commands that run other tools (make targets): the tools their output shows count as the command's families too.
+WRAPPERS = re.compile(r"^(?:make|gmake)\b")
 # Strong evidence stands on its own; the rest needs the command's family to mean something.
 STRONG = {"disk", "oom", "platform"}
 EXIT_CODES = {

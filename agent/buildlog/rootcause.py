@@ -69,6 +69,10 @@ COMMAND_CANDIDATE_CONFIDENCE = 0.35
 CONFIDENCE_THRESHOLD = 0.5
 MAX_CANDIDATES = 3
 MAX_EVIDENCE = 5
+# What the registry says when a base image's metadata cannot be resolved: the reason, not a missing image.
+REGISTRY_REASONS = {"registry-auth", "registry-rate-limit"}
+# Docker Hub answers a pull of a repository that does not exist with an access refusal: that one is a missing image.
+NO_SUCH_REPOSITORY = re.compile(r"pull access denied|does not exist|not found|manifest unknown")
 COPY_FROM_IMAGE = re.compile(
     r"(?:docker\.io/library/|pull access denied for |failed to solve: )([\w.-]+)(?::latest)?[:,\s]"
 )
@@ -157,7 +161,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     return diagnosis
 
 
-STEP_PREFIX = re.compile(r"^(?:Step \d+/\d+ : |\[[^\]]*\] )(?:RUN )?")
+STEP_PREFIX = re.compile(r"^(?:Step \d+/\d+ : |(?:ERROR )?\[[^\]]*\] )?(?:RUN )?")
 
 
 def _read_structure(
@@ -166,16 +170,23 @@ def _read_structure(
     """The structural reading of the failed step: its command, exit code and the region's last lines."""
     start = scan.headers[step][0] if step is not None and step in scan.headers else None
     lines = structure.region_lines(scan.tail, scan.tail_first_line, start)
-    command = failure.command if failure and failure.command else None
-    if command is None and header:
-        command = STEP_PREFIX.sub("", header)
+    command = failure.command if failure and failure.command else header
+    if command is not None:  # `ERROR [17/21] RUN x` names the step's instruction, not only its command
+        command = STEP_PREFIX.sub("", command)
     return structure.read(command, exit_code, lines)
 
 
 def _refine(ranked: list[Hit], evidence: list[Hit], knowledge: Knowledge) -> list[Hit]:
     """Evidence that changes the reading of the winner: an image the builder could not pull whose name is a
-    COPY --from stage is a stage the Dockerfile does not define (a Dockerfile error), not a missing base image."""
-    if not ranked or ranked[0].pattern.category != "base-image" or not evidence:
+    COPY --from stage is a stage the Dockerfile does not define (a Dockerfile error), not a missing base image; a
+    base image whose metadata could not be resolved because the registry refused the token or rate-limited the pull
+    (the same line says why) is that refusal."""
+    if not ranked or ranked[0].pattern.category != "base-image":
+        return ranked
+    why = [h for h in ranked[1:] if h.line == ranked[0].line and h.pattern.category in REGISTRY_REASONS]
+    if why and not NO_SUCH_REPOSITORY.search(ranked[0].text):
+        return [why[0], *[h for h in ranked if h is not why[0]]]
+    if not evidence:
         return ranked
     names = {m.group(1) for h in evidence for m in [h.pattern.regex.search(h.text)] if m and m.groups()}
     image = COPY_FROM_IMAGE.search(ranked[0].text + " ")

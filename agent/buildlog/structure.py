@@ -33,7 +33,10 @@ from agent.buildlog.families import (
     SUMMARY_LINE,
     TOOLS,
     UNIVERSAL,
+    WARNING_LINE,
+    WARNING_SILENT,
     WGET_EXIT,
+    WRAPPERS,
     family_categories,
 )
 
@@ -77,12 +80,20 @@ def tools_of(command: str) -> list[str]:
         simple = re.sub(r"^(?:cd|set|export|echo|test|\[)\b[^&|;]*$", "", simple)
         if not simple:
             continue
-        for regex, family in TOOLS:
-            if regex.search(simple):
-                if family not in families:
-                    families.append(family)
-                break
+        family = _family(simple)
+        first = simple.split(None, 1)[0]
+        if "/" in first.rstrip("/") and family in (None, "script"):
+            # `/opt/venv/bin/pip install`, `~/.local/bin/poetry lock`: a tool called by its path is that tool
+            family = _family(simple[len(first) - len(first.rsplit("/", 1)[-1]) :]) or family
+            family = "script" if family is None and first.startswith(("./", "/")) else family
+        if family is not None and family not in families:
+            families.append(family)
     return families
+
+
+def _family(simple: str) -> str | None:
+    """The tool family of one simple command (the first rule of TOOLS that matches), if any."""
+    return next((family for regex, family in TOOLS if regex.search(simple)), None)
 
 
 def region_lines(tail: bytes, first_line: int, start: int | None) -> list[str]:
@@ -127,7 +138,10 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
     for number, line in enumerate(lines):
         if NOT_OUTPUT.search(line):
             continue
+        warning = WARNING_LINE.search(line) is not None
         for kind, regex in EVIDENCE.items():
+            if warning and kind in WARNING_SILENT:
+                continue
             # The first line of each kind, but a specific line replaces a generic summary (`make: *** Error 1`).
             seen = reading.kinds.get(kind)
             if (seen is None or (SUMMARY_LINE.search(seen) and not SUMMARY_LINE.search(line))) and regex.search(line):
@@ -135,7 +149,8 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         for family, marker in MARKERS.items():
             if marker.search(line):
                 last_seen[family] = number
-    if not families or "script" in families:  # a script's output shows which tools it ran
+    wrapped = command is not None and any(WRAPPERS.match(part.strip()) for part in SEPARATORS.split(command))
+    if not families or "script" in families or wrapped:  # a script's (a make target's) output shows its tools
         families = families + [f for f in sorted(last_seen, key=last_seen.__getitem__) if f not in families]
     # The tool that printed last is the one that failed; the others ran before it, successfully.
     active = max((f for f in families if f in last_seen), key=last_seen.__getitem__, default=None)
