@@ -215,12 +215,15 @@ class SlackFrontend:
             return Approval("no", f"no one approved it in Slack within {minutes}")
         if pending.answer != "no":
             return Approval("session" if pending.answer == "session" else "yes")
-        if not pending.reason and pending.reason_given.wait(self.reason_timeout) and pending.reason:
-            return Approval("no", f"denied in Slack by <@{pending.user}>: {pending.reason}")
+        # The reason may have come in already (a quick reply while this thread was waking up): same words either way.
+        if not pending.reason:
+            pending.reason_given.wait(self.reason_timeout)
         with self._lock:
             if conv.awaiting_reason is pending:
                 conv.awaiting_reason = None
-        return Approval("no", pending.reason or f"denied in Slack by <@{pending.user}>")
+        if pending.reason:
+            return Approval("no", f"denied in Slack by <@{pending.user}>: {pending.reason}")
+        return Approval("no", f"denied in Slack by <@{pending.user}>")
 
     def on_button(self, ack: Callable[[], Any], body: dict[str, Any], client: WebClient) -> None:
         """Approve / Approve for this conversation / Deny: ack first (Slack wants it within 3 s)."""
@@ -250,6 +253,9 @@ class SlackFrontend:
             return
         answer = ACTIONS[action["action_id"]]
         pending.user = user
+        # A click can come in before chat.postMessage has returned the question's ts to ask(): the button's own
+        # message is that question.
+        pending.message_ts = pending.message_ts or str(message_ts or "")
         call = f"`{pending.tool}`({summarise_input(pending.args)})"
         if answer == "no":
             conv = self.conversations.get((pending.channel, pending.thread_ts))
