@@ -180,12 +180,24 @@ start() {
   nohup "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name.pid"
 }
+# Just after `start`, the PID may still be the forked shell or nohup, not yet the binary: that is starting, not dead
+# (judged dead, a busy machine turned a normal start into "etcd exited" with an empty log).
+alive_or_starting() {
+  alive "$1" && return 0
+  local pid
+  pid=$(cat "$PIDS/$1.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  case "$(basename "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -1)")" in
+    nohup | bash) return 0 ;;
+  esac
+  return 1
+}
 wait_for() {  # WHAT SECONDS NAME CHECK-COMMAND...: fail early if NAME exits, with its log
   local what=$1 limit=$2 name=$3
   shift 3
   local end=$(($(date +%s) + limit))
   until "$@"; do
-    if ! alive "$name"; then
+    if ! alive_or_starting "$name"; then
       echo "cluster: $name exited while waiting for $what; last lines of $LOGS/$name.log:" >&2
       tail -15 "$LOGS/$name.log" >&2
       exit 1
