@@ -180,17 +180,14 @@ start() {
   nohup "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name.pid"
 }
-# Just after `start`, the PID may still be the forked shell or nohup, not yet the binary: that is starting, not dead
-# (judged dead, a busy machine turned a normal start into "etcd exited" with an empty log).
+# Whether the process `start` launched still runs: its PID is there and no zombie. Not judged by the binary's name
+# as `alive` does: just after `start` the PID may still be the forked shell or nohup, or in the middle of exec (a
+# normal etcd start was reported as "etcd exited" with an empty log that way).
 alive_or_starting() {
-  alive "$1" && return 0
   local pid
   pid=$(cat "$PIDS/$1.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  case "$(basename "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -1)")" in
-    nohup | bash) return 0 ;;
-  esac
-  return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
 }
 wait_for() {  # WHAT SECONDS NAME CHECK-COMMAND...: fail early if NAME exits, with its log
   local what=$1 limit=$2 name=$3
