@@ -17,11 +17,11 @@ fi
 # A target that needs the cluster (make test, demo, bench, cluster) sets SHIPSHAPE_K8S_EARLY=1: on a machine where
 # Kubernetes is not built yet, its build (minutes of Go compiling) starts now in the background, beside the base
 # images below (mostly downloads and unpacking); `make cluster` then waits for it under the same lock.
-K8S_OUT="${SHIPSHAPE_CACHE:-$HOME/.cache/shipshape}/k8s-v1.20.2/bin"
-if [ "${SHIPSHAPE_K8S_EARLY:-0}" = 1 ] && [ ! -x "$K8S_OUT/kubelet" ]; then
-  mkdir -p .cluster/logs "${SHIPSHAPE_CACHE:-$HOME/.cache/shipshape}"
+CACHE="${SHIPSHAPE_CACHE:-$HOME/.cache/shipshape}"
+if [ "${SHIPSHAPE_K8S_EARLY:-0}" = 1 ] && [ ! -x "$CACHE/k8s-v1.20.2/bin/kubelet" ]; then
+  mkdir -p .cluster/logs "$CACHE"
   echo "env: building Kubernetes in the background meanwhile (progress in .cluster/logs/build-k8s.log)"
-  nohup flock "${SHIPSHAPE_CACHE:-$HOME/.cache/shipshape}/k8s-build.lock" bash scripts/build-k8s.sh \
+  nohup flock "$CACHE/k8s-build.lock" bash scripts/build-k8s.sh \
     >>.cluster/logs/build-k8s.log 2>&1 </dev/null &
 fi
 bash scripts/start-docker.sh

@@ -141,8 +141,7 @@ def fresh_overlap() -> int:
     same kind of search while the held-out file was being collected apart)."""
     if not MODERN_FRESH.exists():
         return 0
-    seen = _dev_sources()
-    return sum(_source_key(e["source"]) in seen for e in _entries(MODERN_FRESH))
+    return len(_entries(MODERN_FRESH)) - len(modern_entries("fresh"))
 
 
 def shipwright_rows(part: str) -> list[dict[str, Any]]:

@@ -185,11 +185,7 @@ def _container_diagnosis(
         # "connection refused" would point the wrong way.
         if last.get("reason") == "OOMKilled" and restarts:
             return _crash("OOMKilled", cname, image, last, restarts)
-        probe = [
-            e
-            for e in _events_text(events, {"Unhealthy"})
-            if re.search(r"(readiness|liveness|startup) probe", str(e.get("message", "")), re.I)
-        ]
+        probe = _probe_events(events, {"Unhealthy"}, "readiness|liveness|startup")
         if probe:
             return PodDiagnosis(
                 "Unhealthy",
@@ -202,14 +198,10 @@ def _container_diagnosis(
             )
         if last and (last.get("reason") == "OOMKilled" or int(last.get("exitCode") or 0) != 0) and restarts:
             return _crash(_terminated(last), cname, image, last, restarts)
-    if state.get("running") is not None and restarts and _recent(last.get("finishedAt")):
+    if state.get("running") is not None and _restarted_recently(status):
         # Running, and Ready for want of a readiness probe, between two kills: the liveness probe restarted it
         # minutes ago and will again (a slow start, or a probe pointed where nothing answers).
-        killed = [
-            e
-            for e in _events_text(events, {"Killing", "Unhealthy"})
-            if re.search(r"liveness probe", str(e.get("message", "")), re.I)
-        ]
+        killed = _probe_events(events, {"Killing", "Unhealthy"}, "liveness")
         if killed:
             return PodDiagnosis(
                 "Unhealthy",
@@ -227,23 +219,27 @@ def _container_diagnosis(
 RECENT_KILL_S = 600
 
 
-def _recent(finished_at: object, now: float | None = None) -> bool:
-    if not isinstance(finished_at, str) or not finished_at:
+def _restarted_recently(status: dict[str, Any]) -> bool:
+    """Whether this container status shows a restart whose previous run ended minutes ago."""
+    finished = ((status.get("lastState") or {}).get("terminated") or {}).get("finishedAt")
+    if not int(status.get("restartCount") or 0) or not isinstance(finished, str) or not finished:
         return False
     try:
-        when = datetime.fromisoformat(finished_at.replace("Z", "+00:00")).timestamp()
+        when = datetime.fromisoformat(finished.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return False
-    return (time.time() if now is None else now) - when < RECENT_KILL_S
+    return time.time() - when < RECENT_KILL_S
 
 
 def restarted_recently(pod: dict[str, Any]) -> bool:
     """Whether a container of the pod was restarted minutes ago (its events then say why, even when it is Ready)."""
-    return any(
-        int(c.get("restartCount") or 0)
-        and _recent(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
-        for c in (pod.get("status") or {}).get("containerStatuses") or []
-    )
+    return any(_restarted_recently(c) for c in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
+def _probe_events(events: list[dict[str, Any]], reasons: set[str], probes: str) -> list[dict[str, Any]]:
+    """The events of these reasons that speak of one of these probes (`probes`: "liveness", "readiness|liveness")."""
+    pattern = re.compile(rf"(?:{probes}) probe", re.I)
+    return [e for e in _events_text(events, reasons) if pattern.search(str(e.get("message", "")))]
 
 
 def _scheduling(pod: dict[str, Any], events: list[dict[str, Any]]) -> PodDiagnosis | None:
@@ -331,11 +327,7 @@ def diagnose(
         if sched is not None:
             return sched
     if phase == "Running" and not is_ready(pod):
-        probe = [
-            e
-            for e in _events_text(events, {"Unhealthy"})
-            if re.search(r"(readiness|liveness|startup) probe", str(e.get("message", "")), re.I)
-        ]
+        probe = _probe_events(events, {"Unhealthy"}, "readiness|liveness|startup")
         if probe:
             diag = PodDiagnosis(
                 "Unhealthy",
