@@ -179,6 +179,13 @@ def test_a_liveness_probe_restarting_a_running_ready_container_is_probe_failing(
     assert d is not None and (d.reason, d.category) == ("Unhealthy", "probe-failing") and "restarted 3" in d.evidence
     assert diagnose(running(long_ago), events) is None  # an old scar, healed since
     assert diagnose(running(just), []) is None  # restarts without a liveness kill: another story (exit codes)
+    # The runtime did not say when the killed run finished (a null finishedAt): the current run's start says it.
+    unknown_end = running(just)
+    unknown_end["status"]["containerStatuses"][0]["lastState"]["terminated"]["finishedAt"] = None
+    d = diagnose(unknown_end, events)
+    assert d is not None and d.category == "probe-failing"
+    unknown_end["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] = long_ago
+    assert diagnose(unknown_end, events) is None
 
 
 def test_healthy_starting_and_terminating_pods_have_no_diagnosis() -> None:

@@ -62,7 +62,28 @@ def _run(suite: Suite, name: str) -> Run:
 def test_scenario_recovered_by_outcome(suite: Suite, name: str) -> None:
     run = _run(suite, name)
     answer = run.result.answer if run.result else ""
-    assert run.passed, f"{run.failures}\nsteps: {[s['tool'] for s in run.result.steps] if run.result else []}\n{answer}"
+    assert run.passed, (
+        f"{run.failures}\nsteps: {[s['tool'] for s in run.result.steps] if run.result else []}\n{answer}\n"
+        + _what_it_saw(suite, run)
+    )
+
+
+def _what_it_saw(suite: Suite, run: Run) -> str:
+    """For a failure: what each tool returned at the time, and the pods and events of the namespace now."""
+    lines = []
+    found = suite.store.incident(run.result.incident_id) if run.result else None
+    for step in (found or {}).get("steps") or []:
+        lines.append(f"{step['tool']} returned: {str(step.get('result'))[:1500]}")
+    pods = get(run.namespace, "pods").get("items", [])
+    for pod in pods:
+        statuses = (pod.get("status") or {}).get("containerStatuses")
+        lines.append(f"pod {pod['metadata']['name']} now: {json.dumps(statuses)}")
+    for event in get(run.namespace, "events").get("items", []):
+        lines.append(
+            f"event {event.get('lastTimestamp') or event.get('eventTime')} {event.get('reason')} x{event.get('count')}:"
+            f" {str(event.get('message'))[:200]}"
+        )
+    return "\n".join(lines)
 
 
 def _whole(what: str) -> None:

@@ -220,12 +220,20 @@ RECENT_KILL_S = 600
 
 
 def _restarted_recently(status: dict[str, Any]) -> bool:
-    """Whether this container status shows a restart whose previous run ended minutes ago."""
+    """Whether this container status shows a restart minutes ago: the previous run ended, or (the runtime does
+    not always report when a killed container finished) the current run started, that recently."""
+    if not int(status.get("restartCount") or 0):
+        return False
     finished = ((status.get("lastState") or {}).get("terminated") or {}).get("finishedAt")
-    if not int(status.get("restartCount") or 0) or not isinstance(finished, str) or not finished:
+    started = ((status.get("state") or {}).get("running") or {}).get("startedAt")
+    return any(_recent(when) for when in (finished, started))
+
+
+def _recent(stamp: object) -> bool:
+    if not isinstance(stamp, str) or not stamp:
         return False
     try:
-        when = datetime.fromisoformat(finished.replace("Z", "+00:00")).timestamp()
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return False
     return time.time() - when < RECENT_KILL_S
