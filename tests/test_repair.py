@@ -1,12 +1,10 @@
-"""Repairs on a copy of the sample app: previews, atomic idempotent edits, undo, dry run; and, against the real
-Docker engine, the sample's real `npm ci` and `next build` failing before each fix and passing after it."""
+"""Repairs on a copy of the sample app: previews, atomic idempotent edits, undo, dry run. The same repairs against
+the real Docker engine, the sample's real `npm ci` and `next build` failing before each fix and passing after it,
+are in tests/test_chat_build.py, driven by `shipshape chat`."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -173,67 +171,3 @@ def test_prisma_fix_goes_through_fix_prisma(app: Path, store: Store) -> None:
     assert plan.automatic and "linux-musl-openssl-3.0.x" in plan.as_dict()["diff"]
     assert apply_plan(plan, ctx.files)["status"] == "applied"
     assert '"linux-musl-openssl-3.0.x"' in schema.read_text()
-
-
-@pytest.mark.docker
-def test_sample_app_build_is_repaired_end_to_end(app: Path, store: Store, host_docker: str) -> None:
-    """Real docker builds of the broken sample (one npm retry, next/font/google), with the developer's HTTPS proxy
-    (tests/faultproxy.py) dropping every connection for 15 s from the first one of each build: real npm fails with
-    ECONNRESET; after the retry fix the next build, under the same outage, gets through `npm ci` and fails in
-    `next build` on Google Fonts; after the font fix the build succeeds. Each diagnosis is read from the real log,
-    and memory learns that both fixes worked."""
-    from agent.memory import learning
-    from tests.faultproxy import fault_proxy
-    from tests.scenario_kit import MIRROR
-
-    ctx = _ctx(app, store)
-    frontend = app / "frontend"
-    tag = "shipshape-test-repair:e2e"
-    # A line of its own makes every `npm ci` layer new: Docker's layer cache cannot stand in for npm getting through.
-    npmrc = frontend / ".npmrc"
-    npmrc.write_text(npmrc.read_text() + f"# run {uuid.uuid4().hex}\n")
-
-    def build(proxy_url: str) -> subprocess.CompletedProcess[str]:
-        args = [f"HTTPS_PROXY={proxy_url}", "NO_PROXY=127.0.0.1,localhost", f"PRISMA_ENGINES_MIRROR={MIRROR}"]
-        return subprocess.run(
-            ["docker", "-H", host_docker, "build", "--network", "host", "--target", "build", "-t", tag]
-            + [part for arg in args for part in ("--build-arg", arg)]
-            + [str(frontend)],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-            env={**os.environ, "DOCKER_BUILDKIT": "0"},
-        )
-
-    seen, logs = [], []
-    try:
-        with fault_proxy() as proxy:
-            for _ in range(3):
-                proxy.arm(15)
-                result = build(proxy.url)
-                logs.append(result.stdout + result.stderr)
-                if result.returncode == 0:
-                    break
-                doc = get("detect_build_failures").call(ctx, {"log_text": logs[-1], "image": "frontend"})
-                seen.append(doc["root_cause"])
-                learning.resolve_fix_outcomes(
-                    store, "frontend", build_ok=False, failure_signature=doc["memory"]["signature"]
-                )
-                fix = doc["findings"][0]["fixes"][0]["id"]
-                applied = get("apply_fix").call(ctx, {"fix_id": fix, "image": "frontend"})
-                assert applied["status"] == "applied", (seen, applied)
-            resets, tunnels = proxy.resets, proxy.tunnels
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr
-        learning.resolve_fix_outcomes(store, "frontend", build_ok=True)
-    finally:
-        subprocess.run(["docker", "-H", host_docker, "rmi", "-f", tag], capture_output=True, check=False)
-    assert seen == ["npm-network", "next-font-fetch"]
-    assert "npm error code ECONNRESET" in logs[0]  # npm's own words
-    assert "Failed to fetch `Inter` from Google Fonts" in logs[1]  # next's own words, after npm ci got through
-    assert resets > 0 and tunnels > 0  # the outage happened, and npm got through it after the fix
-    outcomes = store.rows("SELECT fix_id, outcome FROM fix_attempts ORDER BY id")
-    assert outcomes == [
-        {"fix_id": "npm-retry-settings", "outcome": "success"},
-        {"fix_id": "next-font-local", "outcome": "success"},
-    ]
