@@ -128,7 +128,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
-        r"relocation target \S+ not defined|\d+ errors? generated|\berror [A-Z]{1,4}\d{3,5}\b)",
+        r"relocation target \S+ not defined|\d+ errors? generated|\berror [A-Z]{1,4}\d{3,5}\b|"
+        # issue 12g: the project file a bundler (next build, webpack) names on its own line under `Failed to compile.`
+        r"^\./[\w@-]+(?:/[\w@.\[\]()-]+)+(?::\d+:\d+)?$)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
         r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures|"
         r"--- FAIL:|^FAIL\s+\S|Tests run:.*Failures: [1-9]|^not ok \d+|\b[1-9]\d* (?:tests? )?failed\b|"
