@@ -85,7 +85,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
-        r"(?<![:.])(?<!line )\b50[234]\b(?!:\d)|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
+        r"(?<![:.])(?<!line )\b50[234]\b(?!:\d)|service unavailable|bad gateway|TLS handshake|unexpected EOF|"
+        r"try again later|"
         r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)|"
         # issue 12f: exception names and a traceback through a networking stack (the message itself cut off)
         r"ReadTimeoutError|ConnectTimeoutError|ProtocolError|IncompleteRead|MaxRetryError|NewConnectionError|"
