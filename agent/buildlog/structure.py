@@ -139,7 +139,8 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
     reading = Reading(command, families)
     last_seen: dict[str, int] = {}
     for number, line in enumerate(lines):
-        if NOT_OUTPUT.search(line) or (number and TRACEBACK_FRAME.match(lines[number - 1])):
+        source = number and TRACEBACK_FRAME.match(lines[number - 1]) and not TRACEBACK_FRAME.match(line)
+        if NOT_OUTPUT.search(line) or source:
             continue
         warning = WARNING_LINE.search(line) is not None
         for kind, regex in EVIDENCE.items():
