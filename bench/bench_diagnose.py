@@ -155,8 +155,8 @@ def _category_note(categories: dict[str, dict[str, object]]) -> str:
 def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
     """Per set (modern, Shipwright) and part: accuracy, unknown, confidently wrong, per-category precision/recall.
 
-    The headline is the "fresh" part (issue 12f: modern-holdout6.yaml and shipwright-holdout7.yaml, labelled apart
-    from the code of issue 12f, measured once; "missing" until they are merged); "dev" is every earlier labelled
+    The headline is the "fresh" part (issue 12g: modern-holdout7.yaml and shipwright-holdout8.yaml, labelled apart
+    from the code of issue 12g, measured once; "missing" until they are merged); "dev" is every earlier labelled
     file, the previous held-out sets included (measured once each, read since). Goals apply to the fresh part only.
     Misses go to stderr."""
     from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set, fresh_missing, fresh_overlap
@@ -266,15 +266,13 @@ def _dev_records() -> dict[str, list[tuple[str, str, str]]]:
     cross-validation can decide which bases may name a root cause. Generic summary lines stay withheld."""
     from agent.buildlog import calibration as cal
     from agent.buildlog import diagnose_bytes
-    from agent.buildlog.corpus import MODERN_DEV, SHIPWRIGHT_DEV, log_of
+    from agent.buildlog.corpus import SHIPWRIGHT_DEV, log_of, modern_dev_files
 
-    modern = [path for path in MODERN_DEV if path.exists()]
     ship = list(SHIPWRIGHT_DEV)
     saved, cal.MIN_RELIABILITY = cal.MIN_RELIABILITY, 0.0
     records: dict[str, list[tuple[str, str, str]]] = {}
     try:
-        for path in modern:
-            rows = yaml_load(path)["entries"]
+        for path, rows in modern_dev_files():
             records[path.stem] = [_record(diagnose_bytes(r["excerpt"]), r["label"]) for r in rows]
         for path in ship:
             rows = yaml_load(path)["labels"]

@@ -232,3 +232,51 @@ def test_a_registry_refusal_named_on_the_base_image_line_is_the_refusal() -> Non
 def test_a_tool_called_by_its_path_is_that_tool() -> None:
     assert tools_of("/opt/venv/bin/pip install x && ~/.local/bin/poetry install") == ["pip", "lang-deps"]
     assert tools_of("/app/entrypoint.sh build") == ["script"]
+
+
+def test_apt_get_install_without_yes_that_fails_silently_is_apt_package_with_the_assume_yes_fix() -> None:
+    log = (
+        "#7 [3/5] RUN apt-get update && apt-get install -y curl && apt-get install unzip\n"
+        'ERROR: failed to solve: process "/bin/sh -c apt-get update && apt-get install -y curl && apt-get install'
+        ' unzip" did not complete successfully: exit code: 100\n'
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "apt-package"
+    assert result.findings[0].fixes[0].id == "apt-assume-yes"
+
+
+def test_apt_get_install_with_yes_that_fails_silently_is_not_read_as_a_prompt() -> None:
+    log = (
+        "#7 [3/5] RUN apt-get update && apt-get install -y unzip\n"
+        'ERROR: failed to solve: process "/bin/sh -c apt-get update && apt-get install -y unzip" did not complete'
+        " successfully: exit code: 100\n"
+    )
+    assert diagnose_bytes(log).root_cause == "unknown"
+
+
+def test_a_python_traceback_source_line_is_not_network_evidence() -> None:
+    lines = [
+        "Traceback (most recent call last):",
+        'File "/usr/local/lib/python3.7/urllib/request.py", line 222, in urlopen',
+        "return opener.open(url, data, timeout)",
+        'File "/usr/local/lib/python3.7/urllib/request.py", line 503, in _call_chain',
+        "result = func(*args)",
+        "ValueError: bad setup.py",
+    ]
+    reading = read("python setup.py develop", 1, lines)
+    assert "network" not in reading.kinds
+    assert reading.best() == ("pip-build", pytest.approx(0.54))
+
+
+def test_a_go_line_that_is_also_a_resolution_failure_stays_one_under_make() -> None:
+    log = (
+        "Step 5/10 : RUN make install\n"
+        " ---> Running in 1a2b3c4d5e6f\n"
+        'cli/app.go:10:2: cannot find package "github.com/acme/app/config" in any of:\n'
+        "\t/usr/local/go/src/github.com/acme/app/config (from $GOROOT)\n"
+        "\t/go/src/github.com/acme/app/config (from $GOPATH)\n"
+        'cli/app.go:11:2: cannot find package "github.com/acme/app/logger" in any of:\n'
+        "make: *** [Makefile:5: install] Error 1\n"
+        "The command '/bin/sh -c make install' returned a non-zero code: 2\n"
+    )
+    assert diagnose_bytes(log).root_cause == "dependency-resolution"

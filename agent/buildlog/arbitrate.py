@@ -46,15 +46,18 @@ def own_categories(reading: Reading) -> set[str]:
 
 def rerank(ranked: list[Hit], reading: Reading) -> list[Hit]:
     """Prefer a hit of the failing command's own family over an earlier hit of another family of the same tier
-    (apk's `WARNING: Ignoring ...: Permission denied` before `unable to select packages`)."""
+    (apk's `WARNING: Ignoring ...: Permission denied` before `unable to select packages`). A hit on a line that also
+    reads as the winner's category is the same evidence read by a less specific pattern (Go's `x.go:10:2: cannot
+    find package` is a Go error line and a resolution failure): it does not displace the winner."""
     if len(ranked) < 2 or not reading.families:
         return ranked
     own = own_categories(reading)
     top = ranked[0]
     if top.pattern.category in own or top.pattern.tier == 1:
         return ranked
+    same = {h.line for h in ranked if h.pattern.category == top.pattern.category}
     for hit in ranked[1:]:
-        if hit.pattern.category in own and hit.pattern.tier <= min(top.pattern.tier, 2):
+        if hit.pattern.category in own and hit.pattern.tier <= min(top.pattern.tier, 2) and hit.line not in same:
             return [hit, *[h for h in ranked if h is not hit]]
     return ranked
 

@@ -74,8 +74,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
-        # (HTTP statuses, not a source line number like `build.go:502:12`)
-        "auth": r"(?<![:.])\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
+        # (HTTP statuses, not a source line number like `build.go:502:12` or a traceback's `line 503`)
+        "auth": r"(?<![:.])(?<!line )\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
         r"access denied|could not read Username|publickey",
         "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_|"
         r"unable to get local issuer certificate|unable to verify the first certificate|certificate has expired|"
@@ -85,7 +85,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
-        r"(?<![:.])\b50[234]\b(?!:\d)|service unavailable|bad gateway|TLS handshake|unexpected EOF|try again later|"
+        r"(?<![:.])(?<!line )\b50[234]\b(?!:\d)|service unavailable|bad gateway|TLS handshake|unexpected EOF|"
+        r"try again later|"
         r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)|"
         # issue 12f: exception names and a traceback through a networking stack (the message itself cut off)
         r"ReadTimeoutError|ConnectTimeoutError|ProtocolError|IncompleteRead|MaxRetryError|NewConnectionError|"
@@ -94,7 +95,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"EHOSTUNREACH|ENETUNREACH|handshake|urllib3/(?:connectionpool|connection|response)\.py|"
         r"\bConnection(?:Refused|Reset|Closed|Timeout|Aborted)\b|"
         r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b",
-        "http-404": r"(?<![:.])\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
+        "http-404": r"(?<![:.])(?<!line )\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
         r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
@@ -104,7 +105,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"can'?t find (?:gem|package|artifact)|could not find gem|not found in any of the following sources|"
         r"could not resolve (?!host|proxy)\w|DependencyRes|failed to collect dependencies|no matching package named|"
         r"failed to select a version|could not find artifact|PackageNotFound|package not found|invalid version|"
-        r"cannot find module providing|no (?:\w+ or )?versions? found",
+        r"cannot find module providing|no (?:\w+ or )?versions? found|"
+        # issue 12g: git checking out a branch or commit that the fetched repository does not have
+        r"pathspec '[^']+' did not match any file",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
         r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied|"
@@ -128,7 +131,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
-        r"relocation target \S+ not defined|\d+ errors? generated|\berror [A-Z]{1,4}\d{3,5}\b)",
+        r"relocation target \S+ not defined|\d+ errors? generated|\berror [A-Z]{1,4}\d{3,5}\b|"
+        # issue 12g: the project file a bundler (next build, webpack) names on its own line under `Failed to compile.`
+        r"^\./[\w@-]+(?:/[\w@.\[\]()-]+)+(?::\d+:\d+)?$)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
         r"test.*\bFAIL(?:ED)?\b|assertion ?error|there (?:are|were) test failures|"
         r"--- FAIL:|^FAIL\s+\S|Tests run:.*Failures: [1-9]|^not ok \d+|\b[1-9]\d* (?:tests? )?failed\b|"

@@ -193,6 +193,7 @@ COMMON_WORDS = frozenset(
         "resolve",
         "repository",
         "returned",
+        "successfully",
         "Release",
         "Temporary",
         "matching",

@@ -49,6 +49,11 @@ INSTALL_COMMAND_CATEGORY = (
     (re.compile(r"\b(?:make|cmake|go build|gcc|g\+\+|javac|tsc)\b"), "compile-error"),
 )
 EXIT_CODE_CATEGORY = {127: "command-not-found", 126: "permission-denied", 137: "out-of-memory"}
+# `apt-get install` without -y (issue 12g): with no terminal apt answers its own prompt with "Abort." (exit 1, or 100
+# where the prompt line was not shown). Only where no pattern matched: a missing package has its own message.
+APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*install\b")
+APT_ASSUME_YES = re.compile(r"(?:^|\s)(?:-[a-zA-Z]*y[a-zA-Z]*|--yes|--assume-yes|--force-yes)(?:\s|$)|Assume-Yes")
+APT_ABORT_EXIT = {1, 100}
 DOWNLOAD_COMMAND = re.compile(r"\b(?:curl|wget)\s")
 # curl's own exit codes when it prints nothing (-s): 6 DNS, 7 connect, 22 HTTP error (-f), 28 timeout, 35 TLS,
 # 56 receive; wget's 4 network, 8 server error.
@@ -285,6 +290,8 @@ def _fallback(
     tool = DOWNLOAD_COMMAND.search(command)
     if category is None and tool and exit_code in (CURL_EXIT if tool.group().startswith("curl") else WGET_EXIT):
         category, pattern, why = "download-failed", "exit-code-download", f"it is {tool.group().strip()}'s error code"
+    if category is None and exit_code in APT_ABORT_EXIT and _apt_install_without_yes(command):
+        category, pattern, why = "apt-package", "exit-code-apt-prompt", "apt-get install has no -y and no terminal"
     if category is None and EXPLICIT_EXIT.match(command):
         category, pattern, why = "script-error", "exit-code-explicit-exit", "the step is an explicit `exit`"
     elif category is None and SCRIPT_COMMAND.search(command) and _install_category(command) is None:
@@ -293,6 +300,8 @@ def _fallback(
         return None
     text = f"{command} returned a non-zero code: {exit_code}"
     fixes = knowledge.fixes_for_category(category) or [knowledge.fixes["fix-script"]]
+    if pattern == "exit-code-apt-prompt":
+        fixes = [knowledge.fixes["apt-assume-yes"], *[f for f in fixes if f.id != "apt-assume-yes"]]
     return Finding(
         category=category,
         pattern=pattern,
@@ -304,6 +313,14 @@ def _fallback(
         tier=3,
         step=failed_step,
     )
+
+
+def _apt_install_without_yes(command: str) -> bool:
+    """A simple command of the step is `apt-get install ...` without -y (and not fed by `yes |`)."""
+    for part in re.split(r"&&|\|\||;", command):
+        if APT_INSTALL.search(part) and not APT_ASSUME_YES.search(part) and not re.search(r"\byes\b[^|]*\|", part):
+            return True
+    return False
 
 
 def _install_category(command: str) -> str | None:

@@ -116,6 +116,9 @@ def region_lines(tail: bytes, first_line: int, start: int | None) -> list[str]:
     return lines[-REGION_LINES:]
 
 
+# A Python traceback's frame line: the line after it is the frame's source code (`return opener.open(url, data,
+# timeout)`), not a message, so it is no evidence (issue 12g).
+TRACEBACK_FRAME = re.compile(r'^File "[^"]+", line \d+, in ')
 # `Step 3/6 : RUN x`, `=> ERROR [builder 5/7] RUN x   0.8s`, ` > [builder 5/7] RUN x:` (the `=>`/`>` stripped).
 RUN_LINE = re.compile(r"^(?:Step \d+/\d+ : |(?:ERROR )?\[[^\]]*\] )RUN (.*?)(?::|\s+\d+(?:\.\d+)?s)?$")
 
@@ -136,7 +139,8 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
     reading = Reading(command, families)
     last_seen: dict[str, int] = {}
     for number, line in enumerate(lines):
-        if NOT_OUTPUT.search(line):
+        source = number and TRACEBACK_FRAME.match(lines[number - 1]) and not TRACEBACK_FRAME.match(line)
+        if NOT_OUTPUT.search(line) or source:
             continue
         warning = WARNING_LINE.search(line) is not None
         for kind, regex in EVIDENCE.items():
