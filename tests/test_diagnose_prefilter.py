@@ -91,6 +91,8 @@ ORDINARY_LINES = [
     "Resolving dependencies...",
     "Resolving deltas: 100% (42/42), done.",
     "npm http fetch GET 200 https://registry.npmjs.org/@babel%2fcore 87ms (cache miss)",
+    "npm WARN deprecated inflight@1.0.6: This module is not supported, and leaks memory.",
+    "npm warn deprecated glob@7.2.3: Glob versions prior to v9 are no longer supported",
     "added 1337 packages, and audited 1338 packages in 41s",
     "Get:12 http://deb.debian.org/debian bookworm/main amd64 libssl3 amd64 3.0.11-1~deb12u2 [2,025 kB]",
     "Setting up libcurl4:amd64 (7.88.1-10+deb12u5) ...",

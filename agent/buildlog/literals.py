@@ -259,6 +259,11 @@ COMMON_WORDS = frozenset(
         "reset",
         "metadata",
         "setup",
+        # Issue 12g: words of warnings that fill real logs (npm's deprecations: `This module is not supported`,
+        # `... are no longer supported`).
+        "supported",
+        "unexpected",
+        "longer",
     ]
 )
 
