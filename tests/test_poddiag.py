@@ -186,6 +186,15 @@ def test_a_liveness_probe_restarting_a_running_ready_container_is_probe_failing(
     assert d is not None and d.category == "probe-failing"
     unknown_end["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] = long_ago
     assert diagnose(unknown_end, events) is None
+    # The kubelet's events lag behind (rate-limited): a killed run (137) of a container with a liveness probe
+    # says it alone; without the probe, or after the OOM killer, it does not.
+    lagging = running(just)
+    lagging["spec"]["containers"][0]["livenessProbe"] = {"httpGet": {"path": "/health", "port": 8080}}
+    d = diagnose(lagging, [])
+    assert d is not None and d.category == "probe-failing" and "exit code 137" in d.evidence
+    lagging["status"]["containerStatuses"][0]["lastState"]["terminated"]["reason"] = "OOMKilled"
+    d = diagnose(lagging, [])
+    assert d is None or d.category != "probe-failing"
 
 
 def test_healthy_starting_and_terminating_pods_have_no_diagnosis() -> None:

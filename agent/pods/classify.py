@@ -202,11 +202,20 @@ def _container_diagnosis(
         # Running, and Ready for want of a readiness probe, between two kills: the liveness probe restarted it
         # minutes ago and will again (a slow start, or a probe pointed where nothing answers).
         killed = _probe_events(events, {"Killing", "Unhealthy"}, "liveness")
-        if killed:
+        # The kubelet's events can lag behind the pod's status (they are rate-limited, and expire after an hour):
+        # a run ended by SIGKILL or SIGTERM, not by the OOM killer, of a container with a liveness probe, says
+        # the same on its own.
+        signalled = int(last.get("exitCode") or 0) in (137, 143) and last.get("reason") != "OOMKilled"
+        if killed or (signalled and spec.get("livenessProbe")):
+            why = (
+                killed[-1].get("message", "")
+                if killed
+                else (f"the last run ended with exit code {last.get('exitCode')} (killed) and a liveness probe is set")
+            )
             return PodDiagnosis(
                 "Unhealthy",
                 "probe-failing",
-                _one_line(f"restarted {restarts} times: {killed[-1].get('message', '')}"),
+                _one_line(f"restarted {restarts} times: {why}"),
                 f"the liveness probe keeps restarting {cname}: check the probe's path and port against what the "
                 f"application serves, and whether it needs longer to start (a startupProbe)",
                 cname,

@@ -95,7 +95,8 @@ def probe_failing(case: Case, plan: Plan) -> bool:
             said.append(f"{key} {path} on port {port} -> {target[1]} on port {target[0]}")
     refused = any(f.get("error") in ("connection refused", "timeout") for f in failing)
     restarts = any(f.get("restarts") for f in case.facts())
-    if not patch and not found.get("listening") and refused and restarts and "livenessProbe" in probes:
+    # Nothing listening refuses every probe; the kubelet's events saying so may not be there yet (rate-limited).
+    if not patch and not found.get("listening") and (refused or not failing) and restarts and "livenessProbe" in probes:
         if "startupProbe" in container:
             startup = dict(container["startupProbe"])
             startup["failureThreshold"] = max(int(startup.get("failureThreshold") or 3) * 2, STARTUP_FAILURES)
