@@ -246,8 +246,9 @@ start kube-scheduler "$K8S_BIN/kube-scheduler" \
 # 5. The kubelet, with the node daemon as its runtime. Its event rate stays 1.20's default (5/s, bursts of 10):
 # with a few dozen pods starting at once a pod's events lag its status by up to half a minute, as on a busy real
 # node, and the diagnosis must not depend on them being there (agent/pods/classify.py). With current kubelets'
-# 50/s, one run of the suite took 1025 s instead of 805 s (not isolated from other causes; not kept). Image GC is off: the node store holds images that
-# were loaded into it on purpose, and a kubelet that deletes them would fake "image not on node" failures.
+# 50/s, one run of the suite took 1025 s instead of 805 s (not isolated from other causes; not kept).
+# Image GC is off: the node store holds images that were loaded into it on purpose, and a kubelet that deletes
+# them would fake "image not on node" failures.
 # The node's status lists every image it holds (not the 50 largest, the default): deployment_evidence reads the
 # tags a node really has from there.
 # etcd keeps the node's last status, so after a restart the node would read Ready before this kubelet has

@@ -65,7 +65,7 @@ def test_fresh_held_out_sets_are_new_and_labelled() -> None:
     assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in fresh)
     drawn = labels(HOLDOUT8)
     earlier = {r["log"] for f in SHIPWRIGHT_DEV for r in labels(f)}
-    assert len(drawn) >= 45 and len({r["log"] for r in drawn}) == len(drawn)
+    assert len(drawn) == 80 and len({r["log"] for r in drawn}) == len(drawn)
     assert not {r["log"] for r in drawn} & earlier
     assert all(r["category"] in known for r in drawn)
 

@@ -207,11 +207,10 @@ def _container_diagnosis(
         # the same on its own.
         signalled = int(last.get("exitCode") or 0) in (137, 143) and last.get("reason") != "OOMKilled"
         if killed or (signalled and spec.get("livenessProbe")):
-            why = (
-                killed[-1].get("message", "")
-                if killed
-                else (f"the last run ended with exit code {last.get('exitCode')} (killed) and a liveness probe is set")
-            )
+            if killed:
+                why = str(killed[-1].get("message", ""))
+            else:
+                why = f"the last run ended with exit code {last.get('exitCode')} (killed) and a liveness probe is set"
             return PodDiagnosis(
                 "Unhealthy",
                 "probe-failing",
