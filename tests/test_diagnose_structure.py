@@ -280,3 +280,47 @@ def test_a_go_line_that_is_also_a_resolution_failure_stays_one_under_make() -> N
         "The command '/bin/sh -c make install' returned a non-zero code: 2\n"
     )
     assert diagnose_bytes(log).root_cause == "dependency-resolution"
+
+
+# Issue 12h: more classes of wording (written for the test, not taken from a set).
+@pytest.mark.parametrize(
+    ("log", "category"),
+    [
+        # a host name that does not resolve, in RubyGems' words
+        (
+            "Step 8/16 : RUN bundle install\nFetching rake 13.0.1\n"
+            "Gem::RemoteFetcher::UnknownHostError: no such name (https://gems.example.org/gems/rake-13.0.1.gem)\n"
+            "The command '/bin/sh -c bundle install' returned a non-zero code: 5",
+            "dependency-resolution",
+        ),
+        # a package manager's own version check
+        (
+            " > [b 4/7] RUN uv sync --frozen:\n0.1 error: Required uv version `>=9.1` does not match the running "
+            "version `9.0.3`\n" + FAILED.format("uv sync --frozen", 2),
+            "dependency-resolution",
+        ),
+        # an installer's own check for a prerequisite
+        (
+            "Step 11/28 : RUN curl -s https://get.example.org | bash\nLooking for zip...\nNot found.\n"
+            " Please install zip on your system using your favourite package manager.\n"
+            "The command '/bin/sh -c curl -s https://get.example.org | bash' returned a non-zero code: 1",
+            "command-not-found",
+        ),
+        # apt's index refused by a proxy
+        (
+            " > [2/2] RUN apt-get update && apt-get install -y git:\n"
+            "0.5 Err:1 http://archive.example.org/ubuntu jammy InRelease\n"
+            "0.5   Unauthorized access to this mirror\n0.6 E: Unable to fetch jammy: 401 Unauthorized\n"
+            + FAILED.format("apt-get update && apt-get install -y git", 100),
+            "apt-repository",
+        ),
+        # a file of a package under node_modules: the package is not installed
+        (
+            " > [build 9/9] RUN pnpm build:\n1.1 Error: Cannot find module '/app/node_modules/vite/bin/vite.js'\n"
+            "1.2  ELIFECYCLE  Command failed with exit code 1.\n" + FAILED.format("pnpm build", 1),
+            "npm-dependency",
+        ),
+    ],
+)
+def test_issue_12h_wordings_land_in_their_family(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category

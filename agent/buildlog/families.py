@@ -37,7 +37,10 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:bundle\s+install|gem\s+install|bundler)\b|^bundle$", "lang-deps"),
         (
             r"^(?:mix\s+(?:deps|local)|rebar3|dotnet\s+restore|nuget|stack\s+setup|cabal\s+update|opam|"
-            r"swift\s+package\s+(?:resolve|update))\b",
+            r"swift\s+package\s+(?:resolve|update)|"
+            # issue 12h: more package managers (OpenResty, Lua, Perl, Bower, Nim, Dart/Flutter, C/C++)
+            r"opm\s+(?:get|install)|luarocks\s+install|cpanm?|bower\s+install|nimble\s+install|(?:dart\s+|flutter\s+)?pub\s+get|"
+            r"conan\s+install|vcpkg\s+install)\b",
             "lang-deps",
         ),
         (
@@ -72,7 +75,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"qemu-[\w-]+: Could not open|ld-linux[\w.-]*\.so\.\d'?: No such file",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"\bcommand \"[^\"]+\" not found|"
-        r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
+        r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b|"
+        # issue 12h: an installer's own check for a prerequisite (SDKMAN's `Please install zip on your system`)
+        r"please install \S+ (?:on your system|first)\b|\bis required but (?:it'?s |was )?not (?:installed|found)",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
         # (HTTP statuses, not a source line number like `build.go:502:12` or a traceback's `line 503`)
         "auth": r"(?<![:.])(?<!line )\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
@@ -94,7 +99,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"Retrying \(Retry\(|Incremented Retry|"
         r"EHOSTUNREACH|ENETUNREACH|handshake|urllib3/(?:connectionpool|connection|response)\.py|"
         r"\bConnection(?:Refused|Reset|Closed|Timeout|Aborted)\b|"
-        r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b",
+        r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b|"
+        # issue 12h: a host name that does not resolve, in other runtimes' words (RubyGems, glibc, BSD libc)
+        r"\bno such (?:host|name)\b|UnknownHost|Name or service not known|nodename nor servname",
         "http-404": r"(?<![:.])(?<!line )\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
         r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
@@ -106,6 +113,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"could not resolve (?!host|proxy)\w|DependencyRes|failed to collect dependencies|no matching package named|"
         r"failed to select a version|could not find artifact|PackageNotFound|package not found|invalid version|"
         r"cannot find module providing|no (?:\w+ or )?versions? found|"
+        # issue 12h: a file of a package under node_modules: the package is not installed
+        r"cannot find module '[^']*/node_modules/|"
         # issue 12g: git checking out a branch or commit that the fetched repository does not have
         r"pathspec '[^']+' did not match any file",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
@@ -123,11 +132,16 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"differ|needs|must be|would be|conflict|invalid|corrupt|version \S+ requires|had changes|is frozen)|"
         r"(?:failed to parse|cannot parse|could not parse|outdated|stale|incompatible) (?:the )?"
         r"(?:lock ?file|lockfile)|(?:lock ?file|lockfile) would have been modified|does not satisfy|"
-        r"no solution found|invalid go version",
+        r"no solution found|invalid go version|"
+        # issue 12h: a tool's own version check (uv's required-version, a runtime's)
+        r"does not match the running version|required \w+ version .{0,40}does not match",
         "file-missing": r"no such file or directory|could not open (?:input )?(?:file|requirements)|"
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT|directory not found|"
-        r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory",
+        r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory|"
+        # issue 12h: a project file the tool looks for is not there (stack's `no .cabal or package.yaml file could be
+        # found`)
+        r"\bno [\w.-]+ (?:or [\w.-]+ )?files? (?:could be|was|were) found",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
@@ -165,6 +179,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     "apt": {
         "apt-sources": "apt-repository",
         "network": "apt-repository",
+        # a mirror or proxy refusing the index (403 Forbidden behind a firewall): the repository, not a package
+        "auth": "apt-repository",
         "http-404": "apt-repository",
         "tls": "apt-repository",
         "missing": "apt-package",
