@@ -324,3 +324,32 @@ def test_a_go_line_that_is_also_a_resolution_failure_stays_one_under_make() -> N
 )
 def test_issue_12h_wordings_land_in_their_family(log: str, category: str) -> None:
     assert diagnose_bytes(log).root_cause == category
+
+
+def test_a_package_not_found_after_the_index_could_not_be_fetched_is_the_index() -> None:
+    """apt's `Unable to locate package` is the cascade of an update that could not reach the mirror (issue 12h)."""
+    log = (
+        "Step 3/6 : RUN apt-get update && apt-get install -y curl\n"
+        "Err:1 http://deb.example.org/debian bookworm InRelease\n"
+        "  Could not connect to deb.example.org:80 (192.0.2.7), connection timed out\n"
+        "Reading package lists...\nE: Unable to locate package curl\n"
+        "The command '/bin/sh -c apt-get update && apt-get install -y curl' returned a non-zero code: 100\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "apt-repository"
+    assert "apt-package" in [c["category"] for c in result.candidates]
+
+
+def test_a_located_compiler_line_whose_message_is_a_missing_package_is_not_a_compile_error() -> None:
+    """`x.go:5:2: <message>` says where, the message says what (issue 12h): a Go line under a project script that
+    cannot find a module is a resolution failure, read with the go family the file's extension names."""
+    log = (
+        "Step 6/9 : RUN ./scripts/build.sh\n"
+        "main.go:5:2: cannot find module providing package example.com/acme/lib: import lookup disabled\n"
+        "The command '/bin/sh -c ./scripts/build.sh' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(log).root_cause == "dependency-resolution"
+    compiler = log.replace(
+        "cannot find module providing package example.com/acme/lib: import lookup disabled", "x := 1"
+    )
+    assert diagnose_bytes(compiler).root_cause == "compile-error"

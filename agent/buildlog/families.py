@@ -70,7 +70,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # issue 12f: the memory words of other runtimes and of V8's GC trace (a heap message cut off)
         r"Last few GCs|Mark-Compact|JavaScript heap|OutOfMemoryError|GC overhead limit|\bMemoryError\b|bad_alloc|"
         r"memory exhausted|signal: killed|exit code:? 137\b|non-zero code: 137\b|OOM[- ]?kill|heap space|"
-        r"out of \w+ memory|garbage collector thrashing|ran out of memory",
+        r"out of \w+ memory|garbage collector thrashing|ran out of memory|"
+        # issue 12h: gcc's wording of a compiler the kernel killed
+        r"Killed signal terminated program",
         "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found|"
         r"qemu-[\w-]+: Could not open|ld-linux[\w.-]*\.so\.\d'?: No such file",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
@@ -101,10 +103,13 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"\bConnection(?:Refused|Reset|Closed|Timeout|Aborted)\b|"
         r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b|"
         # issue 12h: a host name that does not resolve, in other runtimes' words (RubyGems, glibc, BSD libc)
-        r"\bno such (?:host|name)\b|UnknownHost|Name or service not known|nodename nor servname",
+        r"\bno such (?:host|name)\b|UnknownHost|Name or service not known|nodename nor servname|"
+        # issue 12h: pip's own words for an index it could not reach
+        r"cannot fetch index base url|could not fetch url",
         "http-404": r"(?<![:.])(?<!line )\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
-        r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
+        r"could not find (?:a version|a matching|package|gem|artifact|any version|any downloads)|"
+        r"no distributions at all|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
         r"could not resolve (?:dependencies|artifact|all)|notarget|unsatisfiable|unmet dependencies|held broken|"
         r"no versions? (?:of|match)|cannot find module '(?![./])|"
@@ -116,7 +121,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # issue 12h: a file of a package under node_modules: the package is not installed
         r"cannot find module '[^']*/node_modules/|"
         # issue 12g: git checking out a branch or commit that the fetched repository does not have
-        r"pathspec '[^']+' did not match any file",
+        r"pathspec '[^']+' did not match any file|"
+        # issue 12h: a standard library package this Go does not have (Go older than the code needs)
+        r"package \S+ is not in (?:GOROOT|std)\b",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
         r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied|"
@@ -256,6 +263,18 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     # A project script that printed its own error and nothing more specific: the script's own failure.
     "script": {"script-message": "script-error", "exception": "script-error"},
 }
+# The tool family a located compiler line (`x.go:4:2: message`) belongs to, by the file's extension: its message is
+# read by that family's table first (issue 12h).
+LOCATED_FAMILY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rx), family)
+    for rx, family in (
+        (r"\.go:\d", "go-build"),
+        (r"\.rs:\d", "cargo"),
+        (r"\.(?:java|kt|scala):\d", "jvm"),
+        (r"\.(?:c|cc|cpp|cxx|h|hh|hpp):\d", "compile"),
+        (r"\.(?:js|jsx|ts|tsx|mjs|vue):\d", "node-build"),
+    )
+)
 # Evidence that means the same category whatever the tool.
 UNIVERSAL = {
     "disk": "disk-full",
@@ -281,6 +300,8 @@ MARKERS: dict[str, re.Pattern[str]] = {
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
         "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp|\bYN\d{4}\b",
         "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
+        # issue 12h: a Go compiler line (the Go build a script or a make target ran)
+        "go-build": r"^(?:\.{1,2}/)*[\w./@-]+\.go:\d+(?::\d+)?: ",
         "cargo": r"\bcargo\b|crates\.io|rustc|Cargo\.(?:toml|lock)|^test result: ",
         "jvm": r"\[(?:INFO|ERROR)\]|[Mm]aven|[Gg]radle|\.pom\b|\.jar\b|^> Task :|"
         r"FAILURE: Build failed with an exception",

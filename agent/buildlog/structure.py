@@ -207,5 +207,6 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         # nothing more specific: as for a project script.
         add("script-error", 0.58 + KIND_BONUS["script-message"])
     reading.kinds = kinds
+    reading.families = families
     reading.scores = scores
     return reading
