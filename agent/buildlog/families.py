@@ -390,4 +390,6 @@ SUMMARY_LINE = re.compile(
     r"|Build failed because of webpack errors"
     r"|\bexit (?:code|status):? \d+\s*$"
     r"|returned a non-zero code"
+    # issue 12h: Ansible's recap (a task failed; the task's own output says why)
+    r"|\bunreachable=\d+\s+failed=[1-9]"
 )
