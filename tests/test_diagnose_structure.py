@@ -353,3 +353,11 @@ def test_a_located_compiler_line_whose_message_is_a_missing_package_is_not_a_com
         "cannot find module providing package example.com/acme/lib: import lookup disabled", "x := 1"
     )
     assert diagnose_bytes(compiler).root_cause == "compile-error"
+
+
+def test_a_timeout_inside_an_identifier_or_a_file_name_is_no_network_evidence() -> None:
+    from agent.buildlog.families import EVIDENCE
+
+    assert not EVIDENCE["network"].search("copying src/gevent/tests/test__socket_timeout.py -> build/lib")
+    assert not EVIDENCE["network"].search("if (cache_set(uwsgi.ssl_sessions_timeout)) {")
+    assert EVIDENCE["network"].search("Read timed out.") and EVIDENCE["network"].search("npm ERR! network timeout at")

@@ -88,7 +88,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"unable to get local issuer certificate|unable to verify the first certificate|certificate has expired|"
         r"SSL certificate problem",
         # (the errno names are matched case-sensitively: `FileNotFoundException` is not ENOTFOUND)
-        "network": r"timed? ?out\b|timeout\b|"
+        # (a word, not part of an identifier or a file name: `ssl_sessions_timeout`, `test__socket_timeout.py`)
+        "network": r"(?<![\w.])(?:timed? ?out|timeout)\b(?!\.\w|\()|"
         r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
