@@ -105,3 +105,17 @@ def test_the_basis_is_in_the_json_and_a_decisive_literal_keeps_its_answer() -> N
 )
 def test_which_bases_are_decisive(kind: str, support: bool, decisive: bool) -> None:
     assert calibration.decisive(kind, support) is decisive
+
+
+def test_an_ansible_recap_alone_is_a_summary_not_an_answer() -> None:
+    """`failed=1` in Ansible's recap says that a task failed, not why (issue 12h)."""
+    log = (
+        "Step 11/11 : RUN ansible-playbook -i tests/inventory tests/test.yml --connection=local\n"
+        "TASK [app : check] ***\n"
+        "localhost                  : ok=2    changed=1    unreachable=0    failed=1\n"
+        "The command '/bin/sh -c ansible-playbook -i tests/inventory tests/test.yml --connection=local' returned a "
+        "non-zero code: 2\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "unknown"
+    assert result.candidates[0]["category"] == "script-error"

@@ -310,3 +310,39 @@ def test_node_build_module_errors() -> None:
     )
     assert diagnose_bytes(bare).root_cause == "npm-dependency"
     assert diagnose_bytes(relative).root_cause == "compile-error"
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # a lock file the install insists on is not in the image: the label convention is context-file-missing
+        (
+            "npm error The `npm ci` command can only install with an existing package-lock.json or",
+            "context-file-missing",
+        ),
+        (
+            ' ERR_PNPM_NO_LOCKFILE  Cannot install with "frozen-lockfile" because pnpm-lock.yaml is absent',
+            "context-file-missing",
+        ),
+        ("error: Unable to find lockfile at `uv.lock`, but `--frozen` was provided", "context-file-missing"),
+        # ... while one out of step with package.json is npm-dependency
+        (
+            "npm error `npm ci` can only install packages when your package.json and package-lock.json or "
+            "npm-shrinkwrap.json are in sync.",
+            "npm-dependency",
+        ),
+        ("ERR_PNPM_FROZEN_LOCKFILE_WITH_OUTDATED_LOCKFILE  Cannot perform a frozen installation", "npm-dependency"),
+        ("x.go:4:2: package slices is not in std (/usr/local/go/src/slices)", "dependency-resolution"),
+        ("github.com/acme/app: cannot compile Go 1.99 code", "dependency-resolution"),
+        ("go: reading lib/go.mod: open /app/lib/go.mod: no such file or directory", "context-file-missing"),
+        ("error: failed to run custom build command for `openssl-sys v0.9.80`", "compile-error"),
+        ("qemu: uncaught target signal 11 (Segmentation fault) - core dumped", "platform-mismatch"),
+        ("/usr/bin/env: 'php': No such file or directory", "command-not-found"),
+        ("E: Invalid operation UPDATE", "script-error"),
+        ("RuntimeError: aiohttp 4.x requires Python 3.6+", "pip-build"),
+        ("    OSError: Readme file does not exist: README.md", "context-file-missing"),
+        ("Error: Could not find Prisma Schema that is required for this command.", "context-file-missing"),
+    ],
+)
+def test_issue_12h_wordings(line: str, category: str) -> None:
+    assert diagnose_bytes(line + "\n").root_cause == category

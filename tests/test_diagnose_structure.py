@@ -280,3 +280,84 @@ def test_a_go_line_that_is_also_a_resolution_failure_stays_one_under_make() -> N
         "The command '/bin/sh -c make install' returned a non-zero code: 2\n"
     )
     assert diagnose_bytes(log).root_cause == "dependency-resolution"
+
+
+# Issue 12h: more classes of wording (written for the test, not taken from a set).
+@pytest.mark.parametrize(
+    ("log", "category"),
+    [
+        # a host name that does not resolve, in RubyGems' words
+        (
+            "Step 8/16 : RUN bundle install\nFetching rake 13.0.1\n"
+            "Gem::RemoteFetcher::UnknownHostError: no such name (https://gems.example.org/gems/rake-13.0.1.gem)\n"
+            "The command '/bin/sh -c bundle install' returned a non-zero code: 5",
+            "dependency-resolution",
+        ),
+        # a package manager's own version check
+        (
+            " > [b 4/7] RUN uv sync --frozen:\n0.1 error: Required uv version `>=9.1` does not match the running "
+            "version `9.0.3`\n" + FAILED.format("uv sync --frozen", 2),
+            "dependency-resolution",
+        ),
+        # an installer's own check for a prerequisite
+        (
+            "Step 11/28 : RUN curl -s https://get.example.org | bash\nLooking for zip...\nNot found.\n"
+            " Please install zip on your system using your favourite package manager.\n"
+            "The command '/bin/sh -c curl -s https://get.example.org | bash' returned a non-zero code: 1",
+            "command-not-found",
+        ),
+        # apt's index refused by a proxy
+        (
+            " > [2/2] RUN apt-get update && apt-get install -y git:\n"
+            "0.5 Err:1 http://archive.example.org/ubuntu jammy InRelease\n"
+            "0.5   Unauthorized access to this mirror\n0.6 E: Unable to fetch jammy: 401 Unauthorized\n"
+            + FAILED.format("apt-get update && apt-get install -y git", 100),
+            "apt-repository",
+        ),
+        # a file of a package under node_modules: the package is not installed
+        (
+            " > [build 9/9] RUN pnpm build:\n1.1 Error: Cannot find module '/app/node_modules/vite/bin/vite.js'\n"
+            "1.2  ELIFECYCLE  Command failed with exit code 1.\n" + FAILED.format("pnpm build", 1),
+            "npm-dependency",
+        ),
+    ],
+)
+def test_issue_12h_wordings_land_in_their_family(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category
+
+
+def test_a_package_not_found_after_the_index_could_not_be_fetched_is_the_index() -> None:
+    """apt's `Unable to locate package` is the cascade of an update that could not reach the mirror (issue 12h)."""
+    log = (
+        "Step 3/6 : RUN apt-get update && apt-get install -y curl\n"
+        "Err:1 http://deb.example.org/debian bookworm InRelease\n"
+        "  Could not connect to deb.example.org:80 (192.0.2.7), connection timed out\n"
+        "Reading package lists...\nE: Unable to locate package curl\n"
+        "The command '/bin/sh -c apt-get update && apt-get install -y curl' returned a non-zero code: 100\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "apt-repository"
+    assert "apt-package" in [c["category"] for c in result.candidates]
+
+
+def test_a_located_compiler_line_whose_message_is_a_missing_package_is_not_a_compile_error() -> None:
+    """`x.go:5:2: <message>` says where, the message says what (issue 12h): a Go line under a project script that
+    cannot find a module is a resolution failure, read with the go family the file's extension names."""
+    log = (
+        "Step 6/9 : RUN ./scripts/build.sh\n"
+        "main.go:5:2: cannot find module providing package example.com/acme/lib: import lookup disabled\n"
+        "The command '/bin/sh -c ./scripts/build.sh' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(log).root_cause == "dependency-resolution"
+    compiler = log.replace(
+        "cannot find module providing package example.com/acme/lib: import lookup disabled", "x := 1"
+    )
+    assert diagnose_bytes(compiler).root_cause == "compile-error"
+
+
+def test_a_timeout_inside_an_identifier_or_a_file_name_is_no_network_evidence() -> None:
+    from agent.buildlog.families import EVIDENCE
+
+    assert not EVIDENCE["network"].search("copying src/gevent/tests/test__socket_timeout.py -> build/lib")
+    assert not EVIDENCE["network"].search("if (cache_set(uwsgi.ssl_sessions_timeout)) {")
+    assert EVIDENCE["network"].search("Read timed out.") and EVIDENCE["network"].search("npm ERR! network timeout at")

@@ -8,12 +8,17 @@
   `apk add`, a `make: *** Error` after a module download timed out), a hit of the command's own family in the same
   step is preferred; without one, the answer is `unknown` with both as candidates unless the literal evidence is
   decisive (tier 1): a confidently wrong fix costs more than an honest "not sure".
+- Issue 12h, two readings of cause and cascade: a package manager's "not found" in a step that also shows it could
+  not reach its index or registry is the unreachable index (apt's `Unable to locate package` after `Temporary failure
+  resolving`); a located line (`x.go:4:2: <message>`) whose message reads as another kind of failure (`cannot find
+  package`, `is not in GOROOT`) is not a compile error: that reading decides when the structure agrees, else the
+  answer is `unknown`.
 """
 
 from __future__ import annotations
 
 from agent.buildlog.diagnosis import Diagnosis, Finding
-from agent.buildlog.families import FAMILY_TABLE, UNIVERSAL
+from agent.buildlog.families import EVIDENCE, FAMILY_TABLE, LOCATED_FAMILY, UNIVERSAL
 from agent.buildlog.patterns import Knowledge
 from agent.buildlog.scanner import Hit
 from agent.buildlog.signatures import signature
@@ -37,6 +42,10 @@ CASCADE_SUMMARIES = {"compile-error", "script-error", "test-failure"}
 # Strong universal evidence (a killed process, a full disk) in the step outranks any summary-category line.
 RESOURCE = {"out-of-memory", "disk-full"}
 RESOURCE_OVERRIDE = 0.62
+# Evidence that a tool could not reach its index or registry: a "not found" of the same tool is its cascade.
+UNREACHABLE = ("network", "tls", "apt-sources", "http-404")
+# Kinds that only say "an error in the code": the message of a located compiler line always reads as one of them.
+CODE_KINDS = {"compile", "test", "exception", "script-message"}
 
 
 def own_categories(reading: Reading) -> set[str]:
@@ -85,6 +94,35 @@ def structural_finding(reading: Reading, category: str, knowledge: Knowledge, li
     )
 
 
+def _unreachable(literal: str, line: str, reading: Reading) -> tuple[str, float] | None:
+    """The reading of a tool that could not reach its index, when the literal line is that tool's "not found"."""
+    if not EVIDENCE["missing"].search(line):
+        return None
+    for family in reading.families:
+        table = FAMILY_TABLE.get(family, {})
+        if table.get("missing") != literal:
+            continue
+        for kind in UNREACHABLE:
+            category = table.get(kind)
+            if kind in reading.kinds and category not in (None, literal) and category in reading.scores:
+                return category, reading.scores[category]
+    return None
+
+
+def located_reading(text: str, literal: str, reading: Reading) -> str | None:
+    """The category the message of a located line reads as (by the family of the file's language, the failing
+    command's families, else whatever the tool), when that is not the literal category."""
+    own = [family for regex, family in LOCATED_FAMILY if regex.search(text)]
+    for kind, regex in EVIDENCE.items():
+        if kind in CODE_KINDS or not regex.search(text):
+            continue
+        readings = [FAMILY_TABLE.get(f, {}).get(kind) for f in own + reading.families] + [UNIVERSAL.get(kind)]
+        category = next((c for c in readings if c), None)
+        if category is not None and category != literal:
+            return category
+    return None
+
+
 def _means(reading: Reading, kind: str, category: str) -> bool:
     if UNIVERSAL.get(kind) == category:
         return True
@@ -92,10 +130,17 @@ def _means(reading: Reading, kind: str, category: str) -> bool:
 
 
 def combine(
-    literal: str | None, literal_tier: int | None, confidence: float, reading: Reading, from_pattern: bool = True
+    literal: str | None,
+    literal_tier: int | None,
+    confidence: float,
+    reading: Reading,
+    from_pattern: bool = True,
+    line: str = "",
+    located: bool = False,
 ) -> tuple[str, float]:
-    """The answer and its confidence from the root cause found so far (a literal pattern's, or the exit-code
-    fallback's when `from_pattern` is false) and the structural reading."""
+    """The answer and its confidence from the root cause found so far (a literal pattern's on `line`, `located` when
+    that pattern only locates a message, or the exit-code fallback's when `from_pattern` is false) and the
+    structural reading."""
     best = reading.best()
     if literal is None or literal == "unknown" or not from_pattern:
         if best is None:
@@ -106,6 +151,16 @@ def combine(
         if category == literal:
             return literal, max(confidence, score)
         return literal or "unknown", confidence
+    unreachable = _unreachable(literal, line, reading) if literal_tier != 1 else None
+    if unreachable is not None:
+        return unreachable
+    other = located_reading(line, literal, reading) if located else None
+    if other is not None:
+        return (
+            best
+            if best is not None and best[0] == other and best[1] >= SCRIPT_OVERRIDE
+            else ("unknown", CONFLICT_CONFIDENCE)
+        )
     if best is not None and best[0] == literal:
         return literal, min(0.95, max(confidence, best[1]) + AGREEMENT_BONUS)
     if literal in CASCADE_SUMMARIES and best is not None and best[0] in RESOURCE and best[1] >= RESOURCE_OVERRIDE:
@@ -143,7 +198,10 @@ def apply(diagnosis: Diagnosis, reading: Reading, knowledge: Knowledge, threshol
     chosen = diagnosis.findings[0] if diagnosis.findings and diagnosis.confidence > 0 else None
     literal = chosen.category if chosen else None
     from_pattern = chosen is not None and not chosen.pattern.startswith("exit-code-")
-    answer, confidence = combine(literal, chosen.tier if chosen else None, diagnosis.confidence, reading, from_pattern)
+    pattern = knowledge.by_id(chosen.pattern) if chosen is not None else None
+    text, located = (chosen.excerpt, pattern is not None and pattern.located) if chosen is not None else ("", False)
+    tier = chosen.tier if chosen else None
+    answer, confidence = combine(literal, tier, diagnosis.confidence, reading, from_pattern, text, located)
     scores = {c["category"]: float(c["confidence"]) for c in diagnosis.candidates}
     for category, score in reading.scores.items():
         scores[category] = max(scores.get(category, 0.0), score)

@@ -37,7 +37,10 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:bundle\s+install|gem\s+install|bundler)\b|^bundle$", "lang-deps"),
         (
             r"^(?:mix\s+(?:deps|local)|rebar3|dotnet\s+restore|nuget|stack\s+setup|cabal\s+update|opam|"
-            r"swift\s+package\s+(?:resolve|update))\b",
+            r"swift\s+package\s+(?:resolve|update)|"
+            # issue 12h: more package managers (OpenResty, Lua, Perl, Bower, Nim, Dart/Flutter, C/C++)
+            r"opm\s+(?:get|install)|luarocks\s+install|cpanm?|bower\s+install|nimble\s+install|(?:dart\s+|flutter\s+)?pub\s+get|"
+            r"conan\s+install|vcpkg\s+install)\b",
             "lang-deps",
         ),
         (
@@ -67,12 +70,16 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # issue 12f: the memory words of other runtimes and of V8's GC trace (a heap message cut off)
         r"Last few GCs|Mark-Compact|JavaScript heap|OutOfMemoryError|GC overhead limit|\bMemoryError\b|bad_alloc|"
         r"memory exhausted|signal: killed|exit code:? 137\b|non-zero code: 137\b|OOM[- ]?kill|heap space|"
-        r"out of \w+ memory|garbage collector thrashing|ran out of memory",
+        r"out of \w+ memory|garbage collector thrashing|ran out of memory|"
+        # issue 12h: gcc's wording of a compiler the kernel killed
+        r"Killed signal terminated program",
         "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found|"
         r"qemu-[\w-]+: Could not open|ld-linux[\w.-]*\.so\.\d'?: No such file",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"\bcommand \"[^\"]+\" not found|"
-        r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b",
+        r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b|"
+        # issue 12h: an installer's own check for a prerequisite (SDKMAN's `Please install zip on your system`)
+        r"please install \S+ (?:on your system|first)\b|\bis required but (?:it'?s |was )?not (?:installed|found)",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
         # (HTTP statuses, not a source line number like `build.go:502:12` or a traceback's `line 503`)
         "auth": r"(?<![:.])(?<!line )\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
@@ -81,7 +88,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"unable to get local issuer certificate|unable to verify the first certificate|certificate has expired|"
         r"SSL certificate problem",
         # (the errno names are matched case-sensitively: `FileNotFoundException` is not ENOTFOUND)
-        "network": r"timed? ?out\b|timeout\b|"
+        # (a word, not part of an identifier or a file name: `ssl_sessions_timeout`, `test__socket_timeout.py`)
+        "network": r"(?<![\w.])(?:timed? ?out|timeout)\b(?!\.\w|\()|"
         r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
@@ -94,10 +102,15 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"Retrying \(Retry\(|Incremented Retry|"
         r"EHOSTUNREACH|ENETUNREACH|handshake|urllib3/(?:connectionpool|connection|response)\.py|"
         r"\bConnection(?:Refused|Reset|Closed|Timeout|Aborted)\b|"
-        r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b",
+        r"/_internal/network/|requests/adapters\.py|http/client\.py|/ssl\.py\b|"
+        # issue 12h: a host name that does not resolve, in other runtimes' words (RubyGems, glibc, BSD libc)
+        r"\bno such (?:host|name)\b|UnknownHost|Name or service not known|nodename nor servname|"
+        # issue 12h: pip's own words for an index it could not reach
+        r"cannot fetch index base url|could not fetch url",
         "http-404": r"(?<![:.])(?<!line )\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
-        r"could not find (?:a version|a matching|package|gem|artifact|any version)|has no installation candidate|"
+        r"could not find (?:a version|a matching|package|gem|artifact|any version|any downloads)|"
+        r"no distributions at all|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
         r"could not resolve (?:dependencies|artifact|all)|notarget|unsatisfiable|unmet dependencies|held broken|"
         r"no versions? (?:of|match)|cannot find module '(?![./])|"
@@ -106,8 +119,12 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"could not resolve (?!host|proxy)\w|DependencyRes|failed to collect dependencies|no matching package named|"
         r"failed to select a version|could not find artifact|PackageNotFound|package not found|invalid version|"
         r"cannot find module providing|no (?:\w+ or )?versions? found|"
+        # issue 12h: a file of a package under node_modules: the package is not installed
+        r"cannot find module '[^']*/node_modules/|"
         # issue 12g: git checking out a branch or commit that the fetched repository does not have
-        r"pathspec '[^']+' did not match any file",
+        r"pathspec '[^']+' did not match any file|"
+        # issue 12h: a standard library package this Go does not have (Go older than the code needs)
+        r"package \S+ is not in (?:GOROOT|std)\b",
         "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
         r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied|"
@@ -123,11 +140,16 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"differ|needs|must be|would be|conflict|invalid|corrupt|version \S+ requires|had changes|is frozen)|"
         r"(?:failed to parse|cannot parse|could not parse|outdated|stale|incompatible) (?:the )?"
         r"(?:lock ?file|lockfile)|(?:lock ?file|lockfile) would have been modified|does not satisfy|"
-        r"no solution found|invalid go version",
+        r"no solution found|invalid go version|"
+        # issue 12h: a tool's own version check (uv's required-version, a runtime's)
+        r"does not match the running version|required \w+ version .{0,40}does not match",
         "file-missing": r"no such file or directory|could not open (?:input )?(?:file|requirements)|"
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT|directory not found|"
-        r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory",
+        r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory|"
+        # issue 12h: a project file the tool looks for is not there (stack's `no .cabal or package.yaml file could be
+        # found`)
+        r"\bno [\w.-]+ (?:or [\w.-]+ )?files? (?:could be|was|were) found",
         "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
@@ -165,6 +187,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     "apt": {
         "apt-sources": "apt-repository",
         "network": "apt-repository",
+        # a mirror or proxy refusing the index (403 Forbidden behind a firewall): the repository, not a package
+        "auth": "apt-repository",
         "http-404": "apt-repository",
         "tls": "apt-repository",
         "missing": "apt-package",
@@ -240,6 +264,18 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
     # A project script that printed its own error and nothing more specific: the script's own failure.
     "script": {"script-message": "script-error", "exception": "script-error"},
 }
+# The tool family a located compiler line (`x.go:4:2: message`) belongs to, by the file's extension: its message is
+# read by that family's table first (issue 12h).
+LOCATED_FAMILY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rx), family)
+    for rx, family in (
+        (r"\.go:\d", "go-build"),
+        (r"\.rs:\d", "cargo"),
+        (r"\.(?:java|kt|scala):\d", "jvm"),
+        (r"\.(?:c|cc|cpp|cxx|h|hh|hpp):\d", "compile"),
+        (r"\.(?:js|jsx|ts|tsx|mjs|vue):\d", "node-build"),
+    )
+)
 # Evidence that means the same category whatever the tool.
 UNIVERSAL = {
     "disk": "disk-full",
@@ -265,6 +301,8 @@ MARKERS: dict[str, re.Pattern[str]] = {
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
         "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp|\bYN\d{4}\b",
         "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
+        # issue 12h: a Go compiler line (the Go build a script or a make target ran)
+        "go-build": r"^(?:\.{1,2}/)*[\w./@-]+\.go:\d+(?::\d+)?: ",
         "cargo": r"\bcargo\b|crates\.io|rustc|Cargo\.(?:toml|lock)|^test result: ",
         "jvm": r"\[(?:INFO|ERROR)\]|[Mm]aven|[Gg]radle|\.pom\b|\.jar\b|^> Task :|"
         r"FAILURE: Build failed with an exception",
@@ -353,4 +391,6 @@ SUMMARY_LINE = re.compile(
     r"|Build failed because of webpack errors"
     r"|\bexit (?:code|status):? \d+\s*$"
     r"|returned a non-zero code"
+    # issue 12h: Ansible's recap (a task failed; the task's own output says why)
+    r"|\bunreachable=\d+\s+failed=[1-9]"
 )

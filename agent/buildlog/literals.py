@@ -264,6 +264,12 @@ COMMON_WORDS = frozenset(
         "supported",
         "unexpected",
         "longer",
+        # Issue 12h: words of compiler and tool progress lines (`checking whether gcc accepts option -g`, `the operation
+        # completed`): a literal whose longest word is one of them is searched whole (`E: Command line option '`).
+        "option",
+        "options",
+        "operation",
+        "Invalid",
     ]
 )
 

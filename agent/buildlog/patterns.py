@@ -50,6 +50,9 @@ class Pattern:
     examples: tuple[str, ...] = ()
     # Evidence only: never the root cause on its own; it refines another finding (rootcause.refine).
     evidence: bool = False
+    # The regex matches where a message is (`x.go:4:2: <any message>`), not what it says: the message decides when
+    # it reads as another kind of failure (arbitrate.combine, issue 12h).
+    located: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ def _parse(doc: Any, source: str) -> Knowledge:
                     fixes=tuple(fixes[f] for f in raw.get("fixes", [])),
                     examples=tuple(str(x) for x in raw.get("examples", [])),
                     evidence=bool(raw.get("evidence", False)),
+                    located=bool(raw.get("located", False)),
                 )
             )
         except (KeyError, re.error, ValueError, LiteralError) as exc:

@@ -207,5 +207,7 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         # nothing more specific: as for a project script.
         add("script-error", 0.58 + KIND_BONUS["script-message"])
     reading.kinds = kinds
+    # the families the output showed too (issue 12h: a pasted excerpt without its RUN line, a script's tools)
+    reading.families = families
     reading.scores = scores
     return reading
