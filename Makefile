@@ -31,8 +31,8 @@ lint: env       ## ruff, mypy, skills, and the layers (dependency direction, no 
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_layers.py
 	for d in skills/*/; do $(VENV)/bin/agentskills validate $$d >/dev/null || exit 1; done
 
-test: env cluster registry lint  ## the whole suite: unit, real Docker, real Kubernetes (unit tests run beside)
-	SHIPSHAPE_REQUIRE_ALL=1 bash scripts/test.sh
+test: env cluster registry lint  ## the whole suite: unit, real Docker, real Kubernetes
+	SHIPSHAPE_REQUIRE_ALL=1 $(VENV)/bin/pytest -q --durations=25
 
 test-unit: env
 	$(VENV)/bin/pytest -q -m unit
