@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ import pytest
 
 SUITE_FILE = "test_recovery_suite.py"
 _started: Future[Any] | None = None
+# When the thread started and ended, and how long the suite's fixture waited for it: printed at the end of the
+# session, so that a slow session shows whether the suite was what it waited on.
+_times: dict[str, float] = {}
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -36,16 +40,37 @@ def started() -> Future[Any] | None:
     return _started
 
 
+def result() -> Any:
+    """The suite, once the thread has built it (raises what the thread raised); the wait is timed."""
+    assert _started is not None
+    begin = time.monotonic()
+    try:
+        return _started.result()
+    finally:
+        _times["waited"] = time.monotonic() - begin
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if "start" in _times and "end" in _times:
+        terminalreporter.write_line(
+            f"recovery suite on its own thread: {_times['end'] - _times['start']:.0f} s; "
+            f"the suite's tests waited {_times.get('waited', 0.0):.0f} s for it"
+        )
+
+
 def _start(workdir: Path) -> Future[Any]:
     from tests.test_recovery_suite import build_suite
 
     future: Future[Any] = Future()
 
     def work() -> None:
+        _times["start"] = time.monotonic()
         try:
             future.set_result(build_suite(workdir))
         except BaseException as exc:  # handed to the suite's fixture, which raises it there
             future.set_exception(exc)
+        finally:
+            _times["end"] = time.monotonic()
 
     threading.Thread(target=work, name="recovery-suite", daemon=True).start()
     return future

@@ -42,8 +42,8 @@ def build_suite(workdir: Path) -> Suite:
 
 @pytest.fixture(scope="module")
 def suite(kubeconfig: Path, node_docker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
-    early = suite_early.started()
-    made = early.result() if early is not None else build_suite(tmp_path_factory.mktemp("recovery"))
+    early = suite_early.started() is not None
+    made = suite_early.result() if early else build_suite(tmp_path_factory.mktemp("recovery"))
     try:
         yield made
     finally:
