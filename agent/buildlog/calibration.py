@@ -16,15 +16,17 @@ cross-validation on those sets (`python -m bench diagnose:calibration`): a basis
 own; it needs the structural reader's agreement, else the answer is `unknown`. A generic summary line is never
 decisive on its own, whatever the table says.
 
-Three rules from the development data (issue 12d's fresh misses) run first, because they change what the evidence
-means rather than how sure it is:
+Four rules from the development data (issue 12d's fresh misses, and 12h's for the last) run first, because they
+change what the evidence means rather than how sure it is:
 
 - `Permission denied (publickey)` / `could not read Username` is a git clone without credentials, a failed
   download, not a file permission;
 - `/P/bin/x: not found` where an earlier step downloaded an installer with curl/wget and installed it under `/P`:
   the download saved nothing usable (curl without -L/-f), so the installer installed nothing;
 - `error TS5057` (no tsconfig.json) and Go's `no Go files in` mean the sources were not copied into the image: a
-  missing context file, not a compile error.
+  missing context file, not a compile error;
+- a pip hash mismatch in a step that pins hashes itself (`pip install --require-hashes`) is the hash lock not
+  covering the file this platform downloads (dependency-resolution), not a corrupted download (pip-network).
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ GIT_NO_CREDENTIALS = re.compile(r"Permission denied \(publickey\)|could not read
 SOURCES_NOT_COPIED = re.compile(r"\berror TS5057\b|\bno Go files in\b")
 MISSING_INSTALLED = re.compile(r"(/[\w.-]+)(?:/[\w.-]+)*/bin/[\w.-]+: (?:command )?not found")
 DOWNLOAD = re.compile(r"\b(?:curl|wget)\s")
+HASH_MISMATCH = re.compile(r"DO NOT MATCH THE HASHES|Hash mismatch for")
+PINS_HASHES = re.compile(r"--require-hashes\b")
 
 
 def basis(diagnosis: Diagnosis, reading: Reading | None) -> str:
@@ -121,7 +125,7 @@ def decisive(kind: str, specific_support: bool) -> bool:
 
 
 def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
-    """The category the three evidence rules give the root finding, or None when none applies."""
+    """The category the four evidence rules give the root finding, or None when none applies."""
     finding = diagnosis.findings[0] if diagnosis.findings else None
     if finding is None:
         return None
@@ -130,6 +134,9 @@ def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
         return "download-failed"
     if finding.category == "compile-error" and SOURCES_NOT_COPIED.search(text):
         return "context-file-missing"
+    pinned = any(PINS_HASHES.search(h) for h in headers)
+    if finding.category == "pip-network" and HASH_MISMATCH.search(text) and pinned:
+        return "dependency-resolution"
     match = MISSING_INSTALLED.search(text) if finding.category == "command-not-found" else None
     if match:
         prefix = re.compile(re.escape(match.group(1)) + r"(?:/|\s|$)")
