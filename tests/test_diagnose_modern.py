@@ -346,3 +346,82 @@ def test_node_build_module_errors() -> None:
 )
 def test_issue_12h_wordings(line: str, category: str) -> None:
     assert diagnose_bytes(line + "\n").root_cause == category
+
+
+# Issue 12i: more wordings of each class (written for the test, not taken from a set).
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # Rollup / Vite: what could not be resolved decides
+        ('[vite]: Rollup failed to resolve import "vue-router" from "/app/src/main.ts".', "npm-dependency"),
+        ("Error: Could not resolve './Header' from src/App.js", "compile-error"),
+        ('[vite]: Rollup failed to resolve import "/src/main.tsx" from "/app/index.html".', "context-file-missing"),
+        ('Could not resolve entry module "index.html".', "context-file-missing"),
+        # pip / uv / poetry hashes
+        ("ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.", "pip-network"),
+        (
+            "ERROR: Hashes are required in --require-hashes mode, but they are missing from some requirements.",
+            "dependency-resolution",
+        ),
+        (
+            "pkg_resources.VersionConflict: (six 1.10.0 (/usr/lib/python3/dist-packages), "
+            "Requirement.parse('six>=1.12'))",
+            "dependency-resolution",
+        ),
+        (
+            "pkg_resources.DistributionNotFound: The 'setuptools_scm' distribution was not found and is required "
+            "by the application",
+            "pip-no-distribution",
+        ),
+        # OS packages and their mirrors
+        ("Error: Unable to find a match: python39-devel", "apt-package"),
+        (
+            "Error: Failed to download metadata for repo 'appstream': Cannot prepare internal mirrorlist",
+            "apt-repository",
+        ),
+        ("ERROR: py3-cryptography-3.3.2-r0: BAD signature", "apk-package"),
+        # downloads, fonts, registries, the Dockerfile
+        ("ERROR: The certificate of 'github.com' has expired.", "download-failed"),
+        (
+            "Inlining of fonts failed. An error has occurred while retrieving "
+            "https://fonts.googleapis.com/css2?family=Roboto over the internet.",
+            "next-font-fetch",
+        ),
+        (
+            "error getting credentials - err: exit status 1, out: `credentials not found in native keychain`",
+            "registry-auth",
+        ),
+        ("lstat package.json: no such file or directory", "context-file-missing"),
+        (
+            'Error occurred prerendering page "/blog". Read more: https://nextjs.org/docs/messages/prerender-error',
+            "script-error",
+        ),
+        ("[ERROR] Fatal error compiling: error: invalid source release: 1.17", "compile-error"),
+    ],
+)
+def test_issue_12i_wordings(line: str, category: str) -> None:
+    assert diagnose_bytes(line + "\n").root_cause == category
+
+
+def test_a_hash_mismatch_under_pinned_hashes_is_the_lock_not_the_download() -> None:
+    """pip's hash mismatch is a corrupted download, unless the step pins hashes itself (issue 12i)."""
+    body = (
+        "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.\n"
+        "    MarkupSafe==2.0.1 from https://files.pythonhosted.org/x.whl (from -r /app/requirements.txt (line 14)):\n"
+    )
+    pinned = (
+        body + "The command '/bin/sh -c pip install --require-hashes -r requirements.txt' returned a non-zero code: 1\n"
+    )
+    plain = body + "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1\n"
+    assert diagnose_bytes(pinned).root_cause == "dependency-resolution"
+    assert diagnose_bytes(plain).root_cause == "pip-network"
+
+
+def test_an_apt_fetch_error_line_is_the_repository() -> None:
+    """`Err:1 http://... InRelease` under apt-get update, the reason cut off: the repository (issue 12i)."""
+    log = (
+        " => ERROR [web 2/6] RUN apt-get -y update && apt-get install -y curl\n"
+        "0.415 Ign:1 http://deb.debian.org/debian bookworm InRelease\n"
+        "7.421 Err:1 http://deb.debian.org/debian bookworm InRelease\n"
+    )
+    assert diagnose_bytes(log).root_cause == "apt-repository"

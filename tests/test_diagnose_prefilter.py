@@ -107,6 +107,13 @@ ORDINARY_LINES = [
     "Bundle complete! 14 Gemfile dependencies, 69 gems now installed.",
     "Step 4/12 : RUN npm ci",
     "#12 0.532 gcc -O2 -fPIC -c src/module_3.c -o build/module_3.o",
+    "Setting up ca-certificates (20230311) ...",
+    "Updating certificates in /etc/ssl/certs...",
+    "(5/19) Installing isl (0.18-r0)",
+    "yarn install v1.22.19",
+    "[3/4] Linking dependencies...",
+    "vite v5.0.12 building for production...",
+    "   Generating static pages (12/12)",
 ]
 
 

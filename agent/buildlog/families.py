@@ -134,7 +134,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"\bis not (?:compatible|supported) (?:with|by)|"
         r"not compatible with|unsupported (?:engine|python|version|class file)|EBADENGINE|Requires-Python|"
         r"python_requires|minimum supported rust|go\.mod requires go|toolchain not available|class file version|"
-        r"UnsupportedClassVersionError|invalid (?:target|source) release|release version \d+ not supported|"
+        # (not `1.11`: a release no javac accepts is the project's own setting, issue 12i)
+        r"UnsupportedClassVersionError|release version \d+ not supported|"
+        r"invalid (?:target|source) release(?!: 1\.[1-9]\d)|"
         r"SolverProblem|cannot satisfy|could not satisfy|failed to resolve|unresolvable|"
         r"(?:lock ?file|lockfile|\.lock\b|-lock\.(?:json|yaml)).{0,80}(?:\bnot\b|out of|outdated|mismatch|changed|"
         r"differ|needs|must be|would be|conflict|invalid|corrupt|version \S+ requires|had changes|is frozen)|"
@@ -177,7 +179,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "script-message": r"(?-i:^rake aborted!|^[\w./-]+:(?: line)? \d+: \S|"
         r"^[\w.-]+: (?:error|unknown (?:command|option)|invalid|fatal)\b|^(?:Error|ERROR|FATAL|Fatal)[:!] )",
         "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
-        r"index files failed|EXPKEYSIG|KEYEXPIRED",
+        # issue 12i: apt's own line for a failed fetch (`Err:1 http://deb.debian.org/debian bookworm InRelease`)
+        r"index files failed|EXPKEYSIG|KEYEXPIRED|(?-i:^Err(?::\d+)? \w+://)",
     }.items()
 }
 

@@ -270,6 +270,11 @@ COMMON_WORDS = frozenset(
         "options",
         "operation",
         "Invalid",
+        # Issue 12i: BuildKit's own progress lines (`#1 [internal] load build definition from Dockerfile`) and the
+        # ca-certificates package every apt install sets up.
+        "[internal]",
+        "certificate",
+        "certificates",
     ]
 )
 

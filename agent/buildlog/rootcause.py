@@ -69,6 +69,9 @@ EXPLICIT_EXIT_CONFIDENCE = 0.7
 # traceback): measured on the issue-12 sets, right about half the time. Below the threshold: "unknown" with
 # script-error as the first candidate.
 SCRIPT_CONFIDENCE = 0.45
+# The lines that only say that some script failed (those cascade symptoms); a tier-3 script-error line that says
+# what failed (next build's `Error occurred prerendering page`, issue 12i) keeps its tier's confidence.
+SCRIPT_CASCADE = frozenset({"npm-script-failed", "python-traceback"})
 COMMAND_CANDIDATE_CONFIDENCE = 0.35
 # Below this the answer is "unknown" with the candidates, rather than a fix for a guess.
 CONFIDENCE_THRESHOLD = 0.5
@@ -159,7 +162,8 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     diagnosis.findings = findings
     _confidence(diagnosis, ranked, failure is not None or bool(scan.headers))
     arbitrate.apply(diagnosis, reading, knowledge, CONFIDENCE_THRESHOLD, failure.line if failure else scan.lines)
-    calibration.apply(diagnosis, reading, (text for _, text in scan.headers.values()), CONFIDENCE_THRESHOLD)
+    commands = [text for _, text in scan.headers.values()] + ([failure.command] if failure else [])
+    calibration.apply(diagnosis, reading, commands, CONFIDENCE_THRESHOLD)
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
@@ -222,7 +226,7 @@ def _confidence(diagnosis: Diagnosis, ranked: list[Hit], structured: bool) -> No
     scores: dict[str, float] = {}
     for hit in ranked:
         score = TIER_CONFIDENCE.get(hit.pattern.tier, 0.5)
-        if hit.pattern.category == "script-error" and hit.pattern.tier >= 3:
+        if hit.pattern.id in SCRIPT_CASCADE:
             score = SCRIPT_CONFIDENCE  # a cascade symptom of some script, not its cause
         scores.setdefault(hit.pattern.category, score)
     root = diagnosis.findings[0] if diagnosis.findings and diagnosis.root_cause != "unknown" else None
