@@ -16,7 +16,7 @@ cross-validation on those sets (`python -m bench diagnose:calibration`): a basis
 own; it needs the structural reader's agreement, else the answer is `unknown`. A generic summary line is never
 decisive on its own, whatever the table says.
 
-Four rules from the development data (issue 12d's fresh misses, and 12h's for the last) run first, because they
+Five rules from the development data (issue 12d's fresh misses, 12h's and 12j's for the last two) run first, because they
 change what the evidence means rather than how sure it is:
 
 - `Permission denied (publickey)` / `could not read Username` is a git clone without credentials, a failed
@@ -26,7 +26,10 @@ change what the evidence means rather than how sure it is:
 - `error TS5057` (no tsconfig.json) and Go's `no Go files in` mean the sources were not copied into the image: a
   missing context file, not a compile error;
 - a pip hash mismatch in a step that pins hashes itself (`pip install --require-hashes`) is the hash lock not
-  covering the file this platform downloads (dependency-resolution), not a corrupted download (pip-network).
+  covering the file this platform downloads (dependency-resolution), not a corrupted download (pip-network);
+- issue 12j: Go's `missing go.sum entry` in a build whose COPY instructions brought go.mod but never go.sum (no COPY
+  of go.sum, of a glob or of the whole directory) is go.sum not copied into the image (context-file-missing), not a
+  go.sum that needs `go mod tidy`.
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ GIT_NO_CREDENTIALS = re.compile(r"Permission denied \(publickey\)|could not read
 SOURCES_NOT_COPIED = re.compile(r"\berror TS5057\b|\bno Go files in\b")
 MISSING_INSTALLED = re.compile(r"(/[\w.-]+)(?:/[\w.-]+)*/bin/[\w.-]+: (?:command )?not found")
 DOWNLOAD = re.compile(r"\b(?:curl|wget)\s")
+# Go's complaint about go.sum, the COPY instructions of the build, and what a COPY must name to bring go.sum in.
+GO_SUM_MISSING = re.compile(r"missing go\.sum entry")
+COPY_SOURCES = re.compile(r"(?:^|: |\] |\| (?:>>> )?)COPY\s+(?!--from)(?:--\S+\s+)*(\S(?:.*\S)?)\s+\S+\s*$")
+BRINGS_GO_SUM = re.compile(r"^(?:\.|\./|.*\bgo\.(?:sum|\*)|.*[*?\[].*)$")
 HASH_MISMATCH = re.compile(r"DO NOT MATCH THE HASHES|Hash mismatch for")
 PINS_HASHES = re.compile(r"--require-hashes\b")
 
@@ -125,7 +132,7 @@ def decisive(kind: str, specific_support: bool) -> bool:
 
 
 def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
-    """The category the four evidence rules give the root finding, or None when none applies."""
+    """The category the five evidence rules give the root finding, or None when none applies."""
     finding = diagnosis.findings[0] if diagnosis.findings else None
     if finding is None:
         return None
@@ -137,12 +144,22 @@ def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
     pinned = any(PINS_HASHES.search(h) for h in headers)
     if finding.category == "pip-network" and HASH_MISMATCH.search(text) and pinned:
         return "dependency-resolution"
+    if finding.category == "dependency-resolution" and GO_SUM_MISSING.search(text) and _sum_not_copied(headers):
+        return "context-file-missing"
     match = MISSING_INSTALLED.search(text) if finding.category == "command-not-found" else None
     if match:
         prefix = re.compile(re.escape(match.group(1)) + r"(?:/|\s|$)")
         if any(DOWNLOAD.search(h) and prefix.search(h) for h in headers):
             return "download-failed"
     return None
+
+
+def _sum_not_copied(instructions: Iterable[str]) -> bool:
+    """The build's COPY instructions brought go.mod but never go.sum (no COPY of go.sum, of a glob or of the whole
+    directory)."""
+    sources = [src for text in instructions for m in [COPY_SOURCES.search(text)] if m for src in m.group(1).split()]
+    names = {src.rstrip("/").rsplit("/", 1)[-1] for src in sources}
+    return "go.mod" in names and not any(BRINGS_GO_SUM.match(src) for src in sources)
 
 
 def apply(diagnosis: Diagnosis, reading: Reading | None, headers: Iterable[str], threshold: float) -> None:

@@ -74,13 +74,19 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # issue 12h: gcc's wording of a compiler the kernel killed
         r"Killed signal terminated program",
         "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found|"
-        r"qemu-[\w-]+: Could not open|ld-linux[\w.-]*\.so\.\d'?: No such file",
+        r"qemu-[\w-]+: Could not open|ld-linux[\w.-]*\.so\.\d'?: No such file|"
+        # issue 12j: qemu's own loader error; a new userland's syscalls refused by an old host runtime (seccomp)
+        r"(?-i:^Error while loading /\S+: No such file)|cannot access '\.': Operation not permitted|"
+        r"working directory cannot be determined|getcwd: Operation not permitted",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b|"
         # issue 12h: an installer's own check for a prerequisite (SDKMAN's `Please install zip on your system`)
         r"please install \S+ (?:on your system|first)\b|\bis required but (?:it'?s |was )?not (?:installed|found)",
-        "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system",
+        "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system|"
+        # issue 12j: a user or group the image lacks (chown, COPY --chown, USER), an unreadable build context
+        r"no permission to read|(?:chown|chgrp): (?:invalid|unknown) (?:user|group)|no such (?:user|group)\b|"
+        r"unable to find (?:user|group)\b|no matching entries in (?:passwd|group)|no (?:users|groups) found",
         # (HTTP statuses, not a source line number like `build.go:502:12` or a traceback's `line 503`)
         "auth": r"(?<![:.])(?<!line )\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
         r"access denied|could not read Username|publickey",
@@ -106,7 +112,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # issue 12h: a host name that does not resolve, in other runtimes' words (RubyGems, glibc, BSD libc)
         r"\bno such (?:host|name)\b|UnknownHost|Name or service not known|nodename nor servname|"
         # issue 12h: pip's own words for an index it could not reach
-        r"cannot fetch index base url|could not fetch url",
+        r"cannot fetch index base url|could not fetch url|"
+        # issue 12j: conda's and bun's words
+        r"connection failed|FailedToOpenSocket",
         "http-404": r"(?<![:.])(?<!line )\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
         r"could not find (?:a version|a matching|package|gem|artifact|any version|any downloads)|"
@@ -151,11 +159,18 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory|"
         # issue 12h: a project file the tool looks for is not there (stack's `no .cabal or package.yaml file could be
         # found`)
-        r"\bno [\w.-]+ (?:or [\w.-]+ )?files? (?:could be|was|were) found",
-        "compile": r"(?-i:\berror(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
+        r"\bno [\w.-]+ (?:or [\w.-]+ )?files? (?:could be|was|were) found|"
+        # issue 12j: a project file the tool needs is not in the image (Go's go.mod, a .NET project)
+        r"cannot find main module|does not contain a project or solution file|project file .{1,200} was not found",
+        # issue 12j: a compiler's or toolchain's own diagnostic, not any `error:` (`more info on this error:` in prose,
+        # `swift-build: error: unsatisfiable`): at the start of the line (rustc, cargo), after a source location
+        # (`x.c:4:2: error:`, `X.cs(10,13): error`), or after a compiler's or linker's name (`gcc: error:`)
+        "compile": r"(?-i:(?:^|:\d+(?::\d+)?:\s*|\)\s*:\s*|\b(?:gcc|g\+\+|cc|c\+\+|clang(?:\+\+)?|cc1(?:plus)?|"
+        r"collect2|ld|javac|rustc|tsc|swiftc|nvcc|go|as|ar|cpp)(?:-[\d.]+)?: |^(?:\w+ )?ERROR in \S+\s*)"
+        r"(?:fatal )?error(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
-        r"relocation target \S+ not defined|\d+ errors? generated|\berror [A-Z]{1,4}\d{3,5}\b|"
+        r"relocation target \S+ not defined|\d+ errors? generated|\berror (?!MSB|NU\d|NETSDK)[A-Z]{1,4}\d{3,5}\b|Attempted import error:|"
         # issue 12g: the project file a bundler (next build, webpack) names on its own line under `Failed to compile.`
         r"^\./[\w@-]+(?:/[\w@.\[\]()-]+)+(?::\d+:\d+)?$)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
@@ -171,8 +186,10 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|"
         # issue 12f: the build-dependency subprocess and PEP 517 backends (not pip's progress lines, `Installing build
         # dependencies: finished with status 'done'`, nor compose's `Service 'x' failed to build`)
-        r"did not run successfully|Could not build wheels|(?-i:^(?:ERROR: |× )?Failed to build (?!image)\S)|"
-        r"build backend (?:returned|failed)|CMake must be installed|Microsoft Visual C",
+        r"did not run successfully|Could not build wheels|(?-i:^(?:ERROR: |× )?Failed to build (?!image|gem\b)\S)|"
+        r"build backend (?:returned|failed)|CMake must be installed|Microsoft Visual C|"
+        # issue 12j: poetry's PEP 517 build of a package (ChefBuildError)
+        r"ChefBuildError|originates from the build backend|Backend subprocess exited",
         # A program's own error message: an exception (Python, Ruby, Java: `exception`), `rake aborted!`, a shell
         # script's `./x.sh: 6: cd: can't cd to ...`, `tool: unknown command 'x'`, `Error: ...` (`script-message`).
         "exception": r"(?-i:^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)(?::|$))",
@@ -257,9 +274,13 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         "test": "test-failure",
     },
     "composer": {k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
-    "lang-deps": {k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
+    "lang-deps": {
+        **{k: "dependency-resolution" for k in ("network", "missing", "resolve", "http-404", "tls", "default")},
+        # issue 12j: poetry, pipenv, uv building a Python package from source (ChefBuildError): pip's cause and fix
+        "pip-build": "pip-build",
+    },
     # make also runs tests and downloads (the tool that printed last decides: WRAPPERS below)
-    "compile": {"compile": "compile-error", "missing": "compile-error", "test": "test-failure"},
+    "compile": {"compile": "compile-error", "missing": "dependency-resolution", "test": "test-failure"},
     "download": {
         k: "download-failed" for k in ("network", "http-404", "tls", "missing", "auth", "file-missing", "default")
     },

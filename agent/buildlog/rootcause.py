@@ -163,6 +163,8 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     _confidence(diagnosis, ranked, failure is not None or bool(scan.headers))
     arbitrate.apply(diagnosis, reading, knowledge, CONFIDENCE_THRESHOLD, failure.line if failure else scan.lines)
     commands = [text for _, text in scan.headers.values()] + ([failure.command] if failure else [])
+    # the COPY instructions the log shows, also where no step header carries them (a pasted excerpt; issue 12j)
+    commands += [h.text.strip() for h in everything if h.pattern.id == "copy-sources"]
     calibration.apply(diagnosis, reading, commands, CONFIDENCE_THRESHOLD)
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
