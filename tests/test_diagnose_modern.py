@@ -425,3 +425,96 @@ def test_an_apt_fetch_error_line_is_the_repository() -> None:
         "7.421 Err:1 http://deb.debian.org/debian bookworm InRelease\n"
     )
     assert diagnose_bytes(log).root_cause == "apt-repository"
+
+
+# Issue 12j: more wordings of each class (written for the test, not taken from a set).
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # a user or group the image lacks (chown, COPY --chown, USER), an unreadable build context
+        ("chown: invalid group: 'app:www-data'", "permission-denied"),
+        ("chgrp: unknown group nginx", "permission-denied"),
+        (
+            "unable to convert uid/gid chown string to host mapping: can't find gid for group staff: no such group: "
+            "staff",
+            "permission-denied",
+        ),
+        ("unable to find user node: no matching entries in passwd file", "permission-denied"),
+        ("error checking context: 'no permission to read from '/home/me/.ssh/id_rsa''.", "permission-denied"),
+        ("ERROR: mkdir /var/lib/docker/tmp/buildkit-mount1: permission denied", "permission-denied"),
+        # poetry building a package from source
+        (
+            "  Note: This error originates from the build backend, and is likely not a problem with poetry but with "
+            "pycairo (1.20.0) not supporting PEP 517 builds.",
+            "pip-build",
+        ),
+        # git over SSH in a build without keys or known_hosts
+        ("Host key verification failed.", "download-failed"),
+        # yum's metadata
+        ("Could not retrieve mirrorlist http://mirrorlist.centos.org/?release=6&arch=x86_64&repo=os", "apt-repository"),
+        # the image's registry that cannot be reached for a manifest or a blob
+        (
+            "failed to do request: Head https://ghcr.io/v2/acme/base/manifests/1.2: dial tcp 140.82.112.33:443: "
+            "connect: connection refused",
+            "base-image",
+        ),
+        # a project file the tool needs
+        ("go: cannot find main module; see 'go help modules'", "context-file-missing"),
+        ("MSBUILD : error MSB1009: Project file does not exist.", "context-file-missing"),
+        # the image does not fit the builder host or its emulation
+        ("make: getcwd: Operation not permitted", "platform-mismatch"),
+        ("Error while loading /usr/bin/python3.11: No such file or directory", "platform-mismatch"),
+        (
+            'npm ERR! Failed to find package "@biomejs/cli-linux-x64-musl". You may have used the "--no-optional" flag',
+            "platform-mismatch",
+        ),
+        # fetch failures of other package managers
+        (
+            "CondaHTTPError: HTTP 503 SERVICE UNAVAILABLE for url <https://conda.anaconda.org/conda-forge/noarch>",
+            "dependency-resolution",
+        ),
+        ("error: ConnectionRefused downloading package manifest express", "npm-network"),
+        (
+            "error: Dependencies could not be resolved because root depends on 'swift-nio' 3.0.0..<4.0.0.",
+            "dependency-resolution",
+        ),
+        ("dpkg: dependency problems prevent configuration of google-chrome-stable:", "apt-package"),
+        # a downloaded page run as a script
+        ("/tmp/get-tool.sh: line 1: `<!DOCTYPE html>'", "download-failed"),
+    ],
+)
+def test_issue_12j_wordings(line: str, category: str) -> None:
+    assert diagnose_bytes(line + "\n").root_cause == category
+
+
+def test_msbuild_engine_errors_are_not_compile_errors() -> None:
+    """MSBuild's own codes (MSBxxxx) say what the build engine could not do, not what the compiler found (12j)."""
+    log = (
+        "Step 5/9 : RUN dotnet restore\n ---> Running in 95d1fc042849\n"
+        "MSBUILD : error MSB1003: Specify a project or solution file. The current working directory does not contain "
+        "a project or solution file.\nThe command '/bin/sh -c dotnet restore' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(log).root_cause == "context-file-missing"
+    code = log.replace(
+        "MSBUILD : error MSB1003: Specify a project or solution file. The current working directory does not contain "
+        "a project or solution file.",
+        "Program.cs(10,13): error CS0103: The name 'foo' does not exist in the current context",
+    ).replace("dotnet restore", "dotnet publish -c Release")
+    assert diagnose_bytes(code).root_cause == "compile-error"
+
+
+def test_go_sum_not_copied_is_a_missing_context_file() -> None:
+    """`missing go.sum entry` after a COPY of go.mod alone: go.sum was not copied (rule 5, issue 12j); with go.sum
+    copied (or the whole directory), it is a stale go.sum, dependency-resolution."""
+    failing = (
+        "Step 6/8 : RUN go build -o /app ./cmd/app\n ---> Running in 1c2d3e4f5a6b\n"
+        "cmd/app/main.go:7:2: missing go.sum entry for module providing package github.com/spf13/cobra (imported by "
+        "example.com/app/cmd/app); to add:\n\tgo get example.com/app/cmd/app\n"
+        "The command '/bin/sh -c go build -o /app ./cmd/app' returned a non-zero code: 1\n"
+    )
+    mod_only = "Step 4/8 : COPY go.mod ./\n ---> 1a2b3c4d5e6f\nStep 5/8 : COPY cmd ./cmd\n ---> 2b3c4d5e6f7a\n"
+    with_sum = "Step 4/8 : COPY go.mod go.sum ./\n ---> 1a2b3c4d5e6f\nStep 5/8 : COPY cmd ./cmd\n ---> 2b3c4d5e6f7a\n"
+    everything = "Step 4/8 : COPY go.mod ./\n ---> 1a2b3c4d5e6f\nStep 5/8 : COPY . .\n ---> 2b3c4d5e6f7a\n"
+    assert diagnose_bytes(mod_only + failing).root_cause == "context-file-missing"
+    assert diagnose_bytes(with_sum + failing).root_cause == "dependency-resolution"
+    assert diagnose_bytes(everything + failing).root_cause == "dependency-resolution"

@@ -361,3 +361,71 @@ def test_a_timeout_inside_an_identifier_or_a_file_name_is_no_network_evidence() 
     assert not EVIDENCE["network"].search("copying src/gevent/tests/test__socket_timeout.py -> build/lib")
     assert not EVIDENCE["network"].search("if (cache_set(uwsgi.ssl_sessions_timeout)) {")
     assert EVIDENCE["network"].search("Read timed out.") and EVIDENCE["network"].search("npm ERR! network timeout at")
+
+
+# Issue 12j: compile-error needs a compiler's or toolchain's own diagnostic.
+@pytest.mark.parametrize(
+    "line",
+    [
+        "See our docs page for more info on this error: https://example.dev/debug-html",
+        "Read more: https://err.sh/next.js/prerender-error:",
+        "swift-build: error: the package could not be built",
+        "MSBUILD : error MSB4236: The SDK 'Microsoft.NET.Sdk' specified could not be found.",
+    ],
+)
+def test_an_error_word_that_is_no_compiler_diagnostic_is_not_compile_evidence(line: str) -> None:
+    from agent.buildlog.families import EVIDENCE
+
+    assert not EVIDENCE["compile"].search(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "src/main.c:4:10: fatal error: zlib.h: No such file or directory",
+        "error[E0425]: cannot find value `x` in this scope",
+        "error: linking with `cc` failed: exit status: 1",
+        "collect2: error: ld returned 1 exit status",
+        "gcc: error: unrecognized command-line option '-mavx512'",
+        "Program.cs(10,13): error CS0103: The name 'foo' does not exist in the current context",
+        "Attempted import error: 'use' is not exported from 'react' (imported as 'React').",
+    ],
+)
+def test_a_compiler_diagnostic_is_compile_evidence(line: str) -> None:
+    from agent.buildlog.families import EVIDENCE
+
+    assert EVIDENCE["compile"].search(line)
+
+
+# Issue 12j: the structural reader reads the new classes in wordings no pattern has.
+@pytest.mark.parametrize(
+    ("log", "category"),
+    [
+        # poetry building a package whose backend failed, in a wording of its own
+        (
+            " > [app 5/8] RUN poetry install --no-root:\n12.1   • Installing lxml (4.9.1)\n"
+            "12.9   ChefBuildError\n12.9   error: command 'x86_64-linux-gnu-gcc' failed\n"
+            + FAILED.format("poetry install --no-root", 1),
+            "pip-build",
+        ),
+        # conda's connection failure in its own words, without an HTTP status
+        (
+            "Step 4/7 : RUN conda install -y numpy\n ---> Running in 0a1b2c3d4e5f\n"
+            "An HTTP error occurred: CONNECTION FAILED while fetching https://repo.anaconda.com/pkgs/main/repodata.json\n"
+            "The command '/bin/sh -c conda install -y numpy' returned a non-zero code: 1",
+            "dependency-resolution",
+        ),
+    ],
+)
+def test_issue_12j_classes_land_in_their_family(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category
+
+
+def test_a_swift_package_resolution_failure_under_swift_build_is_not_a_compile_error() -> None:
+    """`swift build` fails in its dependency resolver: `unsatisfiable` is a resolution failure (issue 12j)."""
+    log = (
+        "Step 6/11 : RUN swift build -c release\n ---> Running in 9e31d482cd11\n"
+        "error: the package dependency graph is unsatisfiable\n"
+        "The command '/bin/sh -c swift build -c release' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(log).root_cause != "compile-error"

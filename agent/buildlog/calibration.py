@@ -16,8 +16,8 @@ cross-validation on those sets (`python -m bench diagnose:calibration`): a basis
 own; it needs the structural reader's agreement, else the answer is `unknown`. A generic summary line is never
 decisive on its own, whatever the table says.
 
-Five rules from the development data (issue 12d's fresh misses, 12h's and 12j's for the last two) run first, because they
-change what the evidence means rather than how sure it is:
+Five rules from the development data (issue 12d's fresh misses, 12h's and 12j's for the last two) run first,
+because they change what the evidence means rather than how sure it is:
 
 - `Permission denied (publickey)` / `could not read Username` is a git clone without credentials, a failed
   download, not a file permission;

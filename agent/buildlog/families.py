@@ -85,7 +85,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"please install \S+ (?:on your system|first)\b|\bis required but (?:it'?s |was )?not (?:installed|found)",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system|"
         # issue 12j: a user or group the image lacks (chown, COPY --chown, USER), an unreadable build context
-        r"no permission to read|(?:chown|chgrp): (?:invalid|unknown) (?:user|group)|no such (?:user|group)\b|"
+        r"no permission to read|(?:chown|chgrp|install): (?:invalid|unknown) (?:user|group)|no such (?:user|group)\b|"
         r"unable to find (?:user|group)\b|no matching entries in (?:passwd|group)|no (?:users|groups) found",
         # (HTTP statuses, not a source line number like `build.go:502:12` or a traceback's `line 503`)
         "auth": r"(?<![:.])(?<!line )\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
@@ -170,7 +170,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"(?:fatal )?error(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
-        r"relocation target \S+ not defined|\d+ errors? generated|\berror (?!MSB|NU\d|NETSDK)[A-Z]{1,4}\d{3,5}\b|Attempted import error:|"
+        r"relocation target \S+ not defined|\d+ errors? generated|"
+        # (not MSBuild's, NuGet's or the SDK's codes: the build engine's errors, issue 12j)
+        r"\berror (?!MSB|NU\d|NETSDK)[A-Z]{1,4}\d{3,5}\b|Attempted import error:|"
         # issue 12g: the project file a bundler (next build, webpack) names on its own line under `Failed to compile.`
         r"^\./[\w@-]+(?:/[\w@.\[\]()-]+)+(?::\d+:\d+)?$)",
         "test": r"\b\d+ (?:failed|failures?|failing)\b|tests? failed|failures?: [1-9]|FAIL(?:ED)?\b.*test|"
