@@ -515,6 +515,20 @@ def test_go_sum_not_copied_is_a_missing_context_file() -> None:
     mod_only = "Step 4/8 : COPY go.mod ./\n ---> 1a2b3c4d5e6f\nStep 5/8 : COPY cmd ./cmd\n ---> 2b3c4d5e6f7a\n"
     with_sum = "Step 4/8 : COPY go.mod go.sum ./\n ---> 1a2b3c4d5e6f\nStep 5/8 : COPY cmd ./cmd\n ---> 2b3c4d5e6f7a\n"
     everything = "Step 4/8 : COPY go.mod ./\n ---> 1a2b3c4d5e6f\nStep 5/8 : COPY . .\n ---> 2b3c4d5e6f7a\n"
-    assert diagnose_bytes(mod_only + failing).root_cause == "context-file-missing"
+    result = diagnose_bytes(mod_only + failing)
+    assert result.root_cause == "context-file-missing"
+    assert result.findings[0].fixes[0].id == "lockfile-copy"  # the rule's category's fixes, the COPY evidence's first
     assert diagnose_bytes(with_sum + failing).root_cause == "dependency-resolution"
     assert diagnose_bytes(everything + failing).root_cause == "dependency-resolution"
+
+
+def test_a_clone_without_ssh_keys_gets_the_download_fixes() -> None:
+    """An evidence rule that reads a line as another category gives that category's fixes (issue 12j)."""
+    log = (
+        "Step 3/4 : RUN git clone git@github.com:acme/tool.git\n ---> Running in 0a1b2c3d4e5f\n"
+        "git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.\n"
+        "The command '/bin/sh -c git clone git@github.com:acme/tool.git' returned a non-zero code: 128\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "download-failed"
+    assert result.findings[0].fixes[0].id == "download-fix-url"

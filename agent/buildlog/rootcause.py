@@ -16,7 +16,7 @@ import re
 
 from agent.buildlog import arbitrate, calibration, structure
 from agent.buildlog.diagnosis import Diagnosis, Finding
-from agent.buildlog.patterns import Knowledge
+from agent.buildlog.patterns import Fix, Knowledge
 from agent.buildlog.scanner import Failure, Hit, ScanResult
 from agent.buildlog.signatures import signature
 from agent.safety import redact
@@ -165,7 +165,18 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     commands = [text for _, text in scan.headers.values()] + ([failure.command] if failure else [])
     # the COPY instructions the log shows, also where no step header carries them (a pasted excerpt; issue 12j)
     commands += [h.text.strip() for h in everything if h.pattern.id == "copy-sources"]
+    read_as = diagnosis.findings[0].category if diagnosis.findings else None
     calibration.apply(diagnosis, reading, commands, CONFIDENCE_THRESHOLD)
+    root = diagnosis.findings[0] if diagnosis.findings else None
+    if root is not None and root.category != read_as:
+        # an evidence rule read the line as another category: that category's fixes, those of the evidence that made
+        # the rule first (the go.sum rule's COPY line: copy the lock file; issue 12j: the publickey clone of rule 1
+        # kept fix-permissions before)
+        evidence = [h for h in everything if h.pattern.evidence and h.pattern.category == root.category]
+        fixes: dict[str, Fix] = {}
+        for fix in [f for h in evidence for f in h.pattern.fixes] + knowledge.fixes_for_category(root.category):
+            fixes.setdefault(fix.id, fix)
+        root.fixes = list(fixes.values()) or root.fixes
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
