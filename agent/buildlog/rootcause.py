@@ -167,16 +167,16 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     commands += [h.text.strip() for h in everything if h.pattern.id == "copy-sources"]
     read_as = diagnosis.findings[0].category if diagnosis.findings else None
     calibration.apply(diagnosis, reading, commands, CONFIDENCE_THRESHOLD)
-    root = diagnosis.findings[0] if diagnosis.findings else None
-    if root is not None and root.category != read_as:
+    reread = diagnosis.findings[0] if diagnosis.findings else None
+    if reread is not None and reread.category != read_as:
         # an evidence rule read the line as another category: that category's fixes, those of the evidence that made
         # the rule first (the go.sum rule's COPY line: copy the lock file; issue 12j: the publickey clone of rule 1
         # kept fix-permissions before)
-        evidence = [h for h in everything if h.pattern.evidence and h.pattern.category == root.category]
+        evidence = [h for h in everything if h.pattern.evidence and h.pattern.category == reread.category]
         fixes: dict[str, Fix] = {}
-        for fix in [f for h in evidence for f in h.pattern.fixes] + knowledge.fixes_for_category(root.category):
+        for fix in [f for h in evidence for f in h.pattern.fixes] + knowledge.fixes_for_category(reread.category):
             fixes.setdefault(fix.id, fix)
-        root.fixes = list(fixes.values()) or root.fixes
+        reread.fixes = list(fixes.values()) or reread.fixes
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
