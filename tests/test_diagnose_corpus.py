@@ -131,3 +131,17 @@ def test_dev8_is_new_and_avoids_the_seed17_draw() -> None:
     assert [r["log"] for r in rows] == random.Random(18).sample(rest, 100)
     assert {r["log"] for r in labels(HOLDOUT7)} == held  # the seed-17 draw, a dev file since issue 12g
     assert all(r["category"] in known and r["why"].strip() for r in rows)
+
+
+def test_holdout10_is_the_seed21_draw_and_now_development_data() -> None:
+    """shipwright-holdout10.yaml (issue 12i's fresh draw, measured once, development data since issue 12j): the 80
+    records random.Random(21).sample(refs, 80) drew from the records in no earlier labelled file."""
+    import random
+
+    from agent.buildlog.corpus import HOLDOUT10, HOLDOUT11, SHIPWRIGHT_DEV, iter_logs
+
+    _need_corpus()
+    assert HOLDOUT10 in SHIPWRIGHT_DEV and HOLDOUT11 not in SHIPWRIGHT_DEV
+    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT10)] for r in labels(f)}
+    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
+    assert [r["log"] for r in labels(HOLDOUT10)] == random.Random(21).sample(refs, 80)
