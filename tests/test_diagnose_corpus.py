@@ -52,7 +52,7 @@ def test_root_cause_accuracy_on_labelled_shipwright_logs() -> None:
 
 def test_fresh_held_out_sets_are_new_and_labelled() -> None:
     """The issue-12j held-out sets (read only here for their shape; the classifier runs on them in the bench):
-    modern-holdout10.yaml, 70-80 logs from threads no dev file has; shipwright-holdout11.yaml, the 80 records
+    modern-holdout10.yaml, 70-90 logs from threads no dev file has; shipwright-holdout11.yaml, the 80 records
     random.Random(22).sample(refs, 80) draws from the records in no other labelled file. Collected apart from the
     code and merged later: skipped until they are in the tree."""
     import random
@@ -64,7 +64,7 @@ def test_fresh_held_out_sets_are_new_and_labelled() -> None:
         pytest.skip("the issue-12j held-out sets are not merged yet")
     known = load_knowledge().categories() | {"unknown"}
     fresh = modern_entries("fresh")  # without the threads a dev file also has (corpus.fresh_overlap)
-    assert 70 <= len(fresh) <= 80 and len({r["source"] for r in fresh}) == len(fresh)
+    assert 70 <= len(fresh) <= 90 and len({r["source"] for r in fresh}) == len(fresh)
     assert fresh_overlap() == 0  # no source of the file is in a dev file
     assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in fresh)
     drawn = labels(HOLDOUT11)
