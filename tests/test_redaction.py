@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from agent.buildlog import diagnose_bytes
 from agent.memory import learning
 from agent.memory.store import Store
-from agent.redaction import redact, redact_value
+from agent.redaction import REDACTED, redact, redact_value
 from agent.run.observe import render
 
 pytestmark = pytest.mark.unit
@@ -296,3 +296,17 @@ def test_a_secret_glued_to_a_terminal_colour_code_is_redacted() -> None:
     ):
         got = redact(line)
         assert "Sup3rS3cretPw" not in got and "-p[REDACTED]" in got and "\x1b" not in got
+
+
+def test_a_failing_pods_reason_in_the_chat_progress_line_is_not_taken_for_a_key() -> None:
+    """The chat's progress line names each failing pod's reason and category; both must survive redaction
+    (glued as "ErrImagePull/image-not-found" they made one 28-character mixed-case run, read as a random key)."""
+    from agent.run.assemble import result_gist
+
+    pods = [
+        {"name": "todo-backend-976b9c65f-r5x8m", "ready": False, "reason": reason, "category": category}
+        for reason, category in [("ErrImagePull", "image-not-found"), ("CrashLoopBackOff", "crash-loop")]
+    ]
+    gist = redact(result_gist({"pods": pods}))
+    assert "ErrImagePull (image-not-found)" in gist and "CrashLoopBackOff (crash-loop)" in gist
+    assert REDACTED not in gist

@@ -84,7 +84,9 @@ def result_gist(result: dict[str, Any]) -> str:
     if isinstance(result.get("pods"), list):
         failing = [p for p in result["pods"] if not p.get("ready")]
         bits.append(f"{len(result['pods'])} pods, {len(failing)} not ready")
-        bits.extend(f"{p.get('name')}: {p.get('reason')}/{p.get('category')}" for p in failing[:3])
+        # "ErrImagePull (image-not-found)", not "ErrImagePull/image-not-found": glued together, the reason and the
+        # category make one long mixed-case run that the redaction's random-key fallback takes for a secret.
+        bits.extend(f"{p.get('name')}: {p.get('reason')} ({p.get('category')})" for p in failing[:3])
     if isinstance(result.get("images"), list):
         for image in result["images"][:4]:
             extra = " (cache hit)" if image.get("cache_hit") else ""
