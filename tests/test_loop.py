@@ -203,3 +203,11 @@ def test_nothing_changed_is_not_a_verified_outcome(ctx: ToolContext) -> None:
     result = agent(ctx, brain).run("look")
     assert result.ok is False
     assert result.verification["checks"][0]["detail"] == "nothing was changed"
+
+
+def test_the_chat_progress_line_of_pod_logs_names_the_pods_read() -> None:
+    """pod_logs results list log lines per pod, not pod states: no 'None: None (None)' for them."""
+    from agent.run.assemble import result_gist
+
+    gist = result_gist({"namespace": "todo", "pods": [{"pod": "todo-frontend-7bff898f5-knhtf", "lines": ["a", "b"]}]})
+    assert gist == "todo-frontend-7bff898f5-knhtf: 2 log lines"

@@ -81,7 +81,10 @@ def result_gist(result: dict[str, Any]) -> str:
     for key in ("error", "status", "root_cause", "ready", "url"):
         if result.get(key) not in (None, "", [], {}):
             bits.append(f"{key}={result[key]}")
-    if isinstance(result.get("pods"), list):
+    if isinstance(result.get("pods"), list) and result["pods"] and "lines" in result["pods"][0]:
+        # pod_logs: which pods' logs were read, and how much
+        bits.extend(f"{p.get('pod')}: {len(p.get('lines') or [])} log lines" for p in result["pods"][:3])
+    elif isinstance(result.get("pods"), list):
         failing = [p for p in result["pods"] if not p.get("ready")]
         bits.append(f"{len(result['pods'])} pods, {len(failing)} not ready")
         # "ErrImagePull (image-not-found)", not "ErrImagePull/image-not-found": glued together, the reason and the
