@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent.engines.docker import DockerEngine
-from agent.errors import EngineUnavailable
+from agent.errors import EngineUnavailable, ShipshapeError
 
 BASE = "shipshape/busybox:1.35"
 
@@ -127,3 +127,47 @@ def test_chunked_body_is_forwarded_verbatim_and_stops_at_its_end(split: int) -> 
     assert moved == len(wire) and b"".join(received) == wire
     for sock in (src_a, src_b, sink_b):
         sock.close()
+
+
+@pytest.mark.unit
+def test_a_node_daemon_gone_before_the_load_request_is_a_load_error_not_a_silent_exit(tmp_path: Path) -> None:
+    """The node daemon restarted between connect and the load request: sending it fails with EPIPE. That
+    BrokenPipeError must become a ShipshapeError; escaping, the CLI's framework took it for a closed stdout and
+    exited 1 without a word (found by the bench's fault table: `shipshape build` said nothing)."""
+    import socket
+    import threading
+
+    from agent.engines.imagecopy import copy_image
+
+    gone = threading.Event()
+    servers = []
+    for name in ("host.sock", "node.sock"):
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(tmp_path / name))
+        server.listen(1)
+        servers.append(server)
+
+    def host() -> None:
+        conn, _ = servers[0].accept()
+        while b"\r\n\r\n" not in conn.recv(65536):
+            pass
+        gone.wait(5)  # answer the save only once the node has gone away
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ntar!")
+        conn.close()
+
+    def node() -> None:
+        conn, _ = servers[1].accept()
+        conn.close()
+        gone.set()
+
+    threads = [threading.Thread(target=host, daemon=True), threading.Thread(target=node, daemon=True)]
+    for t in threads:
+        t.start()
+    with pytest.raises(ShipshapeError) as caught:
+        copy_image("web:1", f"unix://{tmp_path / 'host.sock'}", f"unix://{tmp_path / 'node.sock'}")
+    for t in threads:
+        t.join(5)
+    for server in servers:
+        server.close()
+    assert caught.value.code == "load-failed"
+    assert caught.value.one_line().startswith(f"load into unix://{tmp_path / 'node.sock'} failed: ")

@@ -43,6 +43,10 @@ def _register() -> None:
         WRITES.append(args.model_dump())
         return {"ok": True}
 
+    @registry.tool("test_pipe", "a daemon socket that breaks", Args, writes=False)
+    def test_pipe(ctx: ToolContext, args: Args) -> dict[str, Any]:
+        raise BrokenPipeError(32, "Broken pipe")
+
     @registry.tool("test_meet", "two of these must run at the same time", Args, writes=False)
     def test_meet(ctx: ToolContext, args: Args) -> dict[str, Any]:
         BARRIER.wait()  # raises BrokenBarrierError if the calls run one after the other
@@ -54,7 +58,7 @@ def _tools() -> Any:
     _register()
     WRITES.clear()
     yield
-    for name in ("test_read", "test_write", "test_meet"):
+    for name in ("test_read", "test_write", "test_meet", "test_pipe"):
         registry.REGISTRY.pop(name, None)
 
 
@@ -211,3 +215,13 @@ def test_the_chat_progress_line_of_pod_logs_names_the_pods_read() -> None:
 
     gist = result_gist({"namespace": "todo", "pods": [{"pod": "todo-frontend-7bff898f5-knhtf", "lines": ["a", "b"]}]})
     assert gist == "todo-frontend-7bff898f5-knhtf: 2 log lines"
+
+
+def test_a_socket_error_that_escaped_an_engine_is_a_failed_step_with_its_reason(ctx: ToolContext) -> None:
+    """An OSError out of a tool is an observation that says what broke, never an exception: a BrokenPipeError
+    reaching the CLI's framework ended `shipshape build` with exit 1 and no message."""
+    from agent.run.call import run_direct
+
+    observation = run_direct(ctx, Policy(allowed_namespaces=["todo"]), "test_pipe", {})
+    assert observation.ok is False
+    assert observation.code == "io-error" and observation.error == "test_pipe: [Errno 32] Broken pipe"

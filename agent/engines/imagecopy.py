@@ -49,33 +49,49 @@ def copy_image(ref: str, source_url: str, target_url: str, progress: Callable[[i
                 sock.close()
         return None
     with source, sink:
-        query = urllib.parse.urlencode({"names": ref})
-        source.sendall(f"GET /v1.41/images/get?{query} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".encode())
-        status, headers, rest = _read_head(source)
-        if status != 200:
-            raise ShipshapeError(
-                f"docker save {ref} on {source_url} failed: HTTP {status} {_drain(source, rest)[:200]}",
-                code="no-image" if status == 404 else "load-failed",
-            )
-        length = headers.get("content-length")
-        framing = f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
-        sink.sendall(
-            f"POST /v1.41/images/load?quiet=1 HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar"
-            f"\r\n{framing}\r\nConnection: close\r\n\r\n".encode()
-        )
         try:
-            moved = _forward(source, sink, rest, int(length) if length is not None else None, progress)
+            return _copy(ref, source, sink, source_url, target_url, progress)
         except OSError as exc:
-            # The node stopped reading (it rejected the archive or went away): its answer says why.
-            sink.settimeout(5)
-            try:
-                status, _headers, rest = _read_head(sink)
-                why = _drain(sink, rest).strip()[:300]
-            except (OSError, ShipshapeError):
-                why = str(exc)
-            raise ShipshapeError(f"load into {target_url} failed: {why}", code="load-failed") from None
-        status, _headers, rest = _read_head(sink)
-        body = _drain(sink, rest)
+            # A daemon went away outside the body's forwarding (before the load request, or before its answer).
+            raise ShipshapeError(f"load into {target_url} failed: {exc}", code="load-failed") from None
+
+
+def _copy(
+    ref: str,
+    source: socket.socket,
+    sink: socket.socket,
+    source_url: str,
+    target_url: str,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """The exchange of `copy_image` over two connected sockets: the save request, the load request, the body."""
+    query = urllib.parse.urlencode({"names": ref})
+    source.sendall(f"GET /v1.41/images/get?{query} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".encode())
+    status, headers, rest = _read_head(source)
+    if status != 200:
+        raise ShipshapeError(
+            f"docker save {ref} on {source_url} failed: HTTP {status} {_drain(source, rest)[:200]}",
+            code="no-image" if status == 404 else "load-failed",
+        )
+    length = headers.get("content-length")
+    framing = f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
+    sink.sendall(
+        f"POST /v1.41/images/load?quiet=1 HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar"
+        f"\r\n{framing}\r\nConnection: close\r\n\r\n".encode()
+    )
+    try:
+        moved = _forward(source, sink, rest, int(length) if length is not None else None, progress)
+    except OSError as exc:
+        # The node stopped reading (it rejected the archive or went away): its answer says why.
+        sink.settimeout(5)
+        try:
+            status, _headers, rest = _read_head(sink)
+            why = _drain(sink, rest).strip()[:300]
+        except (OSError, ShipshapeError):
+            why = str(exc)
+        raise ShipshapeError(f"load into {target_url} failed: {why}", code="load-failed") from None
+    status, _headers, rest = _read_head(sink)
+    body = _drain(sink, rest)
     if status != 200 or '"error"' in body:
         raise ShipshapeError(f"load into {target_url} failed: {body.strip()[:300]}", code="load-failed")
     return moved

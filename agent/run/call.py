@@ -65,6 +65,10 @@ def run_call(
         return _fail(call, listener, f"invalid input for {call.name}: {exc.errors()[0]['msg']}", code="bad-input")
     except ShipshapeError as exc:
         return _fail(call, listener, exc.one_line(), seconds=time.monotonic() - started, code=exc.code)
+    except OSError as exc:
+        # A socket or file error an engine did not turn into a ShipshapeError. Left to escape, a broken pipe
+        # (EPIPE) is taken by the CLI framework for a closed stdout and the command exits 1 without a word.
+        return _fail(call, listener, f"{call.name}: {exc}", seconds=time.monotonic() - started, code="io-error")
     seconds = time.monotonic() - started
     result = redact_value(result)
     ok = bool(result.get("ok", True))
