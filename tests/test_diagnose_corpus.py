@@ -153,8 +153,15 @@ def test_holdout11_is_the_seed22_draw_and_now_development_data() -> None:
     issue 12k (HOLDOUT12) is not development data."""
     import random
 
-    from agent.buildlog.corpus import HOLDOUT11, HOLDOUT12, MODERN_DEV, MODERN_FRESH, MODERN_SEEN10, SHIPWRIGHT_DEV
-    from agent.buildlog.corpus import iter_logs
+    from agent.buildlog.corpus import (
+        HOLDOUT11,
+        HOLDOUT12,
+        MODERN_DEV,
+        MODERN_FRESH,
+        MODERN_SEEN10,
+        SHIPWRIGHT_DEV,
+        iter_logs,
+    )
 
     assert HOLDOUT12 not in SHIPWRIGHT_DEV and SHIPWRIGHT_DEV[-1] == HOLDOUT11
     assert MODERN_DEV[-1] == MODERN_SEEN10 and MODERN_FRESH not in MODERN_DEV

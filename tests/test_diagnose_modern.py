@@ -574,7 +574,8 @@ def test_a_clone_without_ssh_keys_gets_the_download_fixes() -> None:
         ("cabal: fdLock: invalid argument (Invalid argument)", "platform-mismatch"),
         # Node too old for a dependency's code; pip's git clone of a VCS requirement
         (
-            "SyntaxError: Block-scoped declarations (let, const, function, class) not yet supported outside strict mode",
+            "SyntaxError: Block-scoped declarations (let, const, function, class) not yet supported outside strict "
+            "mode",
             "dependency-resolution",
         ),
         (
