@@ -654,3 +654,17 @@ def test_a_test_needing_a_directory_never_copied_is_a_missing_context_file() -> 
     assert diagnose_bytes(with_server + failing).root_cause == "test-failure"
     everything = copies.replace("COPY *.js ./", "COPY . .")
     assert diagnose_bytes(everything + failing).root_cause == "test-failure"
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("error: The interpreter at /usr is externally managed, and indicates the following:", "dependency-resolution"),
+        ("❌ Invalid environment variables: { NEXTAUTH_SECRET: [ 'Required' ] }", "script-error"),
+        ("django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.", "script-error"),
+        ("  lock file version 4 requires `-Znext-lockfile-bump`", "dependency-resolution"),
+    ],
+)
+def test_issue_12k_other_tools_same_causes(line: str, category: str) -> None:
+    """uv's PEP 668 refusal, t3-env's and Django's missing configuration, a Cargo.lock newer than the image's cargo."""
+    assert diagnose_bytes(line + "\n").root_cause == category
