@@ -532,3 +532,139 @@ def test_a_clone_without_ssh_keys_gets_the_download_fixes() -> None:
     result = diagnose_bytes(log)
     assert result.root_cause == "download-failed"
     assert result.findings[0].fixes[0].id == "download-fix-url"
+
+
+# Issue 12k: more wordings of each class (written for the test, not taken from a set).
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # PEP 668: the distribution's Python refuses a system-wide pip install (the convention of 12j's modern file)
+        ("error: externally-managed-environment", "dependency-resolution"),
+        ("× This environment is externally managed", "dependency-resolution"),
+        # a build step that reads configuration the build does not have
+        ("Error: Environment variable not found: DIRECT_URL.", "script-error"),
+        (
+            "error: Error validating datasource `db`: You must provide a nonempty URL. The environment variable "
+            "`POSTGRES_PRISMA_URL` resolved to an empty string.",
+            "script-error",
+        ),
+        # pnpm's engine check, Next without typescript
+        ("ERROR: This version of pnpm requires at least Node.js v16.14", "npm-dependency"),
+        (" ERR_PNPM_UNSUPPORTED_ENGINE  Unsupported environment (bad pnpm and/or Node.js version)", "npm-dependency"),
+        (
+            "It looks like you're trying to use TypeScript but do not have the required package(s) installed.",
+            "npm-dependency",
+        ),
+        # go.sum or the checksum database disagree with the download
+        ("verifying golang.org/x/net@v0.17.0: checksum mismatch", "dependency-resolution"),
+        ("go: github.com/acme/lib@v1.2.3: verifying go.mod: checksum mismatch", "dependency-resolution"),
+        # the image's Rust is older than the crate's edition or rust-version
+        ("  feature `edition2024` is required", "dependency-resolution"),
+        (
+            "error: package `tokio v1.40.0` cannot be built because it requires rustc 1.70 or newer, while the "
+            "currently active rustc version is 1.65.0",
+            "dependency-resolution",
+        ),
+        # a Rust link step
+        ("error: linking with `aarch64-linux-gnu-gcc` failed: exit status: 1", "compile-error"),
+        # apk's file conflict, uv's network, a shell that cannot be loaded, the storage driver's locks
+        ("ERROR: busybox-1.36.1-r2: trying to overwrite bin/sh owned by dash-binsh-0.5.12-r0.", "apk-package"),
+        ("  ╰─▶ Could not connect, are you offline?", "pip-network"),
+        ("standard_init_linux.go:219: exec user process caused: no such file or directory", "platform-mismatch"),
+        ("cabal: fdLock: invalid argument (Invalid argument)", "platform-mismatch"),
+        # Node too old for a dependency's code; pip's git clone of a VCS requirement
+        (
+            "SyntaxError: Block-scoped declarations (let, const, function, class) not yet supported outside strict "
+            "mode",
+            "dependency-resolution",
+        ),
+        (
+            "ERROR: Command errored out with exit status 128: git clone -q https://github.com/acme/private.git "
+            "/src/private Check the logs for full command output.",
+            "download-failed",
+        ),
+    ],
+)
+def test_issue_12k_wordings(line: str, category: str) -> None:
+    assert diagnose_bytes(line + "\n").root_cause == category
+
+
+def test_pep668_fix_is_a_venv_not_break_system_packages() -> None:
+    """PEP 668 (issue 12k): the first fix is a venv in the image or a python:* base; --break-system-packages is named
+    only as a last resort."""
+    log = (
+        "Step 4/6 : RUN pip3 install -r requirements.txt\n ---> Running in 3a4b5c6d7e8f\n"
+        "error: externally-managed-environment\n\n× This environment is externally managed\n"
+        "The command '/bin/sh -c pip3 install -r requirements.txt' returned a non-zero code: 1\n"
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "dependency-resolution"
+    fix = result.findings[0].fixes[0]
+    assert fix.id == "pip-venv-pep668"
+    assert "venv" in fix.description and "python:*" in fix.description
+    assert fix.description.index("venv") < fix.description.index("--break-system-packages")
+    assert "last resort" in fix.description
+
+
+def test_prisma_env_missing_at_generate_is_a_script_error_with_a_placeholder_fix() -> None:
+    """`prisma generate` without DATABASE_URL in the build (issue 12k): a build-time placeholder, never a secret."""
+    log = (
+        "#17 [build 6/6] RUN npx prisma generate\n"
+        "#17 0.546 Prisma schema loaded from prisma/schema.prisma\n"
+        "#17 0.561 Error: Prisma schema validation - (get-config wasm)\n#17 0.561 Error code: P1012\n"
+        "#17 0.561 error: Environment variable not found: DATABASE_URL.\n"
+        "#17 0.561   -->  prisma/schema.prisma:8\n"
+        '#17 ERROR: process "/bin/sh -c npx prisma generate" did not complete successfully: exit code: 1\n'
+    )
+    result = diagnose_bytes(log)
+    assert result.root_cause == "script-error"
+    fix = result.findings[0].fixes[0]
+    assert fix.id == "build-config-placeholder"
+    assert "placeholder" in fix.description and "never bake a real secret" in fix.description
+
+
+def test_cargo_too_old_for_the_edition_is_not_a_compile_error() -> None:
+    """rustc's `Edition 2018 is unstable` followed by cargo's `Could not compile` (issue 12k): the toolchain is too old
+    for the crate, dependency-resolution, not the project's code."""
+    log = (
+        "Step 5/6 : RUN cargo install frugalos\n ---> Running in 0c1d2e3f4a5b\n"
+        "   Compiling rustracing_jaeger v0.1.9\n"
+        "error: Edition 2018 is unstable and only available for nightly builds of rustc.\n\n"
+        "error: Could not compile `rustracing_jaeger`.\n"
+        "The command '/bin/sh -c cargo install frugalos' returned a non-zero code: 101\n"
+    )
+    assert diagnose_bytes(log).root_cause == "dependency-resolution"
+
+
+def test_a_test_needing_a_directory_never_copied_is_a_missing_context_file() -> None:
+    """Rule 6 (issue 12k): `npm test` fails on a relative module whose directory no COPY brought: context-file-missing;
+    with that directory copied (or the whole context), the tests' own failure."""
+    copies = (
+        "Step 4/9 : COPY package.json package-lock.json ./\n ---> 1a2b3c4d5e6f\n"
+        "Step 5/9 : COPY *.js ./\n ---> 2b3c4d5e6f7a\nStep 6/9 : COPY test/ test/\n ---> 3c4d5e6f7a8b\n"
+    )
+    failing = (
+        "Step 8/9 : RUN npm test\n ---> Running in 4d5e6f7a8b9c\n"
+        "Error: Cannot find module '../server/db'\n    at Function.Module._resolveFilename (module.js:547:15)\n"
+        "npm ERR! Test failed.  See above for more details.\n"
+        "The command '/bin/sh -c npm test' returned a non-zero code: 1\n"
+    )
+    assert diagnose_bytes(copies + failing).root_cause == "context-file-missing"
+    with_server = copies.replace("COPY test/ test/", "COPY server/ server/\n ---> 0a0b0c0d0e0f\nStep 7/9 : COPY test/")
+    assert diagnose_bytes(with_server + failing).root_cause == "test-failure"
+    everything = copies.replace("COPY *.js ./", "COPY . .")
+    assert diagnose_bytes(everything + failing).root_cause == "test-failure"
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("error: The interpreter at /usr is externally managed, and indicates the following:", "dependency-resolution"),
+        ("❌ Invalid environment variables: { NEXTAUTH_SECRET: [ 'Required' ] }", "script-error"),
+        ("django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.", "script-error"),
+        ("  lock file version 4 requires `-Znext-lockfile-bump`", "dependency-resolution"),
+    ],
+)
+def test_issue_12k_other_tools_same_causes(line: str, category: str) -> None:
+    """uv's PEP 668 refusal, t3-env's and Django's missing configuration, a Cargo.lock newer than the image's cargo."""
+    assert diagnose_bytes(line + "\n").root_cause == category

@@ -263,7 +263,8 @@ def family_categories(family: str) -> set[str]:
         "go-build": {"compile-error"},
         # `go get` builds what it fetched: a Go compiler error in that code is a compile error (issue 12f)
         "go-deps": {"compile-error"},
-        "lang-deps": {"compile-error", "pip-build"},
+        # issue 12k: uv, poetry and pipenv fetch from PyPI as pip does: their network failures are pip's
+        "lang-deps": {"compile-error", "pip-build", "pip-network"},
         "script": {"compile-error", "test-failure", "dependency-resolution"},
     }.get(family, set())
     return set(FAMILY_TABLE.get(family, {}).values()) | extra | ALWAYS_POSSIBLE
@@ -276,7 +277,8 @@ SUMMARY_LINE = re.compile(
     r"|^Failed to compile\.?$"
     r"|\berror: [Cc]ould not compile\b"
     r"|Build failed because of webpack errors"
-    r"|\bexit (?:code|status):? \d+\s*$"
+    # issue 12k: not a program's own failure that names the program (rustc's "linking with `cc` failed: exit status: 1")
+    r"|(?<!` failed: )\bexit (?:code|status):? \d+\s*$"
     r"|returned a non-zero code"
     # issue 12h: Ansible's recap (a task failed; the task's own output says why)
     r"|\bunreachable=\d+\s+failed=[1-9]"

@@ -165,6 +165,8 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     commands = [text for _, text in scan.headers.values()] + ([failure.command] if failure else [])
     # the COPY instructions the log shows, also where no step header carries them (a pasted excerpt; issue 12j)
     commands += [h.text.strip() for h in everything if h.pattern.id == "copy-sources"]
+    # and the relative modules node could not load (rule 6, issue 12k)
+    commands += [h.text.strip() for h in everything if h.pattern.id == "node-relative-module-missing"]
     read_as = diagnosis.findings[0].category if diagnosis.findings else None
     calibration.apply(diagnosis, reading, commands, CONFIDENCE_THRESHOLD)
     reread = diagnosis.findings[0] if diagnosis.findings else None
