@@ -32,10 +32,13 @@ PY
 }
 
 make_files() {
-  local hash dir src t
+  local hash dir src t stamp
   hash=$(engines_hash)
   dir="$ROOT/all_commits/$hash"
-  if [ -f "$dir/.complete" ] && [ "$dir/.complete" -nt "$0" ]; then return 0; fi
+  # made once per machine: again only when this script (which writes the files) changes. Its content, not its
+  # mtime, decides: a fresh clone's script is always newer than the cache.
+  stamp=$(sha256sum "$0" | cut -d' ' -f1)
+  if [ -f "$dir/.complete" ] && [ "$(cat "$dir/.complete")" = "$stamp" ]; then return 0; fi
   for tool in musl-gcc gcc patchelf gzip; do
     command -v "$tool" >/dev/null || { echo "prisma mirror: $tool missing: apt-get install musl-tools gcc patchelf" >&2; exit 1; }
   done
@@ -71,7 +74,7 @@ C
     done
   done
   rm -rf "$src"
-  touch "$dir/.complete"
+  echo "$stamp" >"$dir/.complete"
   echo "prisma mirror: engine files for $hash made in $dir"
 }
 
