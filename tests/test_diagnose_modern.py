@@ -668,3 +668,68 @@ def test_a_test_needing_a_directory_never_copied_is_a_missing_context_file() -> 
 def test_issue_12k_other_tools_same_causes(line: str, category: str) -> None:
     """uv's PEP 668 refusal, t3-env's and Django's missing configuration, a Cargo.lock newer than the image's cargo."""
     assert diagnose_bytes(line + "\n").root_cause == category
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("\t'go get' is no longer supported outside a module.", "dependency-resolution"),
+        (
+            "no required module provides package github.com/docker/cli/cmd/docker: go.mod file not found in current "
+            "directory or any parent directory; see 'go help modules'",
+            "dependency-resolution",
+        ),
+        (
+            "go: go.mod file not found in current directory or any parent directory; see 'go help modules'",
+            "context-file-missing",
+        ),
+        ("ERROR: failed to solve: failed to compute cache key: unlazy requires an applier", "disk-full"),
+        ("/usr/bin/env: 'bash\\r': No such file or directory", "script-error"),
+    ],
+)
+def test_issue_12l_conventions(line: str, category: str) -> None:
+    """The conventions modern-holdout11.yaml set: GOPATH-style `go get` on a module-aware Go, BuildKit's `unlazy
+    requires an applier`, a script with Windows line endings; a project's own missing go.mod stays a missing file."""
+    assert diagnose_bytes(line + "\n").root_cause == category
+
+
+def test_consequences_do_not_decide_alone() -> None:
+    """Issue 12l: a line that is the consequence of a cause the log does not show answers `unknown`, with the category
+    it suggests first among the candidates."""
+    macro = (
+        "Step 5/7 : RUN ./configure && make\n ---> Running in 0a1b2c3d4e5f\nchecking for gcc... gcc\n"
+        "./configure: line 4518: PKG_PROG_PKG_CONFIG: not found\n"
+        "./configure: line 4519: syntax error near unexpected token\n"
+        "The command '/bin/sh -c ./configure && make' returned a non-zero code: 2\n"
+    )
+    status_only = (
+        "Step 6/8 : RUN make deps\n ---> Running in 1a2b3c4d5e6f\nescript: exception error: undefined function\n"
+        "make[1]: *** [Makefile:22: pre-app] Error 127\n"
+        "The command '/bin/sh -c make deps' returned a non-zero code: 2\n"
+    )
+    named = status_only.replace(
+        "escript: exception error: undefined function", "make[1]: dep: No such file or directory"
+    )
+    from_stage = (
+        "#12 [stage-1 3/4] COPY --from=builder /app/dist /usr/share/nginx/html\n"
+        "ERROR: failed to solve: failed to compute cache key: "
+        'failed to calculate checksum of ref moby::x: "/app/dist": not found\n'
+    )
+    apt_both = (
+        "Step 4/6 : RUN add-apt-repository ppa:x/java && apt-get update && apt-get install -y oracle-java8-installer\n"
+        "W: GPG error: http://ppa.launchpad.net/x/java/ubuntu xenial InRelease: The following signatures couldn't be "
+        "verified because the public key is not available: NO_PUBKEY C2518248EEA14886\n"
+        "E: Unable to locate package oracle-java8-installer\n"
+    )
+    for log, suggested in (
+        (macro, "command-not-found"),
+        (status_only, "command-not-found"),
+        (from_stage, "context-file-missing"),
+    ):
+        result = diagnose_bytes(log)
+        assert result.root_cause == "unknown", log
+        assert result.candidates and result.candidates[0]["category"] == suggested
+    assert diagnose_bytes(apt_both).root_cause == "unknown"
+    assert diagnose_bytes(named).root_cause == "command-not-found"
+    context = from_stage.replace("COPY --from=builder /app/dist", "COPY dist")
+    assert diagnose_bytes(context).root_cause == "context-file-missing"
