@@ -685,6 +685,7 @@ def test_issue_12k_other_tools_same_causes(line: str, category: str) -> None:
         ),
         ("ERROR: failed to solve: failed to compute cache key: unlazy requires an applier", "disk-full"),
         ("/usr/bin/env: 'bash\\r': No such file or directory", "script-error"),
+        ("    at connResetException (node:internal/errors:720:14)", "npm-network"),
     ],
 )
 def test_issue_12l_conventions(line: str, category: str) -> None:
