@@ -47,8 +47,9 @@ import re
 from collections.abc import Iterable
 
 from agent.buildlog.diagnosis import Diagnosis
-from agent.buildlog.families import FAMILY_TABLE, UNIVERSAL
+from agent.buildlog.families import EVIDENCE, FAMILY_TABLE, UNIVERSAL
 from agent.buildlog.families import SUMMARY_LINE as GENERIC_SUMMARY
+from agent.buildlog.patterns import load_knowledge
 from agent.buildlog.structure import Reading
 
 # Accuracy per basis on the development data when that basis decides (issue 12l: issue 12k's held-out sets merged
@@ -83,13 +84,14 @@ GIT_NO_CREDENTIALS = re.compile(r"Permission denied \(publickey\)|could not read
 SOURCES_NOT_COPIED = re.compile(r"\berror TS5057\b|\bno Go files in\b")
 MISSING_INSTALLED = re.compile(r"(/[\w.-]+)(?:/[\w.-]+)*/bin/[\w.-]+: (?:command )?not found")
 DOWNLOAD = re.compile(r"\b(?:curl|wget)\s")
-# Go's complaint about go.sum, the COPY instructions of the build, and what a COPY must name to bring go.sum in.
+# Go's complaint about go.sum and what a COPY must name to bring go.sum in; the COPY instructions of the build are
+# read by the evidence pattern `copy-sources` of data/patterns.yaml (one definition, issue 12m).
 GO_SUM_MISSING = re.compile(r"missing go\.sum entry")
-COPY_SOURCES = re.compile(r"(?:^|: |\] |\| (?:>>> )?)COPY\s+(?!--from)(?:--\S+\s+)*(\S(?:.*\S)?)\s+\S+\s*$")
 BRINGS_GO_SUM = re.compile(r"^(?:\.|\./|.*\bgo\.(?:sum|\*)|.*[*?\[].*)$")
-# issue 12k: a relative module node could not load (the evidence pattern `node-relative-module-missing`) and the
-# COPY sources that bring the whole context.
-RELATIVE_MODULE = re.compile(r"Cannot find module '(?:\.\.?/)+([\w.@-]+)/")
+# issue 12k: a relative module node could not load (the evidence pattern `node-relative-module-missing`, its group the
+# directory) and the COPY sources that bring the whole context; issue 12m: a package node could not load by its name
+# (the evidence pattern `node-package-missing`). rootcause.py passes the lines of these patterns with the headers.
+MODULE_EVIDENCE = ("node-relative-module-missing", "node-package-missing")
 WHOLE_CONTEXT = {".", "./", "*", "./*"}
 # issue 12l: lines that are a consequence, not a cause. A `NAME: not found` from inside a script where NAME is an
 # upper-case macro (`./configure: line 4518: PKG_PROG_PKG_CONFIG: not found`: autoconf's macro was never expanded);
@@ -97,7 +99,6 @@ WHOLE_CONTEXT = {".", "./", "*", "./*"}
 # a COPY whose missing path is one another stage was to make (`COPY --from=builder /app/dist`).
 MACRO_NOT_FOUND = re.compile(r"\bline \d+: [A-Z][A-Z0-9]*_[A-Z0-9_]+: (?:command )?not found")
 STATUS_127_ONLY = re.compile(r"Error 127\b|non-zero code: 127\b|exit code: 127\b")
-NAMED_NOT_FOUND = re.compile(r"[\w.+-]+: (?:command )?not found|Command not found|No such file or directory")
 MISSING_PATH = re.compile(r'"(/[^"]+)": not found')
 COPY_FROM = re.compile(r"COPY --from=\S+\s+(\S+)")
 APT_KEY_MISSING = re.compile(r"NO_PUBKEY|is not signed")
@@ -172,6 +173,8 @@ def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
         return "context-file-missing"
     if finding.category == "test-failure" and _module_dir_not_copied(headers):
         return "context-file-missing"
+    if finding.category == "test-failure" and _package_not_installed(headers):
+        return "npm-dependency"
     match = MISSING_INSTALLED.search(text) if finding.category == "command-not-found" else None
     if match:
         prefix = re.compile(re.escape(match.group(1)) + r"(?:/|\s|$)")
@@ -193,7 +196,7 @@ def consequence(diagnosis: Diagnosis, headers: Iterable[str], reading: Reading |
         if MACRO_NOT_FOUND.search(text):
             return True
         named = [f.excerpt for f in others] + list(reading.kinds.values() if reading is not None else ())
-        if STATUS_127_ONLY.search(text) and not any(NAMED_NOT_FOUND.search(line) for line in named):
+        if STATUS_127_ONLY.search(text) and not any(_names_missing(line) for line in named):
             return True
     if finding.category == "context-file-missing":
         missing = MISSING_PATH.search(text)
@@ -213,12 +216,19 @@ def consequence(diagnosis: Diagnosis, headers: Iterable[str], reading: Reading |
     return False
 
 
+def _names_missing(line: str) -> bool:
+    """A line says what was not found: the structural reader's evidence of a missing command or file (one definition
+    with evidence.py, issue 12m; rule 7 had a word list of its own)."""
+    return bool(EVIDENCE["cmd-missing"].search(line) or EVIDENCE["file-missing"].search(line))
+
+
 def _module_dir_not_copied(lines: Iterable[str]) -> bool:
     """A relative module the code requires lives in a directory that no COPY instruction brought (issue 12k): the
     instructions copy named files and directories, none of them that one, and never the whole context."""
     lines = list(lines)
-    dirs = {m.group(1) for text in lines for m in [RELATIVE_MODULE.search(text)] if m}
-    sources = [src for text in lines for m in [COPY_SOURCES.search(text)] if m for src in m.group(1).split()]
+    relative, copies = _evidence("node-relative-module-missing"), _evidence("copy-sources")
+    dirs = {m.group(1) for text in lines for m in [relative.search(text)] if m}
+    sources = [src for text in lines for m in [copies.search(text)] if m for src in m.group(1).split()]
     if not dirs or not sources or WHOLE_CONTEXT & set(sources):
         return False
     names = {src.rstrip("/").rsplit("/", 1)[-1] for src in sources}
@@ -226,10 +236,27 @@ def _module_dir_not_copied(lines: Iterable[str]) -> bool:
     return any(not any(fnmatch.fnmatchcase(d, name) for name in names) for d in dirs)
 
 
+def _package_not_installed(lines: Iterable[str]) -> bool:
+    """Issue 12m: the failing tests cannot load a package by its name (`Cannot find module '@babel/x'`), and no relative
+    module of the project is missing (rule 6): the package is not installed, npm-dependency, not tests that fail."""
+    lines = list(lines)
+    named, relative = _evidence("node-package-missing"), _evidence("node-relative-module-missing")
+    return any(named.search(t) for t in lines) and not any(relative.search(t) for t in lines)
+
+
+def _evidence(pattern_id: str) -> re.Pattern[str]:
+    """The regex of an evidence pattern of data/patterns.yaml: the rules read its lines by the same definition."""
+    pattern = load_knowledge().by_id(pattern_id)
+    if pattern is None:  # pragma: no cover - data/patterns.yaml defines them (a test loads every pattern)
+        raise KeyError(pattern_id)
+    return pattern.regex
+
+
 def _sum_not_copied(instructions: Iterable[str]) -> bool:
     """The build's COPY instructions brought go.mod but never go.sum (no COPY of go.sum, of a glob or of the whole
     directory)."""
-    sources = [src for text in instructions for m in [COPY_SOURCES.search(text)] if m for src in m.group(1).split()]
+    copies = _evidence("copy-sources")
+    sources = [src for text in instructions for m in [copies.search(text)] if m for src in m.group(1).split()]
     names = {src.rstrip("/").rsplit("/", 1)[-1] for src in sources}
     return "go.mod" in names and not any(BRINGS_GO_SUM.match(src) for src in sources)
 
