@@ -35,6 +35,10 @@ because they change what the evidence means rather than how sure it is:
   one, and not the whole context) is the directory not copied into the image (context-file-missing), not a test
   that fails.
 
+- issue 12m (rule 8): a failing test step whose code requires a package by its name (`Cannot find module
+  '@babel/x'`, the evidence pattern `node-package-missing`) and no relative module of the project is the package not
+  installed (npm-dependency), as `Cannot find module 'pkg'` under `npm run build`.
+
 Issue 12l adds a seventh, of another kind (`consequence`): the root line is a consequence of a cause the log does not
 show, so it does not decide alone (a script's `MACRO_NAME: not found`, an exit status 127 that names no command, a
 COPY of a path another stage was to make, apt's `Unable to locate package` beside a repository's missing key).
@@ -47,6 +51,7 @@ import re
 from collections.abc import Iterable
 
 from agent.buildlog.diagnosis import Diagnosis
+from agent.buildlog.families import APT_KEY_MISSING as APT_KEY
 from agent.buildlog.families import EVIDENCE, FAMILY_TABLE, UNIVERSAL
 from agent.buildlog.families import SUMMARY_LINE as GENERIC_SUMMARY
 from agent.buildlog.patterns import load_knowledge
@@ -101,8 +106,9 @@ MACRO_NOT_FOUND = re.compile(r"\bline \d+: [A-Z][A-Z0-9]*_[A-Z0-9_]+: (?:command
 STATUS_127_ONLY = re.compile(r"Error 127\b|non-zero code: 127\b|exit code: 127\b")
 MISSING_PATH = re.compile(r'"(/[^"]+)": not found')
 COPY_FROM = re.compile(r"COPY --from=\S+\s+(\S+)")
-APT_KEY_MISSING = re.compile(r"NO_PUBKEY|is not signed")
-HASH_MISMATCH = re.compile(r"DO NOT MATCH THE HASHES|Hash mismatch for")
+# (the words of a missing repository key are those of the `apt-sources` evidence; a hash mismatch is the pattern
+# `pip-hash-mismatch`: one definition each, issue 12m)
+APT_KEY_MISSING = re.compile(APT_KEY)
 PINS_HASHES = re.compile(r"--require-hashes\b")
 
 
@@ -167,7 +173,7 @@ def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
     if finding.category == "compile-error" and SOURCES_NOT_COPIED.search(text):
         return "context-file-missing"
     pinned = any(PINS_HASHES.search(h) for h in headers)
-    if finding.category == "pip-network" and HASH_MISMATCH.search(text) and pinned:
+    if finding.category == "pip-network" and _evidence("pip-hash-mismatch").search(text) and pinned:
         return "dependency-resolution"
     if finding.category == "dependency-resolution" and GO_SUM_MISSING.search(text) and _sum_not_copied(headers):
         return "context-file-missing"
@@ -245,7 +251,7 @@ def _package_not_installed(lines: Iterable[str]) -> bool:
 
 
 def _evidence(pattern_id: str) -> re.Pattern[str]:
-    """The regex of an evidence pattern of data/patterns.yaml: the rules read its lines by the same definition."""
+    """The regex of a pattern of data/patterns.yaml: the rules read its lines by the same definition."""
     pattern = load_knowledge().by_id(pattern_id)
     if pattern is None:  # pragma: no cover - data/patterns.yaml defines them (a test loads every pattern)
         raise KeyError(pattern_id)

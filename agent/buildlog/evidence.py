@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+# A repository whose signing key apt does not have: part of the `apt-sources` evidence, and what calibration's rule 7
+# looks for beside apt's `Unable to locate package` (one definition, issue 12m).
+APT_KEY_MISSING = r"NO_PUBKEY|is not signed"
 # Generic evidence: kind -> regex over one cleaned line of the step's region.
 EVIDENCE: dict[str, re.Pattern[str]] = {
     kind: re.compile(rx, re.IGNORECASE)
@@ -147,7 +150,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "exception": r"(?-i:^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)(?::|$))",
         "script-message": r"(?-i:^rake aborted!|^[\w./-]+:(?: line)? \d+: \S|"
         r"^[\w.-]+: (?:error|unknown (?:command|option)|invalid|fatal)\b|^(?:Error|ERROR|FATAL|Fatal)[:!] )",
-        "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
+        "apt-sources": r"release file|" + APT_KEY_MISSING + r"|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
         # issue 12i: apt's own line for a failed fetch (`Err:1 http://deb.debian.org/debian bookworm InRelease`)
         r"index files failed|EXPKEYSIG|KEYEXPIRED|(?-i:^Err(?::\d+)? \w+://)",
     }.items()

@@ -7,6 +7,7 @@ import re
 
 # The generic evidence (kind -> regex over one cleaned line of the step's region) lives in evidence.py (issue 12j: this
 # module outgrew the size limit); it is re-exported here for the structural reader and the arbitration.
+from agent.buildlog.evidence import APT_KEY_MISSING as APT_KEY_MISSING
 from agent.buildlog.evidence import EVIDENCE as EVIDENCE
 
 # (regex on one simple command, family). First match wins; order matters (npm run before npm install).
