@@ -44,6 +44,8 @@ RESOURCE = {"out-of-memory", "disk-full"}
 RESOURCE_OVERRIDE = 0.62
 # Evidence that a tool could not reach its index or registry: a "not found" of the same tool is its cascade.
 UNREACHABLE = ("network", "tls", "apt-sources", "http-404")
+# Package managers that fetch their dependencies with git themselves (a git error in them is the dependency's fetch).
+FETCHERS = ("lang-deps", "go-deps", "composer")
 # Kinds that only say "an error in the code": the message of a located compiler line always reads as one of them.
 CODE_KINDS = {"compile", "test", "exception", "script-message"}
 
@@ -181,6 +183,12 @@ def combine(
         # A weak download error (`git clone` failing inside `go get` or `bundle install`) in a command that downloads
         # nothing itself is the package manager's dependency fetch: its family's evidence says what failed.
         return best
+    fetched = {FAMILY_TABLE[f].get("default") for f in reading.families if f in FETCHERS}
+    own_fetch = best is not None and best[0] in fetched and not {"download", "script"} & set(reading.families)
+    if literal_tier == 3 and literal == "download-failed" and best is not None and own_fetch:
+        # Issue 12m: the same without evidence of the family's own (mix's `* Getting dep (...)` then git's `fatal:
+        # Could not read from remote repository`): a package manager's fetch of a git dependency, its default reading.
+        return best[0], max(confidence, best[1])
     if literal_tier == 3 and literal in CASCADE_SUMMARIES and best is not None and best[1] >= CASCADE_OVERRIDE:
         # A weak or cascade line ("Failed to compile.", "make: *** Error", "BUILD FAILURE") says that the build
         # failed; the command and the step's evidence say why.

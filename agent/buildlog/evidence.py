@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+# A repository whose signing key apt does not have: part of the `apt-sources` evidence, and what calibration's rule 7
+# looks for beside apt's `Unable to locate package` (one definition, issue 12m).
+APT_KEY_MISSING = r"NO_PUBKEY|is not signed"
 # Generic evidence: kind -> regex over one cleaned line of the step's region.
 EVIDENCE: dict[str, re.Pattern[str]] = {
     kind: re.compile(rx, re.IGNORECASE)
@@ -27,13 +30,16 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b|"
         # issue 12h: an installer's own check for a prerequisite (SDKMAN's `Please install zip on your system`)
-        r"please install \S+ (?:on your system|first)\b|\bis required but (?:it'?s |was )?not (?:installed|found)",
+        r"please install \S+ (?:on your system|first)\b|\bis required but (?:it'?s |was )?not (?:installed|found)|"
+        # issue 12m: a build's own check of its tools (`You need to have gcc and make installed.`, bcrypt_elixir)
+        r"\byou need to have [\w ,+-]+ installed\b",
         "permission": r"permission denied|\bEACCES\b|operation not permitted|read-only file system|"
         # issue 12j: a user or group the image lacks (chown, COPY --chown, USER), an unreadable build context
         r"no permission to read|(?:chown|chgrp|install): (?:invalid|unknown) (?:user|group)|no such (?:user|group)\b|"
         r"unable to find (?:user|group)\b|no matching entries in (?:passwd|group)|no (?:users|groups) found",
-        # (HTTP statuses, not a source line number like `build.go:502:12` or a traceback's `line 503`)
-        "auth": r"(?<![:.])(?<!line )\b40[13]\b(?!:\d)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
+        # (HTTP statuses, not a source line number like `build.go:502:12` or a traceback's `line 503`, nor, issue 12m, a
+        # URL's query value `?d=404&s=250` in a page a build script printed)
+        "auth": r"(?<![:.])(?<!line )\b40[13]\b(?!:\d|&)|unauthori[sz]ed|forbidden|authentication (?:required|failed)|"
         r"access denied|could not read Username|publickey",
         "tls": r"certificate verify failed|x509:|SSL(?:Error| routines)|self[- ]signed certificate|CERT_|"
         r"unable to get local issuer certificate|unable to verify the first certificate|certificate has expired|"
@@ -44,7 +50,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"(?-i:\b(?:ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|ESOCKETTIMEDOUT)\b)|"
         r"getaddrinfo|name resolution|could not resolve (?:host|proxy)|temporary failure|connection (?:refused|reset|"
         r"closed|aborted|broken)|network (?:is )?unreachable|no route to host|dial tcp|i/o timeout|socket hang up|"
-        r"(?<![:.])(?<!line )\b50[234]\b(?!:\d)|service unavailable|bad gateway|TLS handshake|unexpected EOF|"
+        r"(?<![:.])(?<!line )\b50[234]\b(?!:\d|&)|service unavailable|bad gateway|TLS handshake|unexpected EOF|"
         r"try again later|"
         r"trouble with your network|failed to (?:connect|fetch|download)|unable to (?:connect|fetch|download)|"
         # issue 12f: exception names and a traceback through a networking stack (the message itself cut off)
@@ -60,7 +66,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"cannot fetch index base url|could not fetch url|"
         # issue 12j: conda's and bun's words
         r"connection failed|FailedToOpenSocket",
-        "http-404": r"(?<![:.])(?<!line )\b404\b(?!:\d)|not found.*https?://|https?://\S+.*not found",
+        "http-404": r"(?<![:.])(?<!line )\b404\b(?!:\d|&)|not found.*https?://|https?://\S+.*not found",
         "missing": r"no such package|unable to locate package|no matching (?:distribution|version|package)|"
         r"could not find (?:a version|a matching|package|gem|artifact|any version|any downloads)|"
         r"no distributions at all|has no installation candidate|"
@@ -116,6 +122,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
         r"relocation target \S+ not defined|\d+ errors? generated|"
+        # issue 12m: Cython's own compiler error (the project's .pyx, or a package's under pip: pip-build)
+        r"Error compiling Cython file|"
         # (not MSBuild's, NuGet's or the SDK's codes: the build engine's errors, issue 12j)
         r"\berror (?!MSB|NU\d|NETSDK)[A-Z]{1,4}\d{3,5}\b|Attempted import error:|"
         # issue 12g: the project file a bundler (next build, webpack) names on its own line under `Failed to compile.`
@@ -142,7 +150,7 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "exception": r"(?-i:^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)(?::|$))",
         "script-message": r"(?-i:^rake aborted!|^[\w./-]+:(?: line)? \d+: \S|"
         r"^[\w.-]+: (?:error|unknown (?:command|option)|invalid|fatal)\b|^(?:Error|ERROR|FATAL|Fatal)[:!] )",
-        "apt-sources": r"release file|NO_PUBKEY|is not signed|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
+        "apt-sources": r"release file|" + APT_KEY_MISSING + r"|InRelease.*(?:changed|not valid|expired)|dists/\S+.*404|"
         # issue 12i: apt's own line for a failed fetch (`Err:1 http://deb.debian.org/debian bookworm InRelease`)
         r"index files failed|EXPKEYSIG|KEYEXPIRED|(?-i:^Err(?::\d+)? \w+://)",
     }.items()

@@ -7,6 +7,7 @@ import re
 
 # The generic evidence (kind -> regex over one cleaned line of the step's region) lives in evidence.py (issue 12j: this
 # module outgrew the size limit); it is re-exported here for the structural reader and the arbitration.
+from agent.buildlog.evidence import APT_KEY_MISSING as APT_KEY_MISSING
 from agent.buildlog.evidence import EVIDENCE as EVIDENCE
 
 # (regex on one simple command, family). First match wins; order matters (npm run before npm install).
@@ -29,6 +30,8 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:add-apt-repository|apt-add-repository|apt-key)\b", "apt-repo"),
         (r"^(?:apt-get|apt|aptitude|dpkg|yum|dnf|microdnf|zypper|pacman|rpm)\b", "apt"),
         (r"^(?:pip[\d.]*|python[\d.]*\s+-m\s+pip|easy_install|pipx)\b", "pip"),
+        # issue 12m: extensions built in place (`setup.py build_ext --inplace`): the project's own code, not a package
+        (r"^python[\d.]*\s+(?:\./)?setup\.py\s+build_ext\b.*\s(?:--inplace|-i)\b", "compile"),
         (r"^python[\d.]*\s+(?:\./)?setup\.py\s+(?:install|develop|build|bdist|egg_info)", "pip"),
         (r"^(?:pipenv|poetry|conda|mamba|micromamba|uv)\b", "lang-deps"),
         (r"^go\s+(?:test|vet)\b", "test"),
@@ -56,6 +59,11 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"docker-php-ext-install|pecl|scons|bazel|qmake|luarocks|R\s+CMD|mix(?:\s+(?:compile|release|escript\.build)|\s*$))\b",
             "compile",
         ),
+        # issue 12m: a Dockerfile instruction, not a project's CLI (`Step 0 : FROM x`; a FROM runs the image's ONBUILD
+        # triggers, whose tools its output shows: structure.read)
+        (r"^(?:FROM|ENV|ARG|WORKDIR|USER|LABEL|EXPOSE|VOLUME|CMD|ENTRYPOINT|ONBUILD|MAINTAINER|SHELL)\b", "dockerfile"),
+        # issue 12m: a COPY or ADD of a path of the build context (not an URL): a missing source is the context's
+        (r"^(?:ADD|COPY)\s+(?:--\S+\s+)*(?!\S*://|git@)[^\s-]", "copy"),
         (r"^(?:curl|wget|git\s+(?:clone|fetch|pull|checkout|submodule)|svn|hg|aria2c|ADD\b)", "download"),
         (
             r"^(?:\./|/)\S+|^(?:ba|z)?sh\s+\S+|^(?:python[\d.]*|node|ruby|perl|php|Rscript)\s+\S+|^(?:bundle\s+exec\s+)?rake\b",
@@ -148,6 +156,8 @@ FAMILY_TABLE: dict[str, dict[str, str]] = {
         k: "download-failed" for k in ("network", "http-404", "tls", "missing", "auth", "file-missing", "default")
     },
     "test": {"test": "test-failure", "compile": "test-failure", "default": "test-failure"},
+    # issue 12m: a COPY/ADD of the build context (Docker before 1.13 printed only `src: no such file or directory`)
+    "copy": {"file-missing": "context-file-missing"},
     # A project script that printed its own error and nothing more specific: the script's own failure.
     "script": {"script-message": "script-error", "exception": "script-error"},
 }
@@ -184,7 +194,9 @@ MARKERS: dict[str, re.Pattern[str]] = {
         r"pip/_internal|pip/_vendor|python-wheels|^Downloading \S+\.(?:whl|tar\.gz|zip)\b|\binstallable wheels\b",
         "lang-deps": r"\b(?:conda|mamba|micromamba)\b|[Pp]oetry|[Pp]ipenv|Pipfile|\b[Bb]undler?\b|Gemfile|rubygems|"
         r"\bgem\b|hex\.pm|\bmix deps|NuGet|nuget|\buv (?:pip|sync|lock|add)\b|\bGem::|Solving environment|"
-        r"Collecting package metadata|[Uu]nsatisfiableError|PackagesNotFoundError|\.csproj\b",
+        r"Collecting package metadata|[Uu]nsatisfiableError|PackagesNotFoundError|\.csproj\b|"
+        # issue 12m: mix (and rebar3) fetching a dependency (`* Getting elixir_full (1.18)`)
+        r"^\* Getting \S+ \(",
         "prisma": r"[Pp]risma|query.engine|libquery_engine",
         "npm": r"\bnpm\b|\byarn\b|\bpnpm\b|node_modules|registry\.npmjs|gyp|\bYN\d{4}\b",
         "go-deps": r"^go: |go\.mod|golang\.org|proxy\.golang",
@@ -233,7 +245,9 @@ EXIT_CODES = {
     126: ("permission", "permission-denied"),
     137: ("oom", "out-of-memory"),
 }
-CURL_EXIT = {6, 7, 22, 28, 35, 56}
+# curl's own exit codes when it prints nothing (-s): 6 DNS, 7 connect, 18 partial file (issue 12m), 22 HTTP error
+# (-f), 28 timeout, 35 TLS, 56 receive.
+CURL_EXIT = {6, 7, 18, 22, 28, 35, 56}
 WGET_EXIT = {4, 5, 8}
 # The categories each family can produce (the literal answer is compatible with the command when it is in here).
 ALWAYS_POSSIBLE = {

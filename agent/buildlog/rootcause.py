@@ -16,6 +16,7 @@ import re
 
 from agent.buildlog import arbitrate, calibration, structure
 from agent.buildlog.diagnosis import Diagnosis, Finding
+from agent.buildlog.families import CURL_EXIT
 from agent.buildlog.patterns import Fix, Knowledge
 from agent.buildlog.scanner import Failure, Hit, ScanResult
 from agent.buildlog.signatures import signature
@@ -28,7 +29,9 @@ SCRIPT_COMMAND = re.compile(
     r"|yarn (?:run )?(?!install\b|add\b)[\w:-]+|(?:bundle exec\s+)?rake\b|python3?\s+(?!(?:\./)?setup\.py)\S+\.py)"
 )
 # The Dockerfile fails on purpose: the only case where a script-error needs no message to be sure.
-EXPLICIT_EXIT = re.compile(r"^\s*exit\s+[1-9]\d*\s*$")
+# issue 12m: so does a step that only checks that a build variable is set (`RUN test -n "$VERSION"`, an ARG without a
+# value: the 12k convention of configuration missing from the build).
+EXPLICIT_EXIT = re.compile(r"^\s*(?:exit\s+[1-9]\d*|(?:test|\[)\s+-[nz]\s+\S+(?:\s+\])?)\s*$")
 # A failing install command with no known message is most likely a cause of that tool's family (a candidate only).
 INSTALL_COMMAND_CATEGORY = (
     (
@@ -55,9 +58,8 @@ APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*install\b")
 APT_ASSUME_YES = re.compile(r"(?:^|\s)(?:-[a-zA-Z]*y[a-zA-Z]*|--yes|--assume-yes|--force-yes)(?:\s|$)|Assume-Yes")
 APT_ABORT_EXIT = {1, 100}
 DOWNLOAD_COMMAND = re.compile(r"\b(?:curl|wget)\s")
-# curl's own exit codes when it prints nothing (-s): 6 DNS, 7 connect, 22 HTTP error (-f), 28 timeout, 35 TLS,
-# 56 receive; wget's 4 network, 8 server error.
-CURL_EXIT = {6, 7, 22, 28, 35, 56}
+# curl's own exit codes when it prints nothing (-s): families.CURL_EXIT (one definition, issue 12m); wget's 4 network,
+# 8 server error.
 WGET_EXIT = {4, 8}
 # How sure a root cause is, by the tier of the line that decided it (measured on the dev sets, see
 # docs/diagnosis.md): decisive daemon/registry errors, specific causes, weak or cascade evidence, exit codes.
@@ -165,8 +167,8 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     commands = [text for _, text in scan.headers.values()] + ([failure.command] if failure else [])
     # the COPY instructions the log shows, also where no step header carries them (a pasted excerpt; issue 12j)
     commands += [h.text.strip() for h in everything if h.pattern.id == "copy-sources"]
-    # and the relative modules node could not load (rule 6, issue 12k)
-    commands += [h.text.strip() for h in everything if h.pattern.id == "node-relative-module-missing"]
+    # and the modules node could not load, by relative path (rule 6, issue 12k) or by name (rule 8, issue 12m)
+    commands += [h.text.strip() for h in everything if h.pattern.id in calibration.MODULE_EVIDENCE]
     read_as = diagnosis.findings[0].category if diagnosis.findings else None
     calibration.apply(diagnosis, reading, commands, CONFIDENCE_THRESHOLD)
     reread = diagnosis.findings[0] if diagnosis.findings else None
@@ -185,7 +187,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     return diagnosis
 
 
-STEP_PREFIX = re.compile(r"^(?:Step \d+/\d+ : |(?:ERROR )?\[[^\]]*\] )?(?:RUN )?")
+STEP_PREFIX = re.compile(r"^(?:Step \d+(?:/\d+)? : |(?:ERROR )?\[[^\]]*\] )?(?:RUN )?")
 
 
 def _read_structure(
@@ -312,7 +314,7 @@ def _fallback(
     if category is None and exit_code in APT_ABORT_EXIT and _apt_install_without_yes(command):
         category, pattern, why = "apt-package", "exit-code-apt-prompt", "apt-get install has no -y and no terminal"
     if category is None and EXPLICIT_EXIT.match(command):
-        category, pattern, why = "script-error", "exit-code-explicit-exit", "the step is an explicit `exit`"
+        category, pattern, why = "script-error", "exit-code-explicit-exit", "the step is an explicit `exit` or check"
     elif category is None and SCRIPT_COMMAND.search(command) and _install_category(command) is None:
         category, pattern, why = "script-error", "exit-code-script-error", "the project's own script failed"
     if category is None:

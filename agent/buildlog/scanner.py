@@ -28,7 +28,8 @@ TAIL = 64 * 1024
 
 # Build structure: which step runs, and which one failed with what exit code.
 STRUCTURE_PREFILTERS = (
-    r"(?m)^Step [0-9]+/[0-9]+ : ",
+    # (issue 12m: also the Docker before 1.13 form, `Step 2 : ADD ...`, without the step count)
+    r"(?m)^Step [0-9]+(?:/[0-9]+)? : ",
     r"(?m)^#[0-9]+ \[",
     r"(?m)^#[0-9]+ ERROR",
     re2.escape("returned a non-zero code"),
@@ -37,7 +38,7 @@ STRUCTURE_PREFILTERS = (
     re2.escape("ERROR ["),
     re2.escape("failed to solve"),
 )
-CLASSIC_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+CLASSIC_STEP = re.compile(r"^Step (\d+)(?:/(\d+))? : (.*)")
 BUILDKIT_HEADER = re.compile(r"^\[([^\]]+)\] (.*)")
 NONZERO = re.compile(r"The command '(?:/bin/sh -c )?(.*)' returned a non-zero code: (\d+)")
 EXECUTOR = re.compile(r"executor failed running \[(?:/bin/sh -c )?(.*?)\]: (?:exit code: (\d+)|.*exit status (\d+))?")

@@ -154,7 +154,8 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
             if marker.search(line):
                 last_seen[family] = number
     wrapped = command is not None and any(WRAPPERS.match(part.strip()) for part in SEPARATORS.split(command))
-    if not families or "script" in families or wrapped:  # a script's (a make target's) output shows its tools
+    # a script's (a make target's, a FROM's ONBUILD triggers') output shows its tools
+    if not families or "script" in families or "dockerfile" in families or wrapped:
         families = families + [f for f in sorted(last_seen, key=last_seen.__getitem__) if f not in families]
     # The tool that printed last is the one that failed; the others ran before it, successfully.
     active = max((f for f in families if f in last_seen), key=last_seen.__getitem__, default=None)
