@@ -214,7 +214,18 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
                     f"  {name} {part} miss {miss.get('source', miss.get('id'))}: {miss['label']} -> {miss['got']}",
                     file=sys.stderr,
                 )
-    return results
+    return results + reader_agreement()
+
+
+def reader_agreement() -> list[Result]:
+    """How often a second, blind reader of the fresh Shipwright draw gave the same label (issue 12m)."""
+    from agent.buildlog.corpus import HOLDOUT14, SECOND_READER, reader_agreement
+
+    if not (HOLDOUT14.exists() and SECOND_READER.exists()):
+        return []
+    same, n, differ = reader_agreement(HOLDOUT14, SECOND_READER)
+    note = f"{same}/{n} the same label" + (f"; differ: {', '.join(d[0] for d in differ)}" if differ else "")
+    return [Result("diagnose: shipwright fresh, two readers agree", round(100 * same / n, 1), "%", note=note)]
 
 
 def corpus() -> list[Result]:

@@ -208,3 +208,16 @@ def test_holdout13_is_the_seed24_draw_and_now_development_data() -> None:
     earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT13)] for r in labels(f)}
     refs = [ref for ref, _ in iter_logs() if ref not in earlier]
     assert [r["log"] for r in labels(HOLDOUT13)] == random.Random(24).sample(refs, 80)
+
+
+def test_reader_agreement_compares_two_readers_of_one_draw(tmp_path: Path) -> None:
+    """corpus.reader_agreement counts equal labels and lists the differences; a file of another draw is refused."""
+    from agent.buildlog.corpus import reader_agreement
+
+    first, second, other = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    first.write_text("labels: [{log: k1.json#0, category: disk-full}, {log: k2.json#1, category: base-image}]\n")
+    second.write_text("labels: [{log: k1.json#0, category: disk-full}, {log: k2.json#1, category: registry-auth}]\n")
+    other.write_text("labels: [{log: k2.json#1, category: base-image}, {log: k1.json#0, category: disk-full}]\n")
+    assert reader_agreement(first, second) == (1, 2, [("k2.json#1", "base-image", "registry-auth")])
+    with pytest.raises(ValueError, match="does not label the draw"):
+        reader_agreement(first, other)

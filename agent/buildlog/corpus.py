@@ -118,6 +118,9 @@ HOLDOUT13 = REPO / "tests" / "fixtures" / "labelled" / "shipwright-holdout13.yam
 # used to write or tune patterns, rules or thresholds. Until they are merged the fresh rows say "missing".
 MODERN_FRESH = REPO / "tests" / "fixtures" / "buildlogs" / "modern-holdout13.yaml"
 HOLDOUT14 = REPO / "tests" / "fixtures" / "labelled" / "shipwright-holdout14.yaml"
+# A second reader's blind labels of a fresh Shipwright draw (issue 12m): how often two readers agree is the ceiling
+# of what any accuracy measured on the draw can say.
+SECOND_READER = REPO / "tests" / "fixtures" / "labelled" / "second-reader" / "shipwright-holdout14-b.yaml"
 # The modern and Shipwright development files, oldest first (the earlier held-out sets included).
 MODERN_DEV = (
     MODERN,
@@ -222,6 +225,16 @@ def fresh_missing(name: str) -> Path | None:
     """The fresh file of set `name` ("modern" or "shipwright") when it is not there yet, else None."""
     path = MODERN_FRESH if name == "modern" else HOLDOUT14
     return None if path.exists() else path
+
+
+def reader_agreement(first: Path, second: Path) -> tuple[int, int, list[tuple[str, str, str]]]:
+    """(same label, logs, [(log, first's label, second's label) where they differ]) of two readers of one draw."""
+    a, b = labels(first), labels(second)
+    if [r["log"] for r in a] != [r["log"] for r in b]:
+        raise ValueError(f"{second.name} does not label the draw of {first.name} in its order")
+    pairs = zip(a, b, strict=True)
+    differ = [(x["log"], x["category"], y["category"]) for x, y in pairs if x["category"] != y["category"]]
+    return len(a) - len(differ), len(a), differ
 
 
 def evaluate(rows: list[dict[str, Any]], text_of: Any) -> dict[str, Any]:
