@@ -155,8 +155,8 @@ def _category_note(categories: dict[str, dict[str, object]]) -> str:
 def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
     """Per set (modern, Shipwright) and part: accuracy, unknown, confidently wrong, per-category precision/recall.
 
-    The headline is the "fresh" part (issue 12m: modern-holdout13.yaml and shipwright-holdout14.yaml, labelled apart
-    from the code of issue 12m, measured once; "missing" until they are merged); "dev" is every earlier labelled
+    The headline is the "fresh" part (issue 12n: modern-holdout14.yaml and shipwright-holdout15.yaml, labelled apart
+    from the code of issue 12n, measured once; "missing" until they are merged); "dev" is every earlier labelled
     file, the previous held-out sets included (measured once each, read since). Goals apply to the fresh part only.
     Misses go to stderr."""
     from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set, fresh_missing, fresh_overlap
@@ -218,14 +218,15 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
 
 
 def reader_agreement() -> list[Result]:
-    """How often a second, blind reader of the fresh Shipwright draw gave the same label (issue 12m)."""
+    """How often a second, blind reader of issue 12m's Shipwright draw (shipwright-holdout14.yaml) gave the same
+    label."""
     from agent.buildlog.corpus import HOLDOUT14, SECOND_READER, reader_agreement
 
     if not (HOLDOUT14.exists() and SECOND_READER.exists()):
         return []
     same, n, differ = reader_agreement(HOLDOUT14, SECOND_READER)
     note = f"{same}/{n} the same label" + (f"; differ: {', '.join(d[0] for d in differ)}" if differ else "")
-    return [Result("diagnose: shipwright fresh, two readers agree", round(100 * same / n, 1), "%", note=note)]
+    return [Result("diagnose: shipwright-holdout14 (12m), two readers agree", round(100 * same / n, 1), "%", note=note)]
 
 
 def corpus() -> list[Result]:
