@@ -108,7 +108,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"does not match the running version|required \w+ version .{0,40}does not match",
         # issue 12n: not a compiler's missing header (`fatal error: linux/types.h: No such file or directory`): that is
         # the compile evidence, a header the image lacks
-        "file-missing": r"(?<!\.h: )(?<!\.hpp: )no such file or directory|could not open (?:input )?(?:file|requirements)|"
+        "file-missing": r"(?<!\.h: )(?<!\.hpp: )no such file or directory|"
+        r"could not open (?:input )?(?:file|requirements)|"
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT|directory not found|"
         r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory|"
