@@ -57,23 +57,23 @@ from agent.buildlog.families import SUMMARY_LINE as GENERIC_SUMMARY
 from agent.buildlog.patterns import load_knowledge
 from agent.buildlog.structure import Reading
 
-# Accuracy per basis on the development data when that basis decides (issue 12m: issue 12l's held-out sets merged
-# into the development data, 2,142 labelled logs in 28 files; see docs/diagnosis.md). `python -m bench
-# diagnose:calibration`: tier1 438/439, tier2 1327/1332, tier3 163/167, structure 91/92, exit code 50/50; a summary
-# line decides only with support (9/9). The patterns were written from these logs, so these are upper bounds: on logs
+# Accuracy per basis on the development data when that basis decides (issue 12n: issue 12m's held-out sets merged
+# into the development data, 2,304 labelled logs in 30 files; see docs/diagnosis.md). `python -m bench
+# diagnose:calibration`: tier1 469/470, tier2 1423/1429, tier3 184/188, structure 98/99, exit code 50/50; a summary
+# line decides only with support (10/10). The patterns were written from these logs, so these are upper bounds: on logs
 # no one here had read (each round's fresh sets with that round's code) tier1 was right 98%, tier2 95%, tier3 84%, the
 # summary lines about half the time (docs/diagnosis.md, "Calibration").
 RELIABILITY = {
     "literal-tier1": 0.998,
     "literal-tier2": 0.996,
-    "literal-tier3": 0.976,
+    "literal-tier3": 0.979,
     "summary": 1.0,
-    "structure": 0.989,
+    "structure": 0.99,
     "exit-code": 1.0,
 }
-# Chosen by leave-one-set-out cross-validation over the 28 development files (issue 12m: every threshold from 0 to
-# 0.97 gives the same 2078/2142 and 11 confidently wrong; 0.99 1913 with 9, 1.0 1110 with 6; the strictest of the best
-# is kept, as in 12l). On all 28 files every basis measures at least 0.976, so the dev answers are those of 0.95.
+# Chosen by leave-one-set-out cross-validation over the 30 development files (issue 12n: every threshold from 0 to
+# 0.97 gives the same 2234/2304 and 12 confidently wrong; 0.99 2053 with 10, 1.0 1193 with 6; the strictest of the best
+# is kept, as in 12l and 12m). On all 30 files every basis measures at least 0.979: the dev answers are those of 0.95.
 MIN_RELIABILITY = 0.97
 # The confidence an answer gets when calibration withholds it: below the 0.5 threshold, so `unknown`.
 WITHHELD_CONFIDENCE = 0.45

@@ -23,8 +23,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"Killed signal terminated program",
         "platform": r"exec format error|cannot execute binary file|wrong ELF class|GLIBC_\d[\d.]* not found|"
         r"qemu-[\w-]+: Could not open|ld-linux[\w.-]*\.so\.\d'?: No such file|"
-        # issue 12j: qemu's own loader error; a new userland's syscalls refused by an old host runtime (seccomp)
-        r"(?-i:^Error while loading /\S+: No such file)|cannot access '\.': Operation not permitted|"
+        # issue 12j: qemu's own loader error; a new userland's syscalls refused by an old host runtime (seccomp; issue
+        # 12n: of any path, `ls: cannot access '/usr/bin/mvn': Operation not permitted`)
+        r"(?-i:^Error while loading /\S+: No such file)|cannot access '[^']*': Operation not permitted|"
         r"working directory cannot be determined|getcwd: Operation not permitted",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"\bcommand \"[^\"]+\" not found|"
@@ -84,7 +85,8 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"pathspec '[^']+' did not match any file|"
         # issue 12h: a standard library package this Go does not have (Go older than the code needs)
         r"package \S+ is not in (?:GOROOT|std)\b",
-        "resolve": r"\bconflict|incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
+        # (issue 12n: not Go's `+incompatible` version suffix, `go: downloading x v2.2.1+incompatible`)
+        "resolve": r"\bconflict|(?<!\+)incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
         r"lock ?file.{0,60}(?:outdated|mismatch|not compatible|needs to be updated)|could not be resolved|unsatisfied|"
         # issue 12f: version words (a runtime or toolchain too old or too new for a dependency, a stale lock file)
@@ -104,7 +106,10 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"no solution found|invalid go version|"
         # issue 12h: a tool's own version check (uv's required-version, a runtime's)
         r"does not match the running version|required \w+ version .{0,40}does not match",
-        "file-missing": r"no such file or directory|could not open (?:input )?(?:file|requirements)|"
+        # issue 12n: not a compiler's missing header (`fatal error: linux/types.h: No such file or directory`): that is
+        # the compile evidence, a header the image lacks
+        "file-missing": r"(?<!\.h: )(?<!\.hpp: )no such file or directory|"
+        r"could not open (?:input )?(?:file|requirements)|"
         r"cannot find (?:the )?(?:file|path)|no go files|could not find `?\w+\.(?:toml|json|lock)|not found: not found|"
         r"cannot stat|does not exist\b.*(?:file|path|director)|ENOENT|directory not found|"
         r"\bstat \S+: (?:no such|not found|file does not exist)|\bfile not found in (?:current|this) directory|"

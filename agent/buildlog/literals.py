@@ -275,6 +275,10 @@ COMMON_WORDS = frozenset(
         "[internal]",
         "certificate",
         "certificates",
+        # Issue 12n: configure's `checking whether the C compiler works`, bundler's `69 gems now installed`.
+        "check",
+        "compiler",
+        "installed",
     ]
 )
 
