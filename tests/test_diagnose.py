@@ -193,12 +193,20 @@ def test_every_pattern_has_ranked_fixes_and_explanation() -> None:
             "permission-denied",
         ),
         ("make: g++: Command not found\nmake: *** [Makefile:3: all] Error 127\n", "command-not-found"),
-        ("* What went wrong:\nExecution failed for task ':web:npmInstall'.\n"
-         "> A problem occurred starting process 'command 'npm''\n", "command-not-found"),
-        ("Step 1/9 : FROM golang:1.11-alpine as builder\nError parsing reference: \"golang:1.11-alpine as builder\" "
-         "is not a valid repository/tag: invalid reference format\n", "dockerfile-syntax"),
-        ("npm ERR! code EUNSUPPORTEDPROTOCOL\nnpm ERR! Unsupported URL Type \"workspace:\": workspace:*\n",
-         "npm-dependency"),
+        (
+            "* What went wrong:\nExecution failed for task ':web:npmInstall'.\n"
+            "> A problem occurred starting process 'command 'npm''\n",
+            "command-not-found",
+        ),
+        (
+            'Step 1/9 : FROM golang:1.11-alpine as builder\nError parsing reference: "golang:1.11-alpine as builder" '
+            "is not a valid repository/tag: invalid reference format\n",
+            "dockerfile-syntax",
+        ),
+        (
+            'npm ERR! code EUNSUPPORTEDPROTOCOL\nnpm ERR! Unsupported URL Type "workspace:": workspace:*\n',
+            "npm-dependency",
+        ),
     ],
 )
 def test_issue_12p_wordings(log: str, category: str) -> None:
