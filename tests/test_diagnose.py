@@ -175,3 +175,39 @@ def test_every_pattern_has_ranked_fixes_and_explanation() -> None:
     for pattern in load_knowledge().patterns:
         assert pattern.fixes and pattern.explanation and pattern.literals, pattern.id
         assert pattern.tier in (1, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("log", "category"),
+    [
+        # Issue 12p: from the misses of the 12o held-out sets.
+        (
+            "Step 16/29 : RUN ./configure --prefix /usr && make\n ---> Running in fc5f38e3b5f4\n"
+            "/bin/bash: ./configure: No such file or directory\n"
+            "The command '/bin/bash -c ./configure --prefix /usr && make' returned a non-zero code: 127\n",
+            "context-file-missing",
+        ),
+        (
+            "Step 6/9 : RUN python3 -m pip install -r requirements.txt\n"
+            "ERROR: Could not open requirements file: [Errno 13] Permission denied: 'requirements.txt'\n",
+            "permission-denied",
+        ),
+        ("make: g++: Command not found\nmake: *** [Makefile:3: all] Error 127\n", "command-not-found"),
+        (
+            "* What went wrong:\nExecution failed for task ':web:npmInstall'.\n"
+            "> A problem occurred starting process 'command 'npm''\n",
+            "command-not-found",
+        ),
+        (
+            'Step 1/9 : FROM golang:1.11-alpine as builder\nError parsing reference: "golang:1.11-alpine as builder" '
+            "is not a valid repository/tag: invalid reference format\n",
+            "dockerfile-syntax",
+        ),
+        (
+            'npm ERR! code EUNSUPPORTEDPROTOCOL\nnpm ERR! Unsupported URL Type "workspace:": workspace:*\n',
+            "npm-dependency",
+        ),
+    ],
+)
+def test_issue_12p_wordings(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category
