@@ -176,6 +176,9 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
             headline = part == "fresh"
             wrong_share = r["confidently_wrong"] / r["n"] if r["n"] else 0.0
             note = f"{r['right']}/{r['n']}, unknown {r['unknown']}, confidently wrong {r['confidently_wrong']}"
+            sure_n, sure_right, sure_wrong = r["sure"]
+            if sure_n < r["n"]:
+                note += f"; not marked doubtful: {sure_right}/{sure_n}, wrong {sure_wrong}"
             overlap = fresh_overlap() if (name, part) == ("modern", "fresh") else 0
             if overlap:
                 note += f" ({overlap} left out: also in a dev file)"

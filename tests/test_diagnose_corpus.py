@@ -281,3 +281,18 @@ def test_holdout17_is_the_seed28_draw_and_now_development_data() -> None:
     earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT17)] for r in labels(f)}
     refs = [ref for ref, _ in iter_logs() if ref not in earlier]
     assert [r["log"] for r in labels(HOLDOUT17)] == random.Random(28).sample(refs, 80)
+
+
+def test_evaluate_counts_the_rows_not_marked_doubtful_apart() -> None:
+    """A row with `doubtful` set counts in the whole figure and is left out of the "sure" one."""
+    from agent.buildlog.corpus import evaluate
+
+    full = "npm ERR! code ETIMEDOUT\nnpm ERR! network request to https://registry.npmjs.org/x failed\n"
+    rows = [
+        {"id": "a", "label": "npm-network", "text": full},
+        {"id": "b", "label": "disk-full", "text": full, "doubtful": "npm-network"},
+        {"id": "c", "label": "base-image", "text": full},
+    ]
+    r = evaluate(rows, lambda row: row["text"])
+    assert r["n"] == 3 and r["right"] == 1 and r["confidently_wrong"] == 2
+    assert r["sure"] == (2, 1, 1)

@@ -238,7 +238,11 @@ def shipwright_rows(part: str) -> list[dict[str, Any]]:
     """Shipwright labels as evaluation rows: "fresh" = the draw of issue 12q (shipwright-holdout18.yaml),
     "dev" = the others (SHIPWRIGHT_DEV)."""
     files = (HOLDOUT18,) if part == "fresh" else SHIPWRIGHT_DEV
-    return [{"id": r["log"], "label": r["category"], "why": r.get("why", "")} for f in files for r in labels(f)]
+    return [
+        {"id": r["log"], "label": r["category"], "why": r.get("why", ""), "doubtful": r.get("doubtful")}
+        for f in files
+        for r in labels(f)
+    ]
 
 
 def fresh_missing(name: str) -> Path | None:
@@ -260,17 +264,24 @@ def reader_agreement(first: Path, second: Path) -> tuple[int, int, list[tuple[st
 def evaluate(rows: list[dict[str, Any]], text_of: Any) -> dict[str, Any]:
     """Accuracy, unknown count, confidently-wrong count, per-category precision and recall, and the misses.
 
-    A confidently wrong answer names a category (not unknown) that differs from the label."""
+    A confidently wrong answer names a category (not unknown) that differs from the label. Rows whose labeller
+    marked them doubtful before anything was run (a `doubtful: <other category>` field, issue 12q) are also counted
+    apart: "sure" is (logs, right, confidently wrong) on the others."""
     from agent.buildlog import diagnose_bytes
 
     per: dict[str, dict[str, int]] = {}
     misses = []
     right = unknown = wrong = 0
+    sure = [0, 0, 0]
     for row in rows:
         got = diagnose_bytes(text_of(row)).root_cause
         label = row["label"]
         per.setdefault(label, {"tp": 0, "fp": 0, "fn": 0})
         per.setdefault(got, {"tp": 0, "fp": 0, "fn": 0})
+        if not row.get("doubtful"):
+            sure[0] += 1
+            sure[1] += got == label
+            sure[2] += got not in (label, "unknown")
         if got == label:
             right += 1
             per[label]["tp"] += 1
@@ -296,6 +307,7 @@ def evaluate(rows: list[dict[str, Any]], text_of: Any) -> dict[str, Any]:
         "accuracy": right / n if n else 0.0,
         "unknown": unknown,
         "confidently_wrong": wrong,
+        "sure": tuple(sure),
         "categories": categories,
         "misses": misses,
     }
