@@ -109,6 +109,9 @@ COPY_FROM = re.compile(r"COPY --from=\S+\s+(\S+)")
 # `pip-hash-mismatch`: one definition each, issue 12m)
 APT_KEY_MISSING = re.compile(APT_KEY)
 PINS_HASHES = re.compile(r"--require-hashes\b")
+# issue 12q (rule 9): the file a later step cannot open is the download an installer's checksum check refused and
+# deleted (composer's `Installer corrupt` then `Could not open input file: composer-setup.php`): download-failed.
+CHECKSUM_CHANGED = "installer-checksum-changed"
 
 
 def basis(diagnosis: Diagnosis, reading: Reading | None) -> str:
@@ -180,6 +183,8 @@ def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
         return "context-file-missing"
     if finding.category == "test-failure" and _package_not_installed(headers):
         return "npm-dependency"
+    if finding.category == "context-file-missing" and any(f.pattern == CHECKSUM_CHANGED for f in diagnosis.findings):
+        return "download-failed"
     match = MISSING_INSTALLED.search(text) if finding.category == "command-not-found" else None
     if match:
         prefix = re.compile(re.escape(match.group(1)) + r"(?:/|\s|$)")
