@@ -273,7 +273,7 @@ def corpus() -> list[Result]:
 # `python -m bench diagnose:labelled` (or :corpus, :throughput) runs one part only.
 # Thresholds tried by the cross-validation of calibration(): a basis is decisive when its reliability on the
 # training sets is at least this.
-TAUS = (0.0, 0.5, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 1.0)
+TAUS = (0.0, 0.5, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 1.0)
 
 
 def _dev_records() -> dict[str, list[tuple[str, str, str]]]:
@@ -309,22 +309,27 @@ def _record(diagnosis: object, label: str) -> tuple[str, str, str]:
 
 
 def _reliability(rows: list[tuple[str, str, str]]) -> dict[str, tuple[int, int]]:
-    """Per basis (without "+agree"): (right, asserted)."""
+    """Per basis (without "+agree"): (right, asserted); tier 3 also per category ("literal-tier3:script-error"), as
+    calibration.TIER3_BY_CATEGORY (issue 12q)."""
     table: dict[str, tuple[int, int]] = {}
     for basis, got, label in rows:
         if got == "unknown":
             continue
-        right, n = table.get(basis.partition("+")[0], (0, 0))
-        table[basis.partition("+")[0]] = (right + (got == label), n + 1)
+        base = basis.partition("+")[0]
+        for key in (base, f"{base}:{got}") if base == "literal-tier3" else (base,):
+            right, n = table.get(key, (0, 0))
+            table[key] = (right + (got == label), n + 1)
     return table
 
 
 def _apply_policy(rows: list[tuple[str, str, str]], table: dict[str, tuple[int, int]], tau: float) -> tuple[int, int]:
-    """(right, confidently wrong) when a basis below `tau` on `table` needs agreement."""
+    """(right, confidently wrong) when a basis below `tau` on `table` needs agreement (tier 3 by its category)."""
     right = wrong = 0
     for basis, got, label in rows:
         base, _, agree = basis.partition("+")
         ok, n = table.get(base, (0, 0))
+        if base == "literal-tier3" and f"{base}:{got}" in table:
+            ok, n = table[f"{base}:{got}"]
         if got == "unknown" or not (agree or (n and ok / n >= tau)):
             continue
         right += got == label

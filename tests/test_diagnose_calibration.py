@@ -107,6 +107,15 @@ def test_which_bases_are_decisive(kind: str, support: bool, decisive: bool) -> N
     assert calibration.decisive(kind, support) is decisive
 
 
+def test_a_tier3_line_is_measured_by_the_category_it_names() -> None:
+    """Issue 12q: a tier-3 script-error (a traceback, a script's own error line) needs agreement; other tier-3
+    categories keep their tier's reliability."""
+    assert not calibration.decisive("literal-tier3", False, "script-error")
+    assert calibration.decisive("literal-tier3+agree", False, "script-error")
+    assert calibration.decisive("literal-tier3", False, "compile-error")
+    assert calibration.decisive("literal-tier3", False, "npm-network")
+
+
 def test_an_ansible_recap_alone_is_a_summary_not_an_answer() -> None:
     """`failed=1` in Ansible's recap says that a task failed, not why (issue 12h)."""
     log = (

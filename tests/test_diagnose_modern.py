@@ -166,14 +166,20 @@ def test_a_bare_traceback_is_a_candidate_not_an_answer() -> None:
 
 def test_a_project_script_that_says_why_it_failed_is_a_script_error() -> None:
     """Issue 12f: the project's own script (./x, python x.py, rake) printed its own error (an exception, `rake
-    aborted!`, `./x.sh: 6: cd: can't cd to ...`) and nothing more specific: script-error, no longer withheld."""
+    aborted!`, `./x.sh: 6: cd: can't cd to ...`) and nothing more specific: script-error, no longer withheld. Issue
+    12q: a bare traceback (a tier-3 script-error, 8/13 on the dev data) needs agreement: `unknown`, script-error
+    first."""
     for command, message in (
-        ("./manage.py migrate", "Traceback (most recent call last):\nValueError: odd"),
         ("bundle exec rake release_checks", "rake aborted!\nArgumentError: invalid byte sequence in US-ASCII"),
         ("cd /src && ./utils/install.sh", "./utils/install.sh: 6: cd: can't cd to 3rdParty/lib"),
     ):
         log = f"Step 7/7 : RUN {command}\n{message}\nThe command '/bin/sh -c {command}' returned a non-zero code: 1\n"
         assert diagnose_bytes(log).root_cause == "script-error", command
+    command, message = "./manage.py migrate", "Traceback (most recent call last):\nValueError: odd"
+    log = f"Step 7/7 : RUN {command}\n{message}\nThe command '/bin/sh -c {command}' returned a non-zero code: 1\n"
+    diagnosis = diagnose_bytes(log)
+    assert diagnosis.root_cause == "unknown"
+    assert diagnosis.candidates[0]["category"] == "script-error"
 
 
 def test_a_script_message_does_not_outrank_specific_evidence() -> None:
@@ -392,15 +398,20 @@ def test_issue_12h_wordings(line: str, category: str) -> None:
             "registry-auth",
         ),
         ("lstat package.json: no such file or directory", "context-file-missing"),
-        (
-            'Error occurred prerendering page "/blog". Read more: https://nextjs.org/docs/messages/prerender-error',
-            "script-error",
-        ),
         ("[ERROR] Fatal error compiling: error: invalid source release: 1.17", "compile-error"),
     ],
 )
 def test_issue_12i_wordings(line: str, category: str) -> None:
     assert diagnose_bytes(line + "\n").root_cause == category
+
+
+def test_a_tier3_script_error_alone_is_withheld_with_its_category_first() -> None:
+    """Issue 12i's Next.js prerender line is a tier-3 script-error; since issue 12q a tier-3 script-error needs the
+    structural reader's agreement (8/13 on the dev data), so alone it is `unknown` with script-error first."""
+    line = 'Error occurred prerendering page "/blog". Read more: https://nextjs.org/docs/messages/prerender-error'
+    diagnosis = diagnose_bytes(line + "\n")
+    assert diagnosis.root_cause == "unknown"
+    assert diagnosis.candidates[0]["category"] == "script-error"
 
 
 def test_a_hash_mismatch_under_pinned_hashes_is_the_lock_not_the_download() -> None:
