@@ -37,10 +37,16 @@ def _s(alphabet: str, n: int, m: int | None = None) -> st.SearchStrategy[str]:
     return st.text(alphabet=alphabet, min_size=n, max_size=m or n)
 
 
+# The memory database always holds its own schema (sqlite_master keeps the CREATE statements): a generated password
+# that is a piece of it ("er_sha25" of a column after_sha256) is found there without having leaked.
+SCHEMA_TEXT = (REPO / "agent" / "memory" / "schema.py").read_text(encoding="utf-8")
+
+
 def _password(n: int = 8, m: int = 20) -> st.SearchStrategy[str]:
-    """A password with letters and digits: one that cannot also be an ordinary word of the output ("image_id")."""
+    """A password with letters and digits: one that cannot also be an ordinary word of the output ("image_id") or
+    a piece of the database's schema."""
     return _s(PASSWORD_CHARS, n, m).filter(
-        lambda s: sum(c.isdigit() for c in s) >= 2 and sum(c.isalpha() for c in s) >= 2
+        lambda s: sum(c.isdigit() for c in s) >= 2 and sum(c.isalpha() for c in s) >= 2 and s not in SCHEMA_TEXT
     )
 
 
