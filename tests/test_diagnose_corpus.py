@@ -133,73 +133,6 @@ def test_dev8_is_new_and_avoids_the_seed17_draw() -> None:
     assert all(r["category"] in known and r["why"].strip() for r in rows)
 
 
-def test_holdout10_is_the_seed21_draw_and_now_development_data() -> None:
-    """shipwright-holdout10.yaml (issue 12i's fresh draw, measured once, development data since issue 12j): the 80
-    records random.Random(21).sample(refs, 80) drew from the records in no earlier labelled file."""
-    import random
-
-    from agent.buildlog.corpus import HOLDOUT10, HOLDOUT11, SHIPWRIGHT_DEV, iter_logs
-
-    _need_corpus()
-    assert HOLDOUT10 in SHIPWRIGHT_DEV and HOLDOUT11 in SHIPWRIGHT_DEV
-    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT10)] for r in labels(f)}
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(HOLDOUT10)] == random.Random(21).sample(refs, 80)
-
-
-def test_holdout11_is_the_seed22_draw_and_now_development_data() -> None:
-    """shipwright-holdout11.yaml (issue 12j's fresh draw, measured once, development data since issue 12k): the 80
-    records random.Random(22).sample(refs, 80) drew from the records in no earlier labelled file."""
-    import random
-
-    from agent.buildlog.corpus import (
-        HOLDOUT11,
-        HOLDOUT12,
-        MODERN_DEV,
-        MODERN_FRESH,
-        MODERN_SEEN10,
-        SHIPWRIGHT_DEV,
-        iter_logs,
-    )
-
-    assert HOLDOUT11 in SHIPWRIGHT_DEV and HOLDOUT12 in SHIPWRIGHT_DEV
-    assert MODERN_SEEN10 in MODERN_DEV and MODERN_FRESH not in MODERN_DEV
-    _need_corpus()
-    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT11)] for r in labels(f)}
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(HOLDOUT11)] == random.Random(22).sample(refs, 80)
-
-
-def test_holdout12_is_the_seed23_draw_and_now_development_data() -> None:
-    """shipwright-holdout12.yaml and modern-holdout11.yaml (issue 12k's fresh sets, measured once, development data
-    since issue 12l): the 80 records random.Random(23).sample(refs, 80) drew from the records in no earlier labelled
-    file."""
-    import random
-
-    from agent.buildlog.corpus import HOLDOUT12, MODERN_DEV, MODERN_SEEN11, SHIPWRIGHT_DEV, iter_logs
-
-    assert HOLDOUT12 in SHIPWRIGHT_DEV and MODERN_SEEN11 in MODERN_DEV
-    _need_corpus()
-    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT12)] for r in labels(f)}
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(HOLDOUT12)] == random.Random(23).sample(refs, 80)
-
-
-def test_holdout13_is_the_seed24_draw_and_now_development_data() -> None:
-    """shipwright-holdout13.yaml and modern-holdout12.yaml (issue 12l's fresh sets, measured once, development data
-    since issue 12m): the 80 records random.Random(24).sample(refs, 80) drew from the records in no earlier labelled
-    file."""
-    import random
-
-    from agent.buildlog.corpus import HOLDOUT13, MODERN_DEV, MODERN_SEEN12, SHIPWRIGHT_DEV, iter_logs
-
-    assert HOLDOUT13 in SHIPWRIGHT_DEV and MODERN_SEEN12 in MODERN_DEV
-    _need_corpus()
-    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT13)] for r in labels(f)}
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(HOLDOUT13)] == random.Random(24).sample(refs, 80)
-
-
 def test_reader_agreement_compares_two_readers_of_one_draw(tmp_path: Path) -> None:
     """corpus.reader_agreement counts equal labels and lists the differences; a file of another draw is refused."""
     from agent.buildlog.corpus import reader_agreement
@@ -211,76 +144,6 @@ def test_reader_agreement_compares_two_readers_of_one_draw(tmp_path: Path) -> No
     assert reader_agreement(first, second) == (1, 2, [("k2.json#1", "base-image", "registry-auth")])
     with pytest.raises(ValueError, match="does not label the draw"):
         reader_agreement(first, other)
-
-
-def test_holdout14_is_the_seed25_draw_and_now_development_data() -> None:
-    """shipwright-holdout14.yaml and modern-holdout13.yaml (issue 12m's fresh sets, measured once, development data
-    since issue 12n): the 80 records random.Random(25).sample(refs, 80) drew from the records in no earlier labelled
-    file."""
-    import random
-
-    from agent.buildlog.corpus import HOLDOUT14, MODERN_DEV, MODERN_SEEN13, SHIPWRIGHT_DEV, iter_logs
-
-    assert HOLDOUT14 in SHIPWRIGHT_DEV and MODERN_SEEN13 in MODERN_DEV
-    _need_corpus()
-    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT14)] for r in labels(f)}
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(HOLDOUT14)] == random.Random(25).sample(refs, 80)
-
-
-def test_holdout15_is_the_seed26_draw_and_now_development_data() -> None:
-    """shipwright-holdout15.yaml and modern-holdout14.yaml (issue 12n's fresh sets, measured once, development data
-    since issue 12o): the 80 records random.Random(26).sample(refs, 80) drew from the records in no earlier labelled
-    file."""
-    import random
-
-    from agent.buildlog.corpus import HOLDOUT15, MODERN_DEV, MODERN_SEEN14, SHIPWRIGHT_DEV, iter_logs
-
-    assert HOLDOUT15 in SHIPWRIGHT_DEV and MODERN_SEEN14 in MODERN_DEV
-    _need_corpus()
-    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT15)] for r in labels(f)}
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(HOLDOUT15)] == random.Random(26).sample(refs, 80)
-
-
-def test_holdout16_is_the_seed27_draw_and_now_development_data() -> None:
-    """shipwright-holdout16.yaml and modern-holdout15.yaml (issue 12o's fresh sets, measured once, development data
-    since issue 12p): the 80 records random.Random(27).sample(refs, 80) drew from the records in no earlier labelled
-    file."""
-    import random
-
-    from agent.buildlog.corpus import HOLDOUT16, MODERN_DEV, MODERN_SEEN15, SHIPWRIGHT_DEV, iter_logs
-
-    assert HOLDOUT16 in SHIPWRIGHT_DEV and MODERN_SEEN15 in MODERN_DEV
-    _need_corpus()
-    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT16)] for r in labels(f)}
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(HOLDOUT16)] == random.Random(27).sample(refs, 80)
-
-
-def test_holdout17_is_the_seed28_draw_and_now_development_data() -> None:
-    """shipwright-holdout17.yaml and modern-holdout16.yaml (issue 12p's fresh sets, measured once, development data
-    since issue 12q): the 80 records random.Random(28).sample(refs, 80) drew from the records in no earlier labelled
-    file; the fresh sets of issue 12q (HOLDOUT18, modern-holdout17.yaml) are not development data."""
-    import random
-
-    from agent.buildlog.corpus import (
-        HOLDOUT17,
-        HOLDOUT18,
-        MODERN_DEV,
-        MODERN_FRESH,
-        MODERN_SEEN16,
-        SHIPWRIGHT_DEV,
-        iter_logs,
-    )
-
-    assert HOLDOUT18 not in SHIPWRIGHT_DEV and SHIPWRIGHT_DEV[-1] == HOLDOUT17
-    assert MODERN_DEV[-1] == MODERN_SEEN16 and MODERN_FRESH not in MODERN_DEV
-    assert MODERN_FRESH.name == "modern-holdout17.yaml" and HOLDOUT18.name == "shipwright-holdout18.yaml"
-    _need_corpus()
-    earlier = {r["log"] for f in SHIPWRIGHT_DEV[: SHIPWRIGHT_DEV.index(HOLDOUT17)] for r in labels(f)}
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(HOLDOUT17)] == random.Random(28).sample(refs, 80)
 
 
 def test_evaluate_counts_the_rows_not_marked_doubtful_apart() -> None:
@@ -296,3 +159,32 @@ def test_evaluate_counts_the_rows_not_marked_doubtful_apart() -> None:
     r = evaluate(rows, lambda row: row["text"])
     assert r["n"] == 3 and r["right"] == 1 and r["confidently_wrong"] == 2
     assert r["sure"] == (2, 1, 1)
+
+
+@pytest.mark.parametrize("n", range(10, 18))
+def test_earlier_fresh_draws_are_their_seeds_and_now_development_data(n: int) -> None:
+    """shipwright-holdoutN.yaml and modern-holdout(N-1).yaml, the fresh sets of an earlier round (issue 12i for N =
+    10 .. issue 12p for N = 17), measured once and development data since: the Shipwright file is the 80 records
+    random.Random(N + 11).sample(refs, 80) drew from the records in no earlier labelled file."""
+    import random
+
+    from agent.buildlog import corpus
+
+    shipwright = corpus.REPO / "tests" / "fixtures" / "labelled" / f"shipwright-holdout{n}.yaml"
+    modern = corpus.REPO / "tests" / "fixtures" / "buildlogs" / f"modern-holdout{n - 1}.yaml"
+    assert shipwright in corpus.SHIPWRIGHT_DEV and modern in corpus.MODERN_DEV
+    _need_corpus()
+    earlier = {r["log"] for f in corpus.SHIPWRIGHT_DEV[: corpus.SHIPWRIGHT_DEV.index(shipwright)] for r in labels(f)}
+    refs = [ref for ref, _ in corpus.iter_logs() if ref not in earlier]
+    assert [r["log"] for r in labels(shipwright)] == random.Random(n + 11).sample(refs, 80)
+
+
+def test_the_fresh_sets_are_the_newest_and_not_development_data() -> None:
+    """Issue 12q's fresh sets (modern-holdout17.yaml, shipwright-holdout18.yaml) are in no development list, and the
+    previous round's are the last development files."""
+    from agent.buildlog import corpus
+
+    assert corpus.MODERN_FRESH.name == "modern-holdout17.yaml" and corpus.HOLDOUT18.name == "shipwright-holdout18.yaml"
+    assert corpus.MODERN_FRESH not in corpus.MODERN_DEV and corpus.HOLDOUT18 not in corpus.SHIPWRIGHT_DEV
+    assert corpus.MODERN_DEV[-1].name == "modern-holdout16.yaml"
+    assert corpus.SHIPWRIGHT_DEV[-1].name == "shipwright-holdout17.yaml"
