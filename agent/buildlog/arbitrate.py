@@ -176,19 +176,16 @@ def combine(
         literal_tier == 3
         and literal == "download-failed"
         and best is not None
-        and best[1] >= SCRIPT_OVERRIDE
         and not {"download", "script"} & set(reading.families)
-        and best[0] in own_categories(reading)
     ):
         # A weak download error (`git clone` failing inside `go get` or `bundle install`) in a command that downloads
         # nothing itself is the package manager's dependency fetch: its family's evidence says what failed.
-        return best
-    fetched = {FAMILY_TABLE[f].get("default") for f in reading.families if f in FETCHERS}
-    own_fetch = best is not None and best[0] in fetched and not {"download", "script"} & set(reading.families)
-    if literal_tier == 3 and literal == "download-failed" and best is not None and own_fetch:
+        if best[1] >= SCRIPT_OVERRIDE and best[0] in own_categories(reading):
+            return best
         # Issue 12m: the same without evidence of the family's own (mix's `* Getting dep (...)` then git's `fatal:
         # Could not read from remote repository`): a package manager's fetch of a git dependency, its default reading.
-        return best[0], max(confidence, best[1])
+        if best[0] in {FAMILY_TABLE[f].get("default") for f in reading.families if f in FETCHERS}:
+            return best[0], max(confidence, best[1])
     if literal_tier == 3 and literal in CASCADE_SUMMARIES and best is not None and best[1] >= CASCADE_OVERRIDE:
         # A weak or cascade line ("Failed to compile.", "make: *** Error", "BUILD FAILURE") says that the build
         # failed; the command and the step's evidence say why.
