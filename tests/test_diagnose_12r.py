@@ -166,3 +166,34 @@ def test_maven_s_could_not_resolve_is_not_taken_for_a_solver_line() -> None:
     line = "[ERROR] Failed to execute goal on project app: Could not resolve dependencies for project x:app:jar:1.0"
     found = diagnose_bytes(_step("mvn package", line)).findings
     assert "solver-could-not-resolve" not in {f.pattern for f in found}
+
+
+@pytest.mark.parametrize(
+    ("command", "lines", "expected"),
+    [
+        (
+            "apt-get update && apt-get install -y curl",
+            [
+                "E: Method http has died unexpectedly!",
+                "E: Sub-process http returned an error code (139)",
+                "E: Some index files failed to download. They have been ignored, or old ones used instead.",
+            ],
+            "platform-mismatch",
+        ),
+        ("npm install", ["npm ERR! Maximum call stack size exceeded"], "npm-dependency"),
+        ("npm ci", ["npm ERR! cb() never called!"], "npm-dependency"),
+        ("docker-php-ext-install xdebug", ["Cannot find config.m4. "], "dependency-resolution"),
+        ("rebar3 as prod release", ["===> Uncaught error: {badrecord,state_t}"], "dependency-resolution"),
+    ],
+)
+def test_the_conventions_set_before_the_12r_freeze(command: str, lines: list[str], expected: str) -> None:
+    assert diagnose_bytes(_step(command, *lines, code=100)).root_cause == expected
+
+
+def test_a_front_end_too_new_for_the_docker_cli_and_a_builder_panic() -> None:
+    assert diagnose_bytes(b"unknown flag: --iidfile\nSee 'docker build --help'.\n").root_cause == "dockerfile-syntax"
+    panic = (
+        b"STEP 3/5: RUN make\npanic: runtime error: invalid memory address or nil pointer dereference\n"
+        b"goroutine 1 [running]:\ngithub.com/containers/buildah/imagebuildah.(*StageExecutor).Execute(0xc000)\n"
+    )
+    assert diagnose_bytes(panic).root_cause == "unknown"
