@@ -58,6 +58,8 @@ APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*install\b")
 APT_ASSUME_YES = re.compile(r"(?:^|\s)(?:-[a-zA-Z]*y[a-zA-Z]*|--yes|--assume-yes|--force-yes)(?:\s|$)|Assume-Yes")
 APT_ABORT_EXIT = {1, 100}
 DOWNLOAD_COMMAND = re.compile(r"\b(?:curl|wget)\s")
+# The program a "not found" line names (`/bin/sh: 1: pip: not found`, `bash: conda: command not found`).
+MISSING_PROGRAM = re.compile(r"(?:^|[\s:/])([\w.+-]+): (?:command )?not found\s*$")
 # curl's own exit codes when it prints nothing (-s): families.CURL_EXIT (one definition, issue 12m); wget's 4 network,
 # 8 server error.
 WGET_EXIT = {4, 8}
@@ -139,6 +141,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ranked = sorted(candidates, key=lambda h: (h.pattern.tier, h.line, order[h.pattern.id]))
     ranked = _refine(ranked, evidence_hits, knowledge)
     ranked = _installed_nothing(ranked, evidence_hits, failure)
+    ranked = _download_then_missing(ranked, everything, scan)
     reading = _read_structure(scan, step, failure, header, exit_code)
     ranked = arbitrate.rerank(ranked, reading)
     failed_step = header or (f"RUN {failure.command}" if failure and failure.command else None)
@@ -234,6 +237,27 @@ def _installed_nothing(ranked: list[Hit], evidence: list[Hit], failure: Failure 
         match = hit.pattern.regex.search(hit.text) if hit.pattern.id == "installed-nothing" else None
         prefix = "/".join(match.group(1).split("/")[:3]) if match else ""
         if match and hit.line == ranked[0].line and re.search(re.escape(prefix) + r"(?:/|\s|$)", failure.command):
+            return [hit, *ranked]
+    return ranked
+
+
+def _download_then_missing(ranked: list[Hit], everything: list[Hit], scan: ScanResult) -> list[Hit]:
+    """A program not found after an earlier step that downloaded its installer and visibly failed (`ERROR 404`,
+    `curl: (22)`, the step passing because a pipe hid it: `wget -O - https://.../get-pip.py | python`, then `pip: not
+    found`) is that download (the 12s convention); a silent download leaves the missing program the answer."""
+    if not ranked or ranked[0].pattern.category != "command-not-found":
+        return ranked
+    match = MISSING_PROGRAM.search(ranked[0].text.strip())
+    if match is None or len(match.group(1)) < 2:
+        return ranked
+    program = re.compile(r"(?<![A-Za-z0-9])" + re.escape(match.group(1)) + r"(?![A-Za-z0-9])")
+    for hit in everything:
+        if hit.pattern.category != "download-failed" or hit.pattern.evidence or hit.pattern.tier > 2:
+            continue
+        if hit.line >= ranked[0].line or hit.step is None or hit.step == ranked[0].step:
+            continue
+        command = scan.headers[hit.step][1] if hit.step in scan.headers else ""
+        if DOWNLOAD_COMMAND.search(command + " ") and program.search(command):
             return [hit, *ranked]
     return ranked
 
