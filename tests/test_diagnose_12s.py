@@ -219,3 +219,29 @@ def test_a_visible_failed_download_then_its_program_missing_is_the_download() ->
         "2020-06-21 10:02:32 ERROR 404: Not Found.\n", ""
     )
     assert diagnose_bytes(silent).root_cause == "command-not-found"
+
+
+@pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        (
+            "Error: creating build container: initializing source docker://dmdu_base:latest: reading manifest latest "
+            "in docker.io/library/dmdu_base: requested access to the resource is denied\n",
+            "base-image",
+        ),
+        ("ERROR: failed to solve: myimage:latest: docker.io/library/myimage:latest: not found\n", "base-image"),
+        ("STEP 1/4: FROM scratch\nError: no FROM statement found\n", "dockerfile-syntax"),
+        (
+            'Error: building at STEP "COPY --from=builder /app /app": checking on sources under '
+            '"/var/lib/containers/storage/overlay/x/merged": copier: stat: "/app": no such file or directory\n',
+            "context-file-missing",
+        ),
+    ],
+)
+def test_the_same_kinds_in_podman_and_newer_buildkit_words(log: str, expected: str) -> None:
+    assert diagnose_bytes(log).root_cause == expected
+
+
+def test_a_bare_name_not_found_may_be_a_misnamed_stage() -> None:
+    log = "ERROR: failed to solve: builder: docker.io/library/builder:latest: not found\n"
+    assert diagnose_bytes(log).root_cause != "base-image"
