@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from agent.buildlog import arbitrate, calibration, structure
+from agent.buildlog import ambiguity, arbitrate, calibration, structure
 from agent.buildlog.diagnosis import Diagnosis, Finding
 from agent.buildlog.families import CURL_EXIT
 from agent.buildlog.patterns import Fix, Knowledge
@@ -184,6 +184,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
         for fix in [f for h in evidence for f in h.pattern.fixes] + knowledge.fixes_for_category(reread.category):
             fixes.setdefault(fix.id, fix)
         reread.fixes = list(fixes.values()) or reread.fixes
+    ambiguity.pull_refusal(diagnosis, scan, everything, knowledge)
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)

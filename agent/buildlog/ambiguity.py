@@ -1,0 +1,101 @@
+"""Issue 12t: lines that read the same for several categories. Such a line answers only when the log's other lines
+do not point to another reading; where they decide, their reading; otherwise `unknown` with the candidates."""
+
+from __future__ import annotations
+
+import re
+
+from agent.buildlog import arbitrate
+from agent.buildlog.diagnosis import Diagnosis
+from agent.buildlog.patterns import Knowledge
+from agent.buildlog.scanner import Hit, ScanResult
+
+# the confidence of a reading the log's other evidence decides (a tier-2 line's)
+DECIDED_CONFIDENCE = 0.85
+MAX_CANDIDATES = 3
+STEP_PREFIX = re.compile(r"^(?:Step \d+(?:/\d+)? : |(?:ERROR )?\[[^\]]*\] )?(?:RUN )?")
+
+# Issue 12t: one pull-refusal line reads the same for a FROM image that does not exist (base-image), a private image
+# that needs a login (registry-auth) and a stage name the builder does not know (dockerfile-syntax). The base-image
+# readings of such a line answer only when nothing in the log points to another of them; otherwise `unknown` with
+# the candidates, or the category the log's own evidence decides.
+PULL_READINGS = frozenset(
+    {
+        "base-image-missing",
+        "base-image-no-repository",
+        "base-image-metadata-failed",
+        "base-image-metadata-failed-stage",
+        "base-image-missing-other-builders",
+    }
+)
+# The refusal wordings (not `manifest unknown` / `manifest for x not found`, which name a missing tag).
+ACCESS_REFUSED = re.compile(
+    r"pull access denied|does not exist or no pull access|requested access to the resource is denied|"
+    r"may require authorization|load metadata for"
+)
+# An image reference on a registry other than Docker Hub (a host with a dot or port, or localhost).
+PRIVATE_REFERENCE = re.compile(
+    r"(?:pull access denied for |repository |load metadata for |reading manifest \S+ in |Unable to pull '|FROM )"
+    r"(?!docker\.io/|index\.docker\.io/)((?:[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?|localhost(?::\d+)?)/\S+)"
+)
+# The registry refused the credentials: the private image's login, not a missing image.
+AUTH_REFUSED = re.compile(
+    r"failed to fetch oauth token|\b401\b|[Uu]nauthori[sz]ed|authentication required|no basic auth credentials|"
+    r"[Ii]ncorrect username or password|denied: access forbidden"
+)
+# A bare name (no registry, no namespace) that could not be pulled.
+BARE_PULL = re.compile(r"pull access denied for ([\w.-]+)[,:\s]")
+# docker-maven-plugin (fabric8) pulls every FROM name itself, stage names included.
+PLUGIN_PULL = re.compile(r"Unable to pull '[\w.-]+(?::[\w.-]+)?'")
+FROM_STEP = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+[Aa][Ss]\s+([\w.-]+))?", re.M)
+
+
+def pull_refusal(diagnosis: Diagnosis, scan: ScanResult, everything: list[Hit], knowledge: Knowledge) -> None:
+    """Issue 12t: a base-image answer from a pull-refusal line that the log's other lines do not back becomes the
+    reading they decide, or `unknown` with the candidates (a private registry's image: registry-auth; a bare name in a
+    later stage of a multi-stage build, or pulled by a plugin that pulls stage names too: dockerfile-syntax)."""
+    root = diagnosis.root
+    if root is None or root.category != "base-image" or root.pattern not in PULL_READINGS:
+        return
+    line = next((h.text for h in everything if h.line == root.line), root.excerpt)
+    if not ACCESS_REFUSED.search(line):
+        return
+    steps = [text for _, text in scan.headers.values()]
+    other: str | None = None
+    private = PRIVATE_REFERENCE.search(line)
+    if private is not None:
+        tail = scan.tail.decode("utf-8", "replace")
+        refused = [h for h in everything if h.line != root.line and h.pattern.category == "registry-auth"]
+        if refused or AUTH_REFUSED.search(tail) or any(AUTH_REFUSED.search(h.text) for h in everything):
+            _decide(diagnosis, "registry-auth", knowledge)
+            return
+        other = "registry-auth"
+    bare = BARE_PULL.search(line + " ")
+    if other is None and bare is not None:
+        name = bare.group(1)
+        froms = [m for text in steps for m in [FROM_STEP.search(STEP_PREFIX.sub("", text))] if m]
+        if any(m.group(2) == name for m in froms):
+            _decide(diagnosis, "dockerfile-syntax", knowledge)
+            return
+        later = [i for i, m in enumerate(froms) if m.group(1).split(":")[0] == name and i > 0]
+        if later or PLUGIN_PULL.search(line):
+            other = "dockerfile-syntax"
+    if other is None:
+        return
+    diagnosis.root_cause = "unknown"
+    diagnosis.confidence = arbitrate.CONFLICT_CONFIDENCE
+    diagnosis.candidates = [
+        {"category": other, "confidence": arbitrate.CONFLICT_CONFIDENCE},
+        {"category": "base-image", "confidence": arbitrate.CONFLICT_CONFIDENCE},
+    ]
+
+
+def _decide(diagnosis: Diagnosis, category: str, knowledge: Knowledge) -> None:
+    """The log's own evidence names the reading of an ambiguous pull refusal: that category, at tier-2 confidence."""
+    if diagnosis.findings:
+        diagnosis.findings[0].category = category
+        diagnosis.findings[0].fixes = knowledge.fixes_for_category(category) or diagnosis.findings[0].fixes
+    diagnosis.root_cause = category
+    diagnosis.confidence = DECIDED_CONFIDENCE
+    others = [c for c in diagnosis.candidates if c["category"] != category]
+    diagnosis.candidates = [{"category": category, "confidence": DECIDED_CONFIDENCE}, *others][:MAX_CANDIDATES]
