@@ -102,3 +102,15 @@ def test_a_public_or_local_image_that_cannot_be_pulled_stays_base_image(log: str
 )
 def test_the_12t_readings(log: str, expected: str) -> None:
     assert diagnose_bytes(log).root_cause == expected
+
+
+def test_buildkit_names_the_refused_image_on_its_metadata_line() -> None:
+    # BuildKit's refusal line names no image: the metadata line does (a private registry's, no login line here)
+    log = (
+        " > [internal] load metadata for registry.gitlab.com/acme/base-images/python:3.11:\n------\nfailed to solve "
+        "with frontend dockerfile.v0: failed to create LLB definition: pull access denied, repository does not exist "
+        "or may require authorization: server message: insufficient_scope: authorization failed\n"
+    )
+    diagnosis = diagnose_bytes(log)
+    assert diagnosis.root_cause == "unknown"
+    assert {"registry-auth", "base-image"} <= set(_categories(log))

@@ -43,11 +43,34 @@ AUTH_REFUSED = re.compile(
     r"failed to fetch oauth token|\b401\b|[Uu]nauthori[sz]ed|authentication required|no basic auth credentials|"
     r"[Ii]ncorrect username or password|denied: access forbidden"
 )
-# A bare name (no registry, no namespace) that could not be pulled.
+# A bare name (no registry, no namespace) that could not be pulled; BuildKit names it on its metadata line.
 BARE_PULL = re.compile(r"pull access denied for ([\w.-]+)[,:\s]")
+METADATA_FOR = re.compile(r"load metadata for (\S+?)(?::?\s|$)")
+LIBRARY_UNTAGGED = re.compile(r"^(?:docker\.io/)?(?:library/)?([\w.-]+)(?::latest)?$")
 # docker-maven-plugin (fabric8) pulls every FROM name itself, stage names included.
 PLUGIN_PULL = re.compile(r"Unable to pull '[\w.-]+(?::[\w.-]+)?'")
-FROM_STEP = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+[Aa][Ss]\s+([\w.-]+))?", re.M)
+# A FROM instruction as the log shows it (a classic step, BuildKit's Dockerfile excerpt or step, a pasted file).
+FROM_LINE = re.compile(r"(?:^|: |\| (?:>>> )?|\] )FROM\s+(?:--\S+\s+)*([\w.:/@${}-]+)(?:\s+[Aa][Ss]\s+([\w.-]+))?\s*$")
+
+
+def _reference(line: str, tail: str) -> tuple[str | None, bool]:
+    """The image a refusal line is about, and whether it is a bare name (no registry, namespace or tag): from the
+    line itself, else from BuildKit's `load metadata for` line."""
+    private = PRIVATE_REFERENCE.search(line)
+    if private is not None:
+        return private.group(1), False
+    bare = BARE_PULL.search(line + " ")
+    if bare is not None:
+        return bare.group(1), True
+    own = METADATA_FOR.search(line)
+    metadata = [m.group(1) for m in METADATA_FOR.finditer(tail)]
+    reference = own.group(1) if own is not None else (metadata[-1] if metadata else None)
+    if reference is None:
+        return None, False
+    if PRIVATE_REFERENCE.search("FROM " + reference):
+        return reference, False
+    library = LIBRARY_UNTAGGED.match(reference)
+    return (library.group(1), True) if library else (reference, False)
 
 
 def pull_refusal(diagnosis: Diagnosis, scan: ScanResult, everything: list[Hit], knowledge: Knowledge) -> None:
@@ -60,24 +83,25 @@ def pull_refusal(diagnosis: Diagnosis, scan: ScanResult, everything: list[Hit], 
     line = next((h.text for h in everything if h.line == root.line), root.excerpt)
     if not ACCESS_REFUSED.search(line):
         return
-    steps = [text for _, text in scan.headers.values()]
+    tail = scan.tail.decode("utf-8", "replace")
+    reference, bare = _reference(line, tail)
+    if reference is None:
+        return
     other: str | None = None
-    private = PRIVATE_REFERENCE.search(line)
-    if private is not None:
-        tail = scan.tail.decode("utf-8", "replace")
+    if PRIVATE_REFERENCE.search("FROM " + reference):
         refused = [h for h in everything if h.line != root.line and h.pattern.category == "registry-auth"]
         if refused or AUTH_REFUSED.search(tail) or any(AUTH_REFUSED.search(h.text) for h in everything):
             _decide(diagnosis, "registry-auth", knowledge)
             return
         other = "registry-auth"
-    bare = BARE_PULL.search(line + " ")
-    if other is None and bare is not None:
-        name = bare.group(1)
-        froms = [m for text in steps for m in [FROM_STEP.search(STEP_PREFIX.sub("", text))] if m]
-        if any(m.group(2) == name for m in froms):
+    elif bare:
+        texts = [STEP_PREFIX.sub("", text) for _, text in scan.headers.values()] + tail.splitlines()
+        froms = [m for text in texts for m in [FROM_LINE.search(text.strip())] if m]
+        if any(m.group(2) == reference for m in froms):
             _decide(diagnosis, "dockerfile-syntax", knowledge)
             return
-        later = [i for i, m in enumerate(froms) if m.group(1).split(":")[0] == name and i > 0]
+        in_tail = [m for text in tail.splitlines() for m in [FROM_LINE.search(text.strip())] if m]
+        later = [i for i, m in enumerate(in_tail) if i > 0 and m.group(1).split(":")[0] == reference]
         if later or PLUGIN_PULL.search(line):
             other = "dockerfile-syntax"
     if other is None:
