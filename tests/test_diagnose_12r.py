@@ -8,16 +8,9 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
+from tests.buildsteps import buildkit_step as _step
 
 pytestmark = pytest.mark.unit
-
-
-def _step(command: str, *lines: str, code: int = 1) -> str:
-    body = "".join(f"{line}\n" for line in lines)
-    return (
-        f" > [build 6/6] RUN {command}:\n{body}"
-        f'ERROR: failed to solve: process "/bin/sh -c {command}" did not complete successfully: exit code: {code}\n'
-    )
 
 
 @pytest.mark.parametrize(

@@ -8,24 +8,10 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
+from tests.buildsteps import buildkit_step as _step
+from tests.buildsteps import classic_step as _classic
 
 pytestmark = pytest.mark.unit
-
-
-def _step(command: str, *lines: str, code: int = 1) -> str:
-    body = "".join(f"{line}\n" for line in lines)
-    return (
-        f" > [build 6/6] RUN {command}:\n{body}"
-        f'ERROR: failed to solve: process "/bin/sh -c {command}" did not complete successfully: exit code: {code}\n'
-    )
-
-
-def _classic(command: str, *lines: str, code: int = 1) -> str:
-    body = "".join(f"{line}\n" for line in lines)
-    return (
-        f"Step 4/9 : RUN {command}\n ---> Running in 2e58c6400f57\n{body}"
-        f"The command '/bin/sh -c {command}' returned a non-zero code: {code}\n"
-    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,21 @@
+"""Failed build steps wrapped around a read log's own lines, in the two builders' words, for the diagnosis tests."""
+
+from __future__ import annotations
+
+
+def buildkit_step(command: str, *lines: str, code: int = 1) -> str:
+    """A BuildKit RUN step that printed `lines` and exited with `code`."""
+    body = "".join(f"{line}\n" for line in lines)
+    return (
+        f" > [build 6/6] RUN {command}:\n{body}"
+        f'ERROR: failed to solve: process "/bin/sh -c {command}" did not complete successfully: exit code: {code}\n'
+    )
+
+
+def classic_step(command: str, *lines: str, code: int = 1) -> str:
+    """The classic builder's RUN step that printed `lines` and exited with `code`."""
+    body = "".join(f"{line}\n" for line in lines)
+    return (
+        f"Step 4/9 : RUN {command}\n ---> Running in 2e58c6400f57\n{body}"
+        f"The command '/bin/sh -c {command}' returned a non-zero code: {code}\n"
+    )
