@@ -14,8 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from agent.errors import EngineUnavailable, ShipshapeError
 from agent.safety import Namespaces
 
@@ -33,6 +31,13 @@ def find_helm(extra_dirs: list[Path] | None = None) -> str:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
     raise EngineUnavailable("helm not found on PATH", "run make cluster (it unpacks helm into .tools/bin)")
+
+
+def values_text(values: dict[str, Any]) -> str:
+    """A values file helm reads back as written. JSON (a subset of YAML) quotes every string: yaml.safe_dump leaves
+    content tags such as `1234e56` or `012345678901` bare, because PyYAML does not read them as numbers, while helm's
+    YAML parser does (`todo-backend:1.234e+59`, and the pod fails with InvalidImageName)."""
+    return json.dumps(values, sort_keys=True, indent=2) + "\n"
 
 
 class HelmEngine:
@@ -108,7 +113,7 @@ class HelmEngine:
         with tempfile.TemporaryDirectory(prefix="shipshape-helm-") as tmp:
             if values:
                 vfile = Path(tmp) / "values.yaml"
-                vfile.write_text(yaml.safe_dump(values, sort_keys=True), encoding="utf-8")
+                vfile.write_text(values_text(values), encoding="utf-8")
                 args += ["-f", str(vfile)]
             if wait:
                 args += ["--wait=legacy" if self._major() >= 4 else "--wait", "--timeout", f"{int(timeout)}s"]
