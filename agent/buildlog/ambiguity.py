@@ -4,6 +4,7 @@ do not point to another reading; where they decide, their reading; otherwise `un
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from agent.buildlog import arbitrate
 from agent.buildlog.diagnosis import Diagnosis
@@ -53,24 +54,24 @@ PLUGIN_PULL = re.compile(r"Unable to pull '[\w.-]+(?::[\w.-]+)?'")
 FROM_LINE = re.compile(r"(?:^|: |\| (?:>>> )?|\] )FROM\s+(?:--\S+\s+)*([\w.:/@${}-]+)(?:\s+[Aa][Ss]\s+([\w.-]+))?\s*$")
 
 
-def _reference(line: str, tail: str) -> tuple[str | None, bool]:
-    """The image a refusal line is about, and whether it is a bare name (no registry, namespace or tag): from the
-    line itself, else from BuildKit's `load metadata for` line."""
+def _reference(line: str, tail: str) -> tuple[str | None, str]:
+    """The image a refusal line is about and its kind: "private" (on a registry other than Docker Hub), "bare" (no
+    registry, namespace or tag) or "other"; from the line itself, else from BuildKit's `load metadata for` line."""
     private = PRIVATE_REFERENCE.search(line)
     if private is not None:
-        return private.group(1), False
+        return private.group(1), "private"
     bare = BARE_PULL.search(line + " ")
     if bare is not None:
-        return bare.group(1), True
+        return bare.group(1), "bare"
     own = METADATA_FOR.search(line)
     metadata = [m.group(1) for m in METADATA_FOR.finditer(tail)]
     reference = own.group(1) if own is not None else (metadata[-1] if metadata else None)
     if reference is None:
-        return None, False
+        return None, "other"
     if PRIVATE_REFERENCE.search("FROM " + reference):
-        return reference, False
+        return reference, "private"
     library = LIBRARY_UNTAGGED.match(reference)
-    return (library.group(1), True) if library else (reference, False)
+    return (library.group(1), "bare") if library else (reference, "other")
 
 
 def pull_refusal(diagnosis: Diagnosis, scan: ScanResult, everything: list[Hit], knowledge: Knowledge) -> None:
@@ -84,23 +85,22 @@ def pull_refusal(diagnosis: Diagnosis, scan: ScanResult, everything: list[Hit], 
     if not ACCESS_REFUSED.search(line):
         return
     tail = scan.tail.decode("utf-8", "replace")
-    reference, bare = _reference(line, tail)
+    reference, kind = _reference(line, tail)
     if reference is None:
         return
     other: str | None = None
-    if PRIVATE_REFERENCE.search("FROM " + reference):
+    if kind == "private":
         refused = [h for h in everything if h.line != root.line and h.pattern.category == "registry-auth"]
         if refused or AUTH_REFUSED.search(tail) or any(AUTH_REFUSED.search(h.text) for h in everything):
             _decide(diagnosis, "registry-auth", knowledge)
             return
         other = "registry-auth"
-    elif bare:
-        texts = [STEP_PREFIX.sub("", text) for _, text in scan.headers.values()] + tail.splitlines()
-        froms = [m for text in texts for m in [FROM_LINE.search(text.strip())] if m]
-        if any(m.group(2) == reference for m in froms):
+    elif kind == "bare":
+        in_tail = _from_lines(tail.splitlines())
+        in_headers = _from_lines(STEP_PREFIX.sub("", text) for _, text in scan.headers.values())
+        if any(m.group(2) == reference for m in [*in_headers, *in_tail]):
             _decide(diagnosis, "dockerfile-syntax", knowledge)
             return
-        in_tail = [m for text in tail.splitlines() for m in [FROM_LINE.search(text.strip())] if m]
         later = [i for i, m in enumerate(in_tail) if i > 0 and m.group(1).split(":")[0] == reference]
         if later or PLUGIN_PULL.search(line):
             other = "dockerfile-syntax"
@@ -112,6 +112,11 @@ def pull_refusal(diagnosis: Diagnosis, scan: ScanResult, everything: list[Hit], 
         {"category": other, "confidence": arbitrate.CONFLICT_CONFIDENCE},
         {"category": "base-image", "confidence": arbitrate.CONFLICT_CONFIDENCE},
     ]
+
+
+def _from_lines(texts: Iterable[str]) -> list[re.Match[str]]:
+    """The FROM instructions among `texts`, in order."""
+    return [m for text in texts for m in [FROM_LINE.search(text.strip())] if m]
 
 
 def _decide(diagnosis: Diagnosis, category: str, knowledge: Knowledge) -> None:
