@@ -57,17 +57,24 @@ def test_fresh_held_out_sets_are_new_and_labelled() -> None:
     code and merged later: skipped until they are in the tree."""
     import random
 
-    from agent.buildlog.corpus import HOLDOUT21, MODERN_FRESH, SHIPWRIGHT_DEV, fresh_overlap, iter_logs, modern_entries
+    from agent.buildlog.corpus import (
+        MODERN_FRESH,
+        SHIPWRIGHT_DEV,
+        SHIPWRIGHT_FRESH,
+        fresh_overlap,
+        iter_logs,
+        modern_entries,
+    )
     from agent.buildlog.patterns import load_knowledge
 
-    if not (MODERN_FRESH.exists() and HOLDOUT21.exists()):
+    if not (MODERN_FRESH.exists() and SHIPWRIGHT_FRESH.exists()):
         pytest.skip("the issue-12t held-out sets are not merged yet")
     known = load_knowledge().categories() | {"unknown"}
     fresh = modern_entries("fresh")  # without the threads a dev file also has (corpus.fresh_overlap)
     assert 60 <= len(fresh) <= 130 and len({r["source"] for r in fresh}) == len(fresh)
     assert fresh_overlap() == 0  # no source of the file is in a dev file
     assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in fresh)
-    drawn = labels(HOLDOUT21)
+    drawn = labels(SHIPWRIGHT_FRESH)
     earlier = {r["log"] for f in SHIPWRIGHT_DEV for r in labels(f)}
     assert len(drawn) == 35 and len({r["log"] for r in drawn}) == len(drawn)
     assert not {r["log"] for r in drawn} & earlier
@@ -106,7 +113,7 @@ def test_missing_fresh_files_say_missing(tmp_path: Path, monkeypatch: pytest.Mon
     from bench import bench_diagnose
 
     monkeypatch.setattr(corpus, "MODERN_FRESH", tmp_path / "tests" / "fixtures" / "buildlogs" / "nope.yaml")
-    monkeypatch.setattr(corpus, "HOLDOUT21", tmp_path / "tests" / "fixtures" / "labelled" / "nope.yaml")
+    monkeypatch.setattr(corpus, "SHIPWRIGHT_FRESH", tmp_path / "tests" / "fixtures" / "labelled" / "nope.yaml")
     assert corpus.fresh_missing("modern") is not None and corpus.fresh_missing("shipwright") is not None
     results = [r for r in bench_diagnose.labelled_sets(("fresh",)) if "fresh" in r.name]
     assert results and all("missing" in r.note or "is missing" in r.note for r in results)
@@ -184,7 +191,10 @@ def test_the_fresh_sets_are_the_newest_and_not_development_data() -> None:
     previous round's are the last development files."""
     from agent.buildlog import corpus
 
-    assert corpus.MODERN_FRESH.name == "modern-holdout20.yaml" and corpus.HOLDOUT21.name == "shipwright-holdout21.yaml"
-    assert corpus.MODERN_FRESH not in corpus.MODERN_DEV and corpus.HOLDOUT21 not in corpus.SHIPWRIGHT_DEV
+    assert (
+        corpus.MODERN_FRESH.name == "modern-holdout20.yaml"
+        and corpus.SHIPWRIGHT_FRESH.name == "shipwright-holdout21.yaml"
+    )
+    assert corpus.MODERN_FRESH not in corpus.MODERN_DEV and corpus.SHIPWRIGHT_FRESH not in corpus.SHIPWRIGHT_DEV
     assert corpus.MODERN_DEV[-1].name == "modern-holdout19.yaml"
     assert corpus.SHIPWRIGHT_DEV[-1].name == "shipwright-holdout20.yaml"

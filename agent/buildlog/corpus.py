@@ -139,7 +139,7 @@ HOLDOUT20 = REPO / "tests" / "fixtures" / "labelled" / "shipwright-holdout20.yam
 # used to write or tune patterns, rules or thresholds. Until they are merged the fresh rows say "missing". The
 # Shipwright draw is the last 35 records no earlier file labelled (the corpus is used up with it).
 MODERN_FRESH = REPO / "tests" / "fixtures" / "buildlogs" / "modern-holdout20.yaml"
-HOLDOUT21 = REPO / "tests" / "fixtures" / "labelled" / "shipwright-holdout21.yaml"
+SHIPWRIGHT_FRESH = REPO / "tests" / "fixtures" / "labelled" / "shipwright-holdout21.yaml"
 # A second reader's blind labels of a fresh Shipwright draw (issue 12m): how often two readers agree is the ceiling
 # of what any accuracy measured on the draw can say.
 SECOND_READER = REPO / "tests" / "fixtures" / "labelled" / "second-reader" / "shipwright-holdout14-b.yaml"
@@ -253,7 +253,7 @@ def fresh_overlap() -> int:
 def shipwright_rows(part: str) -> list[dict[str, Any]]:
     """Shipwright labels as evaluation rows: "fresh" = the draw of issue 12t (shipwright-holdout21.yaml),
     "dev" = the others (SHIPWRIGHT_DEV)."""
-    files = (HOLDOUT21,) if part == "fresh" else SHIPWRIGHT_DEV
+    files = (SHIPWRIGHT_FRESH,) if part == "fresh" else SHIPWRIGHT_DEV
     return [
         {"id": r["log"], "label": r["category"], "why": r.get("why", ""), "doubtful": r.get("doubtful")}
         for f in files
@@ -263,7 +263,7 @@ def shipwright_rows(part: str) -> list[dict[str, Any]]:
 
 def fresh_missing(name: str) -> Path | None:
     """The fresh file of set `name` ("modern" or "shipwright") when it is not there yet, else None."""
-    path = MODERN_FRESH if name == "modern" else HOLDOUT21
+    path = MODERN_FRESH if name == "modern" else SHIPWRIGHT_FRESH
     return None if path.exists() else path
 
 
