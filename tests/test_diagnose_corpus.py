@@ -51,10 +51,10 @@ def test_root_cause_accuracy_on_labelled_shipwright_logs() -> None:
 
 
 def test_fresh_held_out_sets_are_new_and_labelled() -> None:
-    """The issue-12t held-out sets (read only here for their shape; the classifier runs on them in the bench):
-    modern-holdout20.yaml, 60-130 logs from threads no dev file has; shipwright-holdout21.yaml, the last 35 records
-    (random.Random(32).sample(refs, 35): all the records in no other labelled file, shuffled). Collected apart from the
-    code and merged later: skipped until they are in the tree."""
+    """The issue-12u held-out sets (read only here for their shape; the classifier runs on them in the bench):
+    modern-holdout21.yaml, 60-130 logs from threads no dev file has; shipwright-holdout22.yaml, 80 records in no
+    cluster (random.Random(33).sample(pool, 80) over shipwright-unclustered/pool.txt), their logs in
+    records.jsonl.gz. Collected apart from the code and merged later: skipped until they are in the tree."""
     import random
 
     from agent.buildlog.corpus import (
@@ -62,26 +62,36 @@ def test_fresh_held_out_sets_are_new_and_labelled() -> None:
         SHIPWRIGHT_DEV,
         SHIPWRIGHT_FRESH,
         fresh_overlap,
-        iter_logs,
+        log_of,
         modern_entries,
+        unclustered_pool,
     )
     from agent.buildlog.patterns import load_knowledge
 
     if not (MODERN_FRESH.exists() and SHIPWRIGHT_FRESH.exists()):
-        pytest.skip("the issue-12t held-out sets are not merged yet")
+        pytest.skip("the issue-12u held-out sets are not merged yet")
     known = load_knowledge().categories() | {"unknown"}
     fresh = modern_entries("fresh")  # without the threads a dev file also has (corpus.fresh_overlap)
     assert 60 <= len(fresh) <= 130 and len({r["source"] for r in fresh}) == len(fresh)
     assert fresh_overlap() == 0  # no source of the file is in a dev file
     assert all(r["label"] in known and r["why"].strip() and r["excerpt"].strip() for r in fresh)
-    drawn = labels(SHIPWRIGHT_FRESH)
+    drawn = [r["log"] for r in labels(SHIPWRIGHT_FRESH)]
     earlier = {r["log"] for f in SHIPWRIGHT_DEV for r in labels(f)}
-    assert len(drawn) == 35 and len({r["log"] for r in drawn}) == len(drawn)
-    assert not {r["log"] for r in drawn} & earlier
-    assert all(r["category"] in known for r in drawn)
-    _need_corpus()
-    refs = [ref for ref, _ in iter_logs() if ref not in earlier]
-    assert [r["log"] for r in drawn] == random.Random(32).sample(refs, 35)
+    assert drawn == random.Random(33).sample(unclustered_pool(), 80)
+    assert not set(drawn) & earlier
+    assert all(r["category"] in known for r in labels(SHIPWRIGHT_FRESH))
+    assert all(log_of(ref).strip() for ref in drawn)
+
+
+def test_the_unclustered_pool_is_apart_from_the_clustered_corpus() -> None:
+    """pool.txt: 3,680 distinct refs of the study's own numbering (5,405 built, 1,725 clustered); their names cannot
+    meet a clustered ref, and scripts/shipwright_unclustered.py derives it from the study's files."""
+    from agent.buildlog.corpus import unclustered_pool
+
+    pool = unclustered_pool()
+    assert len(pool) == len(set(pool)) == 3680
+    assert all(ref.startswith("as-json-") and 1 <= int(ref[8:]) <= 5405 for ref in pool)
+    assert pool == sorted(pool, key=lambda ref: int(ref[8:]))
 
 
 def test_development_sets_are_labelled_and_distinct() -> None:
@@ -168,11 +178,12 @@ def test_evaluate_counts_the_rows_not_marked_doubtful_apart() -> None:
     assert r["sure"] == (2, 1, 1)
 
 
-@pytest.mark.parametrize("n", range(10, 21))
+@pytest.mark.parametrize("n", range(10, 22))
 def test_earlier_fresh_draws_are_their_seeds_and_now_development_data(n: int) -> None:
     """shipwright-holdoutN.yaml and modern-holdout(N-1).yaml, the fresh sets of an earlier round (issue 12i for N =
-    10 .. issue 12s for N = 20), measured once and development data since: the Shipwright file is the 80 records
-    random.Random(N + 11).sample(refs, 80) drew from the records in no earlier labelled file."""
+    10 .. issue 12t for N = 21), measured once and development data since: the Shipwright file is the 80 records
+    random.Random(N + 11).sample(refs, 80) drew from the records in no earlier labelled file (for N = 21 the last 35,
+    random.Random(32).sample(refs, 35))."""
     import random
 
     from agent.buildlog import corpus
@@ -183,18 +194,21 @@ def test_earlier_fresh_draws_are_their_seeds_and_now_development_data(n: int) ->
     _need_corpus()
     earlier = {r["log"] for f in corpus.SHIPWRIGHT_DEV[: corpus.SHIPWRIGHT_DEV.index(shipwright)] for r in labels(f)}
     refs = [ref for ref, _ in corpus.iter_logs() if ref not in earlier]
-    assert [r["log"] for r in labels(shipwright)] == random.Random(n + 11).sample(refs, 80)
+    if n == 21:  # issue 12t: the last 35 clustered records
+        assert [r["log"] for r in labels(shipwright)] == random.Random(32).sample(refs, 35) and len(refs) == 35
+    else:
+        assert [r["log"] for r in labels(shipwright)] == random.Random(n + 11).sample(refs, 80)
 
 
 def test_the_fresh_sets_are_the_newest_and_not_development_data() -> None:
-    """Issue 12t's fresh sets (modern-holdout20.yaml, shipwright-holdout21.yaml) are in no development list, and the
+    """Issue 12u's fresh sets (modern-holdout21.yaml, shipwright-holdout22.yaml) are in no development list, and the
     previous round's are the last development files."""
     from agent.buildlog import corpus
 
     assert (
-        corpus.MODERN_FRESH.name == "modern-holdout20.yaml"
-        and corpus.SHIPWRIGHT_FRESH.name == "shipwright-holdout21.yaml"
+        corpus.MODERN_FRESH.name == "modern-holdout21.yaml"
+        and corpus.SHIPWRIGHT_FRESH.name == "shipwright-holdout22.yaml"
     )
     assert corpus.MODERN_FRESH not in corpus.MODERN_DEV and corpus.SHIPWRIGHT_FRESH not in corpus.SHIPWRIGHT_DEV
-    assert corpus.MODERN_DEV[-1].name == "modern-holdout19.yaml"
-    assert corpus.SHIPWRIGHT_DEV[-1].name == "shipwright-holdout20.yaml"
+    assert corpus.MODERN_DEV[-1].name == "modern-holdout20.yaml"
+    assert corpus.SHIPWRIGHT_DEV[-1].name == "shipwright-holdout21.yaml"
