@@ -122,6 +122,11 @@ COPY_FROM = re.compile(r"COPY --from=\S+\s+(\S+)")
 # `pip-hash-mismatch`: one definition each, issue 12m)
 APT_KEY_MISSING = re.compile(APT_KEY)
 PINS_HASHES = re.compile(r"--require-hashes\b")
+# issue 12u (rule 10): Go's `go.mod file not found in current directory` under `go get <remote import path>` (GOPATH
+# style on a module-aware Go) is the 12l reading of Go outside a module, dependency-resolution; under `go build` or
+# `go get ./...` the project's own go.mod is missing (context-file-missing).
+GO_MOD_NOT_FOUND = re.compile(r"go\.mod file not found in current directory")
+GO_GET_REMOTE = re.compile(r"\bgo get\s+(?:-\S+\s+)*(?:[\w-]+\.)+[\w-]+/")
 # issue 12q (rule 9): the file a later step cannot open is the download an installer's checksum check refused and
 # deleted (composer's `Installer corrupt` then `Could not open input file: composer-setup.php`): download-failed.
 CHECKSUM_CHANGED = "installer-checksum-changed"
@@ -180,12 +185,19 @@ def decisive(kind: str, specific_support: bool, category: str | None = None) -> 
     return reliability >= MIN_RELIABILITY
 
 
-def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
-    """The category the five evidence rules give the root finding, or None when none applies."""
+def reinterpret(diagnosis: Diagnosis, headers: Iterable[str], command: str | None = None) -> str | None:
+    """The category the evidence rules give the root finding, or None when none applies (`command`: the failing
+    step's command)."""
     finding = diagnosis.findings[0] if diagnosis.findings else None
     if finding is None:
         return None
     text = finding.excerpt
+    if (
+        finding.category == "context-file-missing"
+        and GO_MOD_NOT_FOUND.search(text)
+        and GO_GET_REMOTE.search(command or "")
+    ):
+        return "dependency-resolution"
     if finding.category == "permission-denied" and GIT_NO_CREDENTIALS.search(text):
         return "download-failed"
     if finding.category == "compile-error" and SOURCES_NOT_COPIED.search(text):
@@ -295,7 +307,7 @@ def apply(diagnosis: Diagnosis, reading: Reading | None, headers: Iterable[str],
         diagnosis.basis = "none"
         return
     headers = list(headers)
-    category = reinterpret(diagnosis, headers)
+    category = reinterpret(diagnosis, headers, reading.command if reading is not None else None)
     if category is not None:
         finding.explanation = f"{finding.explanation} (read as {category}: {finding.category} was the symptom)"
         finding.category = category
