@@ -39,6 +39,10 @@ because they change what the evidence means rather than how sure it is:
   '@babel/x'`, the evidence pattern `node-package-missing`) and no relative module of the project is the package not
   installed (npm-dependency), as `Cannot find module 'pkg'` under `npm run build`.
 
+- issue 12u (rule 10): Go's `go.mod file not found in current directory` under `go get <remote import path>` (GOPATH
+  style on a module-aware Go) is Go outside a module (dependency-resolution, the 12l convention), not the project's
+  go.mod missing.
+
 Issue 12l adds a seventh, of another kind (`consequence`): the root line is a consequence of a cause the log does not
 show, so it does not decide alone (a script's `MACRO_NAME: not found`, an exit status 127 that names no command, a
 COPY of a path another stage was to make, apt's `Unable to locate package` beside a repository's missing key).
