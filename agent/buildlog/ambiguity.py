@@ -1,5 +1,11 @@
 """Issue 12t: lines that read the same for several categories. Such a line answers only when the log's other lines
-do not point to another reading; where they decide, their reading; otherwise `unknown` with the candidates."""
+do not point to another reading; where they decide, their reading; otherwise `unknown` with the candidates.
+
+Issue 12u adds two of the same kind: a pattern that names the other categories its line reads as (`also` in
+data/patterns.yaml: the label files disagree, or the line alone does not tell) answers `unknown` with them as the
+candidates (`open_readings`); and pip's hash mismatch of a requirement a requirements file names itself, which is a
+corrupted download or a hash the file pins, answers `unknown` with both unless the step shows `--require-hashes`
+(`hash_mismatch`; calibration's rule then reads the pinned hashes)."""
 
 from __future__ import annotations
 
@@ -128,3 +134,52 @@ def _decide(diagnosis: Diagnosis, category: str, knowledge: Knowledge) -> None:
     diagnosis.confidence = DECIDED_CONFIDENCE
     others = [c for c in diagnosis.candidates if c["category"] != category]
     diagnosis.candidates = [{"category": category, "confidence": DECIDED_CONFIDENCE}, *others][:MAX_CANDIDATES]
+
+
+def open_readings(diagnosis: Diagnosis, knowledge: Knowledge) -> None:
+    """Issue 12u: a root cause resting on a line that reads as several categories (the pattern's `also`) is `unknown`
+    with the pattern's category first and the others after it (also when calibration already withheld it)."""
+    first = diagnosis.findings[0] if diagnosis.findings else None
+    pattern = knowledge.by_id(first.pattern) if first is not None else None
+    if first is None or pattern is None or not pattern.also:
+        return
+    readings = [first.category, *[c for c in pattern.also if c != first.category]]
+    if diagnosis.root is not None:
+        _unknown(diagnosis, readings)
+        return
+    # already `unknown` (calibration withheld it): the line's readings lead the candidates
+    others = [c for c in diagnosis.candidates if c["category"] not in readings]
+    confidence = min(diagnosis.confidence or arbitrate.CONFLICT_CONFIDENCE, arbitrate.CONFLICT_CONFIDENCE)
+    diagnosis.candidates = [{"category": c, "confidence": confidence} for c in readings] + others
+    diagnosis.candidates = diagnosis.candidates[:MAX_CANDIDATES]
+
+
+# pip's HashMismatch names the requirement on the line after its header: a requirement the requirements file names
+# itself (`x==1.0 from https://... (from -r requirements.txt (line 12)):`) may have its hashes pinned in that file
+# (hash-checking mode starts as soon as one requirement has `--hash`, without `--require-hashes`); a dependency of
+# another requirement (`(from torch->-r requirements.txt (line 3))`) or pip's `unknown package:` is checked against
+# the index's hash only.
+HASH_MISMATCH = "pip-hash-mismatch"
+DIRECT_REQUIREMENT = re.compile(r"\S+ from \S+ \(from -r [^()]+ \(line \d+\)\)\)?:?\s*$")
+
+
+def hash_mismatch(diagnosis: Diagnosis, scan: ScanResult) -> None:
+    """Issue 12u: pip's hash mismatch read as a corrupted download (pip-network), of a requirement the requirements
+    file names itself: the file may pin that hash (dependency-resolution, a hash lock that does not fit the file the
+    index serves), so `unknown` with both."""
+    root = diagnosis.root
+    if root is None or root.pattern != HASH_MISMATCH or root.category != "pip-network":
+        return
+    tail = scan.tail.decode("utf-8", "replace").splitlines()
+    if not any(DIRECT_REQUIREMENT.search(line) for line in tail):
+        return
+    _unknown(diagnosis, ["pip-network", "dependency-resolution"])
+
+
+def _unknown(diagnosis: Diagnosis, readings: list[str]) -> None:
+    """`unknown` at the conflict confidence, with these readings as the candidates."""
+    diagnosis.root_cause = "unknown"
+    diagnosis.confidence = arbitrate.CONFLICT_CONFIDENCE
+    diagnosis.candidates = [
+        {"category": c, "confidence": arbitrate.CONFLICT_CONFIDENCE} for c in readings[:MAX_CANDIDATES]
+    ]

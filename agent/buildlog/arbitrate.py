@@ -125,6 +125,15 @@ def located_reading(text: str, literal: str, reading: Reading) -> str | None:
     return None
 
 
+def family_compile(text: str, literal: str, reading: Reading) -> str | None:
+    """The category the failing command's own families give a compiler's line (issue 12u: pip reads it as pip-build),
+    when that is not the literal's category."""
+    if not EVIDENCE["compile"].search(text):
+        return None
+    readings = [FAMILY_TABLE.get(family, {}).get("compile") for family in reading.families]
+    return next((c for c in readings if c is not None and c != literal), None)
+
+
 def _means(reading: Reading, kind: str, category: str) -> bool:
     if UNIVERSAL.get(kind) == category:
         return True
@@ -192,6 +201,11 @@ def combine(
         return best
     if literal_tier == 1 or reading.compatible(literal):
         return literal, confidence
+    own = family_compile(line, literal, reading) if located else None
+    if own is not None:
+        # Issue 12u: a compiler's located line in a command whose own family reads compile errors as another category
+        # (a C compiler's error under `python setup.py install` is pip-build, as the structural reader reads it, 12f).
+        return own, confidence
     if best is not None and best[1] >= 0.55:
         return "unknown", CONFLICT_CONFIDENCE
     return literal, confidence - CONFLICT_PENALTY

@@ -39,6 +39,10 @@ because they change what the evidence means rather than how sure it is:
   '@babel/x'`, the evidence pattern `node-package-missing`) and no relative module of the project is the package not
   installed (npm-dependency), as `Cannot find module 'pkg'` under `npm run build`.
 
+- issue 12u (rule 10): Go's `go.mod file not found in current directory` under `go get <remote import path>` (GOPATH
+  style on a module-aware Go) is Go outside a module (dependency-resolution, the 12l convention), not the project's
+  go.mod missing.
+
 Issue 12l adds a seventh, of another kind (`consequence`): the root line is a consequence of a cause the log does not
 show, so it does not decide alone (a script's `MACRO_NAME: not found`, an exit status 127 that names no command, a
 COPY of a path another stage was to make, apt's `Unable to locate package` beside a repository's missing key).
@@ -122,6 +126,11 @@ COPY_FROM = re.compile(r"COPY --from=\S+\s+(\S+)")
 # `pip-hash-mismatch`: one definition each, issue 12m)
 APT_KEY_MISSING = re.compile(APT_KEY)
 PINS_HASHES = re.compile(r"--require-hashes\b")
+# issue 12u (rule 10): Go's `go.mod file not found in current directory` under `go get <remote import path>` (GOPATH
+# style on a module-aware Go) is the 12l reading of Go outside a module, dependency-resolution; under `go build` or
+# `go get ./...` the project's own go.mod is missing (context-file-missing).
+GO_MOD_NOT_FOUND = re.compile(r"go\.mod file not found in current directory")
+GO_GET_REMOTE = re.compile(r"\bgo get\s+(?:-\S+\s+)*(?:[\w-]+\.)+[\w-]+/")
 # issue 12q (rule 9): the file a later step cannot open is the download an installer's checksum check refused and
 # deleted (composer's `Installer corrupt` then `Could not open input file: composer-setup.php`): download-failed.
 CHECKSUM_CHANGED = "installer-checksum-changed"
@@ -180,12 +189,19 @@ def decisive(kind: str, specific_support: bool, category: str | None = None) -> 
     return reliability >= MIN_RELIABILITY
 
 
-def reinterpret(diagnosis: Diagnosis, headers: Iterable[str]) -> str | None:
-    """The category the five evidence rules give the root finding, or None when none applies."""
+def reinterpret(diagnosis: Diagnosis, headers: Iterable[str], command: str | None = None) -> str | None:
+    """The category the evidence rules give the root finding, or None when none applies (`command`: the failing
+    step's command)."""
     finding = diagnosis.findings[0] if diagnosis.findings else None
     if finding is None:
         return None
     text = finding.excerpt
+    if (
+        finding.category == "context-file-missing"
+        and GO_MOD_NOT_FOUND.search(text)
+        and GO_GET_REMOTE.search(command or "")
+    ):
+        return "dependency-resolution"
     if finding.category == "permission-denied" and GIT_NO_CREDENTIALS.search(text):
         return "download-failed"
     if finding.category == "compile-error" and SOURCES_NOT_COPIED.search(text):
@@ -295,7 +311,7 @@ def apply(diagnosis: Diagnosis, reading: Reading | None, headers: Iterable[str],
         diagnosis.basis = "none"
         return
     headers = list(headers)
-    category = reinterpret(diagnosis, headers)
+    category = reinterpret(diagnosis, headers, reading.command if reading is not None else None)
     if category is not None:
         finding.explanation = f"{finding.explanation} (read as {category}: {finding.category} was the symptom)"
         finding.category = category

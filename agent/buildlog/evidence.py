@@ -26,7 +26,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # issue 12j: qemu's own loader error; a new userland's syscalls refused by an old host runtime (seccomp; issue
         # 12n: of any path, `ls: cannot access '/usr/bin/mvn': Operation not permitted`)
         r"(?-i:^Error while loading /\S+: No such file)|cannot access '[^']*': Operation not permitted|"
-        r"working directory cannot be determined|getcwd: Operation not permitted",
+        r"working directory cannot be determined|getcwd: Operation not permitted|"
+        # issue 12u: the clock system calls refused (a 32-bit ARM userland on an old seccomp profile)
+        r"cannot read realtime clock: Operation not permitted|clock_gettime\S* failed: Operation not permitted",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b|"
@@ -84,7 +86,10 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # issue 12g: git checking out a branch or commit that the fetched repository does not have
         r"pathspec '[^']+' did not match any file|"
         # issue 12h: a standard library package this Go does not have (Go older than the code needs)
-        r"package \S+ is not in (?:GOROOT|std)\b",
+        r"package \S+ is not in (?:GOROOT|std)\b|"
+        # issue 12u: a package's file under Go's vendor directory (`go build -mod=vendor`, `cannot load x: open
+        # /build/vendor/x: no such file or directory`): the vendored dependency is not there, as under node_modules
+        r"\bopen \S*/vendor/\S+: no such file or directory",
         # (issue 12n: not Go's `+incompatible` version suffix, `go: downloading x v2.2.1+incompatible`)
         "resolve": r"\bconflict|(?<!\+)incompatible|ERESOLVE|peer dep|version solving failed|ResolutionImpossible|"
         r"requires? (?:ruby|python|php|node|go)(?: version)? [<>=~^]|not up to date with|out of date with|"
@@ -124,7 +129,11 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         "compile": r"(?-i:(?:^|:\d+(?::\d+)?:\s*|\)\s*:\s*|\b(?:gcc|g\+\+|cc|c\+\+|clang(?:\+\+)?|cc1(?:plus)?|"
         r"collect2|ld|javac|rustc|tsc|swiftc|nvcc|go|as|ar|cpp)(?:-[\d.]+)?: |^(?:\w+ )?ERROR in \S+\s*)"
         r"(?:fatal )?error(?:\[E\d+\])?:|error TS\d+|\bundefined(?: reference| symbol|:)|cannot find symbol|"
-        r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|[Ss]yntax error|\*\*\* \[.*\] Error (?!127\b)\d|"
+        r"[Cc]ompilation (?:failed|terminated)|[Ff]ailed to compile|"
+        # (issue 12u: not a shell's own syntax error, dash's `x: 5: Syntax error: "(" unexpected`, bash's `syntax error
+        # near unexpected token`: a script the shell cannot read, not a compiler's)
+        r"[Ss]yntax error(?!: (?:\"[^\"]*\"|end of file|word|newline|redirection|\S+) unexpected|"
+        r" near unexpected token|: unexpected end of file)|\*\*\* \[.*\] Error (?!127\b)\d|"
         r"fatal error:|\bError (?!127\b)\d+\s*$|Type ?[Ee]rror|could not compile|Cannot find (?:module|file) '\.\.?/|"
         r"relocation target \S+ not defined|\d+ errors? generated|"
         # issue 12m: Cython's own compiler error (the project's .pyx, or a package's under pip: pip-build)

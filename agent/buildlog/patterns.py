@@ -53,6 +53,10 @@ class Pattern:
     # The regex matches where a message is (`x.go:4:2: <any message>`), not what it says: the message decides when
     # it reads as another kind of failure (arbitrate.combine, issue 12h).
     located: bool = False
+    # Issue 12u: the other categories the same line reads as (the label files disagree, or the line alone does not
+    # tell): as the root cause, the answer is `unknown` with the pattern's category and these as the candidates
+    # (agent/buildlog/ambiguity.py, `open_readings`).
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ def _parse(doc: Any, source: str) -> Knowledge:
                     examples=tuple(str(x) for x in raw.get("examples", [])),
                     evidence=bool(raw.get("evidence", False)),
                     located=bool(raw.get("located", False)),
+                    also=tuple(str(c) for c in raw.get("also", [])),
                 )
             )
         except (KeyError, re.error, ValueError, LiteralError) as exc:

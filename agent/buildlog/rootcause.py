@@ -185,6 +185,8 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
             fixes.setdefault(fix.id, fix)
         reread.fixes = list(fixes.values()) or reread.fixes
     ambiguity.pull_refusal(diagnosis, scan, everything, knowledge)
+    ambiguity.open_readings(diagnosis, knowledge)
+    ambiguity.hash_mismatch(diagnosis, scan)
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
