@@ -5,7 +5,11 @@ Issue 12u adds two of the same kind: a pattern that names the other categories i
 data/patterns.yaml: the label files disagree, or the line alone does not tell) answers `unknown` with them as the
 candidates (`open_readings`); and pip's hash mismatch of a requirement a requirements file names itself, which is a
 corrupted download or a hash the file pins, answers `unknown` with both unless the step shows `--require-hashes`
-(`hash_mismatch`; calibration's rule then reads the pinned hashes)."""
+(`hash_mismatch`; calibration's rule then reads the pinned hashes).
+
+Issue 12v adds apt's `Unable to locate package` in a build that restricts a package source to one architecture
+(`deb [arch=amd64] ...`): the package may exist only for that architecture, which the builder is not (platform-mismatch,
+the Platforms convention), or not exist at all (apt-package): `unknown` with both (`arch_restricted_source`)."""
 
 from __future__ import annotations
 
@@ -183,3 +187,20 @@ def _unknown(diagnosis: Diagnosis, readings: list[str]) -> None:
     diagnosis.candidates = [
         {"category": c, "confidence": arbitrate.CONFLICT_CONFIDENCE} for c in readings[:MAX_CANDIDATES]
     ]
+
+
+# A package source restricted to architectures (`deb [arch=amd64] http://dl.google.com/linux/chrome/deb/ stable main`).
+ARCH_RESTRICTED = re.compile(r"\bdeb \[(?:[^\]]*\s)?arch=[\w,-]+")
+PACKAGE_NOT_FOUND = re.compile(r"Unable to locate package|has no installation candidate")
+
+
+def arch_restricted_source(diagnosis: Diagnosis, commands: Iterable[str]) -> None:
+    """Issue 12v: apt cannot find a package while the build's commands add a package source for named architectures
+    only: on a builder of another architecture (arm64 on Apple Silicon) that source offers nothing, so the answer is
+    `unknown` with platform-mismatch and apt-package."""
+    root = diagnosis.root
+    if root is None or root.category != "apt-package" or not PACKAGE_NOT_FOUND.search(root.excerpt):
+        return
+    if not any(ARCH_RESTRICTED.search(text) for text in commands if text):
+        return
+    _unknown(diagnosis, ["platform-mismatch", "apt-package"])

@@ -59,7 +59,7 @@ from agent.buildlog.families import APT_KEY_MISSING as APT_KEY
 from agent.buildlog.families import EVIDENCE, FAMILY_TABLE, UNIVERSAL
 from agent.buildlog.families import SUMMARY_LINE as GENERIC_SUMMARY
 from agent.buildlog.patterns import load_knowledge
-from agent.buildlog.structure import Reading
+from agent.buildlog.structure import Reading, tools_of
 
 # Accuracy per basis on the development data when that basis decides (issue 12q: 36 development files, 2,857 labelled
 # logs, issue 12p's held-out sets included; see docs/diagnosis.md). `python -m bench diagnose:calibration`: tier1
@@ -131,6 +131,12 @@ PINS_HASHES = re.compile(r"--require-hashes\b")
 # `go get ./...` the project's own go.mod is missing (context-file-missing).
 GO_MOD_NOT_FOUND = re.compile(r"go\.mod file not found in current directory")
 GO_GET_REMOTE = re.compile(r"\bgo get\s+(?:-\S+\s+)*(?:[\w-]+\.)+[\w-]+/")
+# issue 12v (rule 11): a Python program that cannot import a module or a name (the pattern `python-module-missing`,
+# the 12l convention: dependency-resolution) inside a package's own build under pip, setup.py, poetry or pipenv
+# (setuptools' removed `Feature` imported by an old setup.py) is that package's build failing: pip-build, as the pip
+# family reads a setup.py's exception.
+PYTHON_MODULE_MISSING = "python-module-missing"
+PACKAGE_BUILDERS = {"pip", "lang-deps"}
 # issue 12q (rule 9): the file a later step cannot open is the download an installer's checksum check refused and
 # deleted (composer's `Installer corrupt` then `Could not open input file: composer-setup.php`): download-failed.
 CHECKSUM_CHANGED = "installer-checksum-changed"
@@ -189,13 +195,17 @@ def decisive(kind: str, specific_support: bool, category: str | None = None) -> 
     return reliability >= MIN_RELIABILITY
 
 
-def reinterpret(diagnosis: Diagnosis, headers: Iterable[str], command: str | None = None) -> str | None:
+def reinterpret(
+    diagnosis: Diagnosis, headers: Iterable[str], command: str | None = None, reading: Reading | None = None
+) -> str | None:
     """The category the evidence rules give the root finding, or None when none applies (`command`: the failing
-    step's command)."""
+    step's command; `reading`: its structural reading)."""
     finding = diagnosis.findings[0] if diagnosis.findings else None
     if finding is None:
         return None
     text = finding.excerpt
+    if finding.pattern == PYTHON_MODULE_MISSING and _python_package_build(command, reading):
+        return "pip-build"
     if (
         finding.category == "context-file-missing"
         and GO_MOD_NOT_FOUND.search(text)
@@ -223,6 +233,15 @@ def reinterpret(diagnosis: Diagnosis, headers: Iterable[str], command: str | Non
         if any(DOWNLOAD.search(h) and prefix.search(h) for h in headers):
             return "download-failed"
     return None
+
+
+def _python_package_build(command: str | None, reading: Reading | None) -> bool:
+    """The failing command builds Python packages (pip, setup.py, poetry, pipenv, uv) and runs no program of the
+    project's own, or its output shows pip building a package (`setup.py egg_info`, `subprocess-exited-with-error`)."""
+    families = set(tools_of(command)) if command else set()
+    if families & PACKAGE_BUILDERS and "script" not in families:
+        return True
+    return reading is not None and "pip-build" in reading.kinds
 
 
 def consequence(diagnosis: Diagnosis, headers: Iterable[str], reading: Reading | None = None) -> bool:
@@ -311,7 +330,7 @@ def apply(diagnosis: Diagnosis, reading: Reading | None, headers: Iterable[str],
         diagnosis.basis = "none"
         return
     headers = list(headers)
-    category = reinterpret(diagnosis, headers, reading.command if reading is not None else None)
+    category = reinterpret(diagnosis, headers, reading.command if reading is not None else None, reading)
     if category is not None:
         finding.explanation = f"{finding.explanation} (read as {category}: {finding.category} was the symptom)"
         finding.category = category

@@ -47,7 +47,9 @@ TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"swift\s+package\s+(?:resolve|update)|"
             # issue 12h: more package managers (OpenResty, Lua, Perl, Bower, Nim, Dart/Flutter, C/C++)
             r"opm\s+(?:get|install)|luarocks\s+install|cpanm?|bower\s+install|nimble\s+install|(?:dart\s+|flutter\s+)?pub\s+get|"
-            r"conan\s+install|vcpkg\s+install)\b",
+            r"conan\s+install|vcpkg\s+install|"
+            # issue 12v: Meteor's meteorite, which clones its packages with git
+            r"mrt\s+(?:install|update|add))\b",
             "lang-deps",
         ),
         (

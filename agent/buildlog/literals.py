@@ -198,6 +198,12 @@ COMMON_WORDS = frozenset(
         "Temporary",
         "matching",
         "missing",
+        # issue 12v: words of the 12v patterns' literals that ordinary lines carry (`npm WARN deprecated`, `undefined
+        # reference`, `bookworm-updates`, prose's `which`): the whole literal is searched instead
+        "deprecated",
+        "defined",
+        "which",
+        "updates",
         "invalid",
         "execute",
         "platform",

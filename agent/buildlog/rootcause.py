@@ -16,6 +16,12 @@ import re
 
 from agent.buildlog import ambiguity, arbitrate, calibration, structure
 from agent.buildlog.diagnosis import Diagnosis, Finding
+from agent.buildlog.downloads import (
+    DOWNLOAD_COMMAND,
+    download_then_consequence,
+    download_then_missing,
+    installed_nothing,
+)
 from agent.buildlog.families import CURL_EXIT
 from agent.buildlog.patterns import Fix, Knowledge
 from agent.buildlog.scanner import Failure, Hit, ScanResult
@@ -57,9 +63,6 @@ EXIT_CODE_CATEGORY = {127: "command-not-found", 126: "permission-denied", 137: "
 APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*install\b")
 APT_ASSUME_YES = re.compile(r"(?:^|\s)(?:-[a-zA-Z]*y[a-zA-Z]*|--yes|--assume-yes|--force-yes)(?:\s|$)|Assume-Yes")
 APT_ABORT_EXIT = {1, 100}
-DOWNLOAD_COMMAND = re.compile(r"\b(?:curl|wget)\s")
-# The program a "not found" line names (`/bin/sh: 1: pip: not found`, `bash: conda: command not found`).
-MISSING_PROGRAM = re.compile(r"(?:^|[\s:/])([\w.+-]+): (?:command )?not found\s*$")
 # curl's own exit codes when it prints nothing (-s): families.CURL_EXIT (one definition, issue 12m); wget's 4 network,
 # 8 server error.
 WGET_EXIT = {4, 8}
@@ -83,6 +86,9 @@ MAX_CANDIDATES = 3
 MAX_EVIDENCE = 5
 # What the registry says when a base image's metadata cannot be resolved: the reason, not a missing image.
 REGISTRY_REASONS = {"registry-auth", "registry-rate-limit"}
+# The pattern of BuildKit's cache-key and COPY failures (a source missing from the context, unless the line says that a
+# registry refused the layer).
+CACHE_KEY_PATTERN = "copy-missing"
 # Docker Hub answers a pull of a repository that does not exist with an access refusal: that one is a missing image.
 NO_SUCH_REPOSITORY = re.compile(r"pull access denied|does not exist|not found|manifest unknown")
 COPY_FROM_IMAGE = re.compile(
@@ -140,8 +146,9 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     candidates = [h for h in candidates if not h.pattern.evidence]
     ranked = sorted(candidates, key=lambda h: (h.pattern.tier, h.line, order[h.pattern.id]))
     ranked = _refine(ranked, evidence_hits, knowledge)
-    ranked = _installed_nothing(ranked, evidence_hits, failure)
-    ranked = _download_then_missing(ranked, everything, scan)
+    ranked = installed_nothing(ranked, evidence_hits, failure)
+    ranked = download_then_missing(ranked, everything, scan)
+    ranked = download_then_consequence(ranked, everything, scan, failure)
     reading = _read_structure(scan, step, failure, header, exit_code)
     ranked = arbitrate.rerank(ranked, reading)
     failed_step = header or (f"RUN {failure.command}" if failure and failure.command else None)
@@ -187,6 +194,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ambiguity.pull_refusal(diagnosis, scan, everything, knowledge)
     ambiguity.open_readings(diagnosis, knowledge)
     ambiguity.hash_mismatch(diagnosis, scan)
+    ambiguity.arch_restricted_source(diagnosis, commands)
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
@@ -213,6 +221,11 @@ def _refine(ranked: list[Hit], evidence: list[Hit], knowledge: Knowledge) -> lis
     COPY --from stage is a stage the Dockerfile does not define (a Dockerfile error), not a missing base image; a
     base image whose metadata could not be resolved because the registry refused the token or rate-limited the pull
     (the same line says why) is that refusal."""
+    if ranked and ranked[0].pattern.id == CACHE_KEY_PATTERN:
+        # Issue 12v: BuildKit's `failed to compute cache key: failed to copy: httpReadSeeker: ... 429 Too Many Requests`
+        # is a registry refusing a layer of the FROM image, not a file missing from the context: the same line says why.
+        reason = [h for h in ranked[1:] if h.line == ranked[0].line and h.pattern.category in REGISTRY_REASONS]
+        return [reason[0], *[h for h in ranked if h is not reason[0]]] if reason else ranked
     if not ranked or ranked[0].pattern.category != "base-image":
         return ranked
     why = [h for h in ranked[1:] if h.line == ranked[0].line and h.pattern.category in REGISTRY_REASONS]
@@ -227,42 +240,6 @@ def _refine(ranked: list[Hit], evidence: list[Hit], knowledge: Knowledge) -> lis
         return ranked
     top = ranked[0]
     return [Hit(top.line, stage, top.text, top.step), *ranked]
-
-
-def _installed_nothing(ranked: list[Hit], evidence: list[Hit], failure: Failure | None) -> list[Hit]:
-    """`/opt/conda/bin/conda: not found` in a step that itself downloads (curl/wget) and installs under /opt/conda:
-    the download saved nothing or an error page (curl without -f/-L), so the installer installed nothing."""
-    if not ranked or ranked[0].pattern.category != "command-not-found" or failure is None:
-        return ranked
-    if not DOWNLOAD_COMMAND.search(failure.command):
-        return ranked
-    for hit in evidence:
-        match = hit.pattern.regex.search(hit.text) if hit.pattern.id == "installed-nothing" else None
-        prefix = "/".join(match.group(1).split("/")[:3]) if match else ""
-        if match and hit.line == ranked[0].line and re.search(re.escape(prefix) + r"(?:/|\s|$)", failure.command):
-            return [hit, *ranked]
-    return ranked
-
-
-def _download_then_missing(ranked: list[Hit], everything: list[Hit], scan: ScanResult) -> list[Hit]:
-    """A program not found after an earlier step that downloaded its installer and visibly failed (`ERROR 404`,
-    `curl: (22)`, the step passing because a pipe hid it: `wget -O - https://.../get-pip.py | python`, then `pip: not
-    found`) is that download (the 12s convention); a silent download leaves the missing program the answer."""
-    if not ranked or ranked[0].pattern.category != "command-not-found":
-        return ranked
-    match = MISSING_PROGRAM.search(ranked[0].text.strip())
-    if match is None or len(match.group(1)) < 2:
-        return ranked
-    program = re.compile(r"(?<![A-Za-z0-9])" + re.escape(match.group(1)) + r"(?![A-Za-z0-9])")
-    for hit in everything:
-        if hit.pattern.category != "download-failed" or hit.pattern.evidence or hit.pattern.tier > 2:
-            continue
-        if hit.line >= ranked[0].line or hit.step is None or hit.step == ranked[0].step:
-            continue
-        command = scan.headers[hit.step][1] if hit.step in scan.headers else ""
-        if DOWNLOAD_COMMAND.search(command + " ") and program.search(command):
-            return [hit, *ranked]
-    return ranked
 
 
 def _confidence(diagnosis: Diagnosis, ranked: list[Hit], structured: bool) -> None:
