@@ -9,7 +9,10 @@ corrupted download or a hash the file pins, answers `unknown` with both unless t
 
 Issue 12v adds apt's `Unable to locate package` in a build that restricts a package source to one architecture
 (`deb [arch=amd64] ...`): the package may exist only for that architecture, which the builder is not (platform-mismatch,
-the Platforms convention), or not exist at all (apt-package): `unknown` with both (`arch_restricted_source`)."""
+the Platforms convention), or not exist at all (apt-package): `unknown` with both (`arch_restricted_source`); and
+next build's prerender error where the page's fetch could not connect (`prerender_backend`: the JavaScript bundlers
+convention, script-error); and Node's SyntaxError in a file under node_modules (`dependency_syntax`: a dependency's code
+the image's Node is too old to parse, the Other package managers convention, dependency-resolution)."""
 
 from __future__ import annotations
 
@@ -204,3 +207,66 @@ def arch_restricted_source(diagnosis: Diagnosis, commands: Iterable[str]) -> Non
     if not any(ARCH_RESTRICTED.search(text) for text in commands if text):
         return
     _unknown(diagnosis, ["platform-mismatch", "apt-package"])
+
+
+# next build's (or Gatsby's) prerender failure, and the page's request that could not connect (a backend the build
+# cannot reach: `TypeError: fetch failed`, `connect ECONNREFUSED ::1:8000`, a name that does not resolve).
+PRERENDER = "next-prerender-error"
+BACKEND_UNREACHABLE = re.compile(
+    r"\b(?:connect )?(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)\b|TypeError: fetch failed|"
+    r"getaddrinfo \w+"
+)
+PRERENDER_READINGS = {"unknown", "script-error", "compile-error"}
+
+
+def prerender_backend(diagnosis: Diagnosis, scan: ScanResult, everything: list[Hit], knowledge: Knowledge) -> None:
+    """Issue 12v: a page that fails to prerender because its request to a backend could not connect is the build
+    needing a service it does not have (the JavaScript bundlers convention: script-error), not the page's code
+    (`TypeError: fetch failed` reads as compile evidence) nor a registry's network."""
+    if diagnosis.root_cause not in PRERENDER_READINGS or not any(h.pattern.id == PRERENDER for h in everything):
+        return
+    tail = scan.tail.decode("utf-8", "replace")
+    if not BACKEND_UNREACHABLE.search(tail):
+        return
+    prerender = next(h for h in everything if h.pattern.id == PRERENDER)
+    finding = next((f for f in diagnosis.findings if f.pattern == PRERENDER), None)
+    if finding is not None and diagnosis.findings and diagnosis.findings[0] is not finding:
+        diagnosis.findings.remove(finding)
+        diagnosis.findings.insert(0, finding)
+    elif finding is None:
+        return
+    diagnosis.evidence = [{"line": prerender.line, "text": finding.excerpt}]
+    _decide(diagnosis, "script-error", knowledge)
+
+
+# Node's report of a file it cannot parse: the file and line, the source line and a caret, then the SyntaxError.
+NODE_MODULES_FILE = re.compile(r"^\S*/node_modules/\S+\.[cm]?js:\d+\s*$")
+NODE_SYNTAX_ERROR = re.compile(r"^SyntaxError: ")
+SYNTAX_WINDOW = 8
+WEAK_READINGS = {"unknown", "script-error", "compile-error"}
+
+
+def dependency_syntax(diagnosis: Diagnosis, scan: ScanResult, knowledge: Knowledge) -> None:
+    """Issue 12v: Node cannot parse a file of a dependency (`/app/node_modules/mkdirp/lib/opts-arg.js:7` ...
+    `SyntaxError: Unexpected token ...`): the dependency's code is newer than the image's Node (12k:
+    dependency-resolution), not the project's script or code. Only where nothing more specific answered."""
+    if diagnosis.root_cause not in WEAK_READINGS:
+        return
+    from agent.buildlog.clean import buildkit_step, segments
+
+    lines = [
+        (number, buildkit_step(t)[1].strip())
+        for number, raw in enumerate(scan.tail.split(b"\n"), scan.tail_first_line)
+        for t in segments(raw)
+    ]
+    for i, (number, line) in enumerate(lines):
+        if not NODE_MODULES_FILE.match(line):
+            continue
+        error = next((x for _, x in lines[i + 1 : i + SYNTAX_WINDOW] if NODE_SYNTAX_ERROR.match(x)), None)
+        if error is None:
+            continue
+        diagnosis.evidence = [{"line": number, "text": f"{line}: {error}"}]
+        if diagnosis.findings:
+            diagnosis.findings[0].excerpt = f"{line}: {error}"
+        _decide(diagnosis, "dependency-resolution", knowledge)
+        return

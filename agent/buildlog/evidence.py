@@ -75,14 +75,14 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"no distributions at all|has no installation candidate|"
         r"is not available, but|cannot find package|unknown revision|PackagesNotFound|ResolvePackageNotFound|"
         r"could not resolve (?:dependencies|artifact|all)|notarget|unsatisfiable|unmet dependencies|held broken|"
-        r"no versions? (?:of|match)|cannot find module '(?![./])|"
+        r"no versions? (?:of|match)|cannot find module ['\"](?![./])|"
         # issue 12f: more ways to say "that dependency does not exist (here)"
         r"can'?t find (?:gem|package|artifact)|could not find gem|not found in any of the following sources|"
         r"could not resolve (?!host|proxy)\w|DependencyRes|failed to collect dependencies|no matching package named|"
         r"failed to select a version|could not find artifact|PackageNotFound|package not found|invalid version|"
         r"cannot find module providing|no (?:\w+ or )?versions? found|"
         # issue 12h: a file of a package under node_modules: the package is not installed
-        r"cannot find module '[^']*/node_modules/|"
+        r"cannot find module '[^']*/node_modules/|cannot find module \"[^\"]*/node_modules/|"
         # issue 12g: git checking out a branch or commit that the fetched repository does not have
         r"pathspec '[^']+' did not match any file|"
         # issue 12h: a standard library package this Go does not have (Go older than the code needs)
