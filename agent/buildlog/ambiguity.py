@@ -12,7 +12,9 @@ Issue 12v adds apt's `Unable to locate package` in a build that restricts a pack
 the Platforms convention), or not exist at all (apt-package): `unknown` with both (`arch_restricted_source`); and
 next build's prerender error where the page's fetch could not connect (`prerender_backend`: the JavaScript bundlers
 convention, script-error); and Node's SyntaxError in a file under node_modules (`dependency_syntax`: a dependency's code
-the image's Node is too old to parse, the Other package managers convention, dependency-resolution)."""
+the image's Node is too old to parse, the Other package managers convention, dependency-resolution); and a program not
+found after an earlier step whose curl received nothing (`empty_download`: the 12s convention reads a visible download
+failure as download-failed and a silent one as command-not-found; a progress meter of zero bytes is between the two)."""
 
 from __future__ import annotations
 
@@ -270,3 +272,37 @@ def dependency_syntax(diagnosis: Diagnosis, scan: ScanResult, knowledge: Knowled
             diagnosis.findings[0].excerpt = f"{line}: {error}"
         _decide(diagnosis, "dependency-resolution", knowledge)
         return
+
+
+# curl's progress meter (`  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0`): the first
+# field is the share of the file received.
+CURL_METER = re.compile(r"^\s*(\d+)\s+\S+\s+\d+\s+\S+\s+\d+\s+\S+\s+\S+\s+\S+\s+(?:--:--:--|\d+:\d+:\d+)\s")
+ZERO_METER = re.compile(r"^\s*0\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+--:--:-- --:--:-- --:--:--\s+0\s*$")
+CURL_COMMAND = re.compile(r"\bcurl\s")
+MISSING_NAME = re.compile(r"(?:^|[\s:/])([\w.+-]{4,}): (?:command )?not found\s*$")
+
+
+def empty_download(diagnosis: Diagnosis, scan: ScanResult) -> None:
+    """Issue 12v: `conda: not found` after an earlier step whose curl of the program's installer (`curl -o
+    Miniconda3-latest-Linux-x86_64.sh https://repo.continuum.io/...`, a redirect curl did not follow) shows a progress
+    meter that never received a byte: the download saved nothing (download-failed, as a visible failure, 12s) or the
+    program is simply not installed (command-not-found, as a silent one): `unknown` with both."""
+    root = diagnosis.root
+    if root is None or root.category != "command-not-found":
+        return
+    name = MISSING_NAME.search(root.excerpt.strip())
+    if name is None:
+        return
+    program = name.group(1).lower()
+    from agent.buildlog.clean import segments
+
+    lines = [(n, t) for n, raw in enumerate(scan.tail.split(b"\n"), scan.tail_first_line) for t in segments(raw)]
+    starts = sorted(start for start, _ in scan.headers.values())
+    for start, text in scan.headers.values():
+        if start >= root.line or not CURL_COMMAND.search(text) or program not in text.lower():
+            continue
+        end = next((s for s in starts if s > start), root.line)
+        meters = [t for n, t in lines if start < n < end and CURL_METER.match(t)]
+        if meters and all(ZERO_METER.match(t) for t in meters):
+            _unknown(diagnosis, ["download-failed", "command-not-found"])
+            return

@@ -197,6 +197,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ambiguity.arch_restricted_source(diagnosis, commands)
     ambiguity.prerender_backend(diagnosis, scan, everything, knowledge)
     ambiguity.dependency_syntax(diagnosis, scan, knowledge)
+    ambiguity.empty_download(diagnosis, scan)
     _command_candidate(diagnosis, failure)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
