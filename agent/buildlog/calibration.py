@@ -132,11 +132,11 @@ PINS_HASHES = re.compile(r"--require-hashes\b")
 GO_MOD_NOT_FOUND = re.compile(r"go\.mod file not found in current directory")
 GO_GET_REMOTE = re.compile(r"\bgo get\s+(?:-\S+\s+)*(?:[\w-]+\.)+[\w-]+/")
 # issue 12v (rule 11): a Python program that cannot import a module or a name (the pattern `python-module-missing`,
-# the 12l convention: dependency-resolution) inside a package's own build under pip, setup.py, poetry or pipenv
-# (setuptools' removed `Feature` imported by an old setup.py) is that package's build failing: pip-build, as the pip
-# family reads a setup.py's exception.
+# the 12l convention: dependency-resolution) inside a package's own build under pip or setup.py (setuptools' removed
+# `Feature` imported by an old setup.py) is that package's build failing: pip-build, as the pip family reads a
+# setup.py's exception.
 PYTHON_MODULE_MISSING = "python-module-missing"
-PACKAGE_BUILDERS = {"pip", "lang-deps"}
+PACKAGE_BUILDERS = {"pip"}
 # issue 12q (rule 9): the file a later step cannot open is the download an installer's checksum check refused and
 # deleted (composer's `Installer corrupt` then `Could not open input file: composer-setup.php`): download-failed.
 CHECKSUM_CHANGED = "installer-checksum-changed"
@@ -236,8 +236,9 @@ def reinterpret(
 
 
 def _python_package_build(command: str | None, reading: Reading | None) -> bool:
-    """The failing command builds Python packages (pip, setup.py, poetry, pipenv, uv) and runs no program of the
-    project's own, or its output shows pip building a package (`setup.py egg_info`, `subprocess-exited-with-error`)."""
+    """The failing command is pip or setup.py and runs no program of the project's own, or its output shows a package
+    being built (`setup.py egg_info`, `subprocess-exited-with-error`, poetry's `ChefBuildError`); poetry's or pipenv's
+    own import error is the tooling's (12o), not a package's build."""
     families = set(tools_of(command)) if command else set()
     if families & PACKAGE_BUILDERS and "script" not in families:
         return True
