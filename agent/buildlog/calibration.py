@@ -43,6 +43,9 @@ because they change what the evidence means rather than how sure it is:
   style on a module-aware Go) is Go outside a module (dependency-resolution, the 12l convention), not the project's
   go.mod missing.
 
+- issue 12v (rule 11): a Python program that cannot import a module or a name (`python-module-missing`, the 12l
+  convention: dependency-resolution) inside a package's build under pip or setup.py is that build failing (pip-build).
+
 Issue 12l adds a seventh, of another kind (`consequence`): the root line is a consequence of a cause the log does not
 show, so it does not decide alone (a script's `MACRO_NAME: not found`, an exit status 127 that names no command, a
 COPY of a path another stage was to make, apt's `Unable to locate package` beside a repository's missing key).
