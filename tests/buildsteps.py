@@ -1,6 +1,9 @@
-"""Failed build steps wrapped around a read log's own lines, in the two builders' words, for the diagnosis tests."""
+"""Failed build steps wrapped around a read log's own lines, in the two builders' words, for the diagnosis tests, and
+the candidates a diagnosis names."""
 
 from __future__ import annotations
+
+from agent.buildlog import diagnose_bytes
 
 
 def buildkit_step(command: str, *lines: str, code: int = 1) -> str:
@@ -19,3 +22,8 @@ def classic_step(command: str, *lines: str, code: int = 1) -> str:
         f"Step 4/9 : RUN {command}\n ---> Running in 2e58c6400f57\n{body}"
         f"The command '/bin/sh -c {command}' returned a non-zero code: {code}\n"
     )
+
+
+def candidate_categories(log: str) -> list[str]:
+    """The categories of the candidates the diagnosis of `log` names, most likely first."""
+    return [c["category"] for c in diagnose_bytes(log).candidates]

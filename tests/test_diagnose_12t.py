@@ -8,12 +8,9 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
+from tests.buildsteps import candidate_categories
 
 pytestmark = pytest.mark.unit
-
-
-def _categories(log: str) -> list[str]:
-    return [c["category"] for c in diagnose_bytes(log).candidates]
 
 
 @pytest.mark.parametrize(
@@ -50,7 +47,7 @@ def _categories(log: str) -> list[str]:
 def test_an_ambiguous_pull_refusal_is_unknown_with_both_readings(log: str, other: str) -> None:
     diagnosis = diagnose_bytes(log)
     assert diagnosis.root_cause == "unknown"
-    assert {other, "base-image"} <= set(_categories(log))
+    assert {other, "base-image"} <= set(candidate_categories(log))
 
 
 def test_a_refused_token_decides_a_private_image() -> None:
@@ -113,4 +110,4 @@ def test_buildkit_names_the_refused_image_on_its_metadata_line() -> None:
     )
     diagnosis = diagnose_bytes(log)
     assert diagnosis.root_cause == "unknown"
-    assert {"registry-auth", "base-image"} <= set(_categories(log))
+    assert {"registry-auth", "base-image"} <= set(candidate_categories(log))

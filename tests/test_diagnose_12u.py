@@ -10,12 +10,9 @@ import pytest
 
 from agent.buildlog import diagnose_bytes
 from agent.buildlog.evidence import EVIDENCE
+from tests.buildsteps import candidate_categories
 
 pytestmark = pytest.mark.unit
-
-
-def _categories(log: str) -> list[str]:
-    return [c["category"] for c in diagnose_bytes(log).candidates]
 
 
 NEXT_LINT = (
@@ -223,7 +220,7 @@ def test_the_12u_readings(log: str, expected: str) -> None:
 )
 def test_a_line_of_several_readings_is_unknown_with_them(log: str, readings: set[str]) -> None:
     assert diagnose_bytes(log).root_cause == "unknown"
-    assert readings <= set(_categories(log))
+    assert readings <= set(candidate_categories(log))
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,9 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
+from tests.buildsteps import candidate_categories, classic_step
 
 pytestmark = pytest.mark.unit
-
-
-def _classic(command: str, output: str, code: int = 1) -> str:
-    return (
-        f"Step 4/7 : RUN {command}\n ---> Running in 0a1b2c3d4e5f\n{output}\n"
-        f"The command '/bin/sh -c {command}' returned a non-zero code: {code}\n"
-    )
 
 
 def _buildkit(command: str, output: str, code: int = 1) -> str:
@@ -29,10 +23,6 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
         f'ERROR: failed to solve: process "/bin/sh '
         f'-c {command}" did not complete successfully: exit code: {code}\n'
     )
-
-
-def _candidates(log: str) -> list[str]:
-    return [c["category"] for c in diagnose_bytes(log).candidates]
 
 
 @pytest.mark.parametrize(
@@ -100,19 +90,24 @@ def _candidates(log: str) -> list[str]:
             "registry-rate-limit",
         ),
         # autotools' generator scripts not in the image, as ./configure (12p)
-        (_classic("./bootstrap", "/bin/sh: 1: ./bootstrap: not found", 127), "context-file-missing"),
+        (classic_step("./bootstrap", "/bin/sh: 1: ./bootstrap: not found", code=127), "context-file-missing"),
         (
             _buildkit("./autogen.sh && ./configure && make", "/bin/sh: 1: ./autogen.sh: not found", 127),
             "context-file-missing",
         ),
         # a script given to an interpreter by any path (Files not in the image)
         (
-            _classic(
-                "bash /opt/scripts/cent6_setup.sh", "bash: /opt/scripts/cent6_setup.sh: No such file or directory", 127
+            classic_step(
+                "bash /opt/scripts/cent6_setup.sh",
+                "bash: /opt/scripts/cent6_setup.sh: No such file or directory",
+                code=127,
             ),
             "context-file-missing",
         ),
-        (_classic("sh /opt/setup.sh", "sh: 0: cannot open /opt/setup.sh: No such file", 2), "context-file-missing"),
+        (
+            classic_step("sh /opt/setup.sh", "sh: 0: cannot open /opt/setup.sh: No such file", code=2),
+            "context-file-missing",
+        ),
         (
             _buildkit(
                 "python3 /app/scripts/migrate.py",
@@ -123,7 +118,7 @@ def _candidates(log: str) -> list[str]:
         ),
         # Node's own fs error in a project script (not under node_modules)
         (
-            _classic(
+            classic_step(
                 "node tools/scripts/no-dev-deps.js package-lock.json",
                 "fs.js:646\n  return binding.open();\n\n"
                 "Error: ENOENT: no such file or directory, open 'package-lock.json'\n    at Object.fs.openSync "
@@ -156,13 +151,13 @@ def _candidates(log: str) -> list[str]:
         ),
         # a failing git clone in the same RUN, before what is missing after it (commands joined by `;`)
         (
-            _classic(
+            classic_step(
                 "git clone http://git.example.org/Game.git Game; cd Game/Server; cmake ../; make",
                 "Cloning into 'Game'...\nfatal: unable to access 'http://git.example.org/Game.git/': Could not resolve "
                 "host: git.example.org\n/bin/sh: 1: cd: can't cd to Game/Server\nCMake Error: The source directory "
                 '"/" does not appear to contain CMakeLists.txt.\nmake: *** No targets specified and no makefile '
                 "found.  Stop.",
-                2,
+                code=2,
             ),
             "download-failed",
         ),
@@ -174,7 +169,7 @@ def _candidates(log: str) -> list[str]:
             "download-failed",
         ),
         (
-            _classic(
+            classic_step(
                 "curl -sSL https://raw.githubusercontent.com/python-poetry/poetry/master/get-poetry.py | python",
                 "This installer is deprecated. Poetry versions installed using this script will not be able to use "
                 "'self update' command to upgrade to 1.2.0a1 or later.",
@@ -196,7 +191,7 @@ def _candidates(log: str) -> list[str]:
             "command-not-found",
         ),
         (
-            _classic(
+            classic_step(
                 "pip install -r requirements.txt",
                 "Obtaining kobin from git+http://github.com/c-bata/kobin.git"
                 "#egg=kobin\n  Error [Errno 2] No such file or directory: 'git' while executing command git clone -q "
@@ -206,7 +201,7 @@ def _candidates(log: str) -> list[str]:
         ),
         ("ERROR: Cannot find command 'git' - do you have 'git' installed and in your PATH?\n", "command-not-found"),
         (
-            _classic(
+            classic_step(
                 "./configure && make",
                 "checking for gcc... no\nconfigure: error: in `/src/app':\nconfigure: error: "
                 "no acceptable C compiler found in $PATH\nSee `config.log' for more details",
@@ -215,7 +210,7 @@ def _candidates(log: str) -> list[str]:
         ),
         # a Python program that cannot import a module or a name: the installed packages (12l)
         (
-            _classic(
+            classic_step(
                 "python manage.py collectstatic --noinput",
                 "Traceback (most recent call last):\n  File "
                 "\"manage.py\", line 22, in <module>\nModuleNotFoundError: No module named 'taggit_serializer'",
@@ -223,7 +218,7 @@ def _candidates(log: str) -> list[str]:
             "dependency-resolution",
         ),
         (
-            _classic(
+            classic_step(
                 "python cougar.py",
                 'Traceback (most recent call last):\n  File "cougar.py", line 3, in <module>\n'
                 "    from fastai.vision import (\nImportError: cannot import name 'ConvLearner'",
@@ -232,7 +227,7 @@ def _candidates(log: str) -> list[str]:
         ),
         # ... but under setup.py, the package's build (setuptools' removed Feature)
         (
-            _classic(
+            classic_step(
                 "python setup.py develop",
                 'Traceback (most recent call last):\n  File "setup.py", line 3, in '
                 "<module>\n    from setuptools import Feature\nImportError: cannot import name 'Feature' from "
@@ -241,7 +236,7 @@ def _candidates(log: str) -> list[str]:
             "pip-build",
         ),
         (
-            _classic(
+            classic_step(
                 "npm run build",
                 "/data/node_modules/grunt/node_modules/mkdirp/lib/opts-arg.js:7\n    opts = { "
                 "...opts }\n             ^^^\n\nSyntaxError: Unexpected token ...",
@@ -279,17 +274,17 @@ def _candidates(log: str) -> list[str]:
         ),
         # the tools' own words for a package conflict, an old setuptools' missing distribution, a 5xx from yarn
         (
-            _classic(
+            classic_step(
                 "apt-get install -y golang-go.tools",
                 "dpkg: error processing archive /var/cache/apt/archives/"
                 "golang-go.tools_0.0~hg20131126-3_amd64.deb (--unpack):\n trying to overwrite '/usr/lib/go/pkg/tool/"
                 "linux_amd64/vet', which is also in package golang-go 2:1.5",
-                100,
+                code=100,
             ),
             "apt-package",
         ),
         (
-            _classic(
+            classic_step(
                 "pip install mongo-connector==2.1",
                 "    raise DistributionNotFound(req)\n    pkg_resources.DistributionNotFound: setuptools-scm\n",
             ),
@@ -321,7 +316,7 @@ def _candidates(log: str) -> list[str]:
         ),
         # registries and repositories
         (
-            _classic(
+            classic_step(
                 "npm install",
                 'npm ERR! code E401\nnpm ERR! Unable to authenticate, need: Basic realm="Artifactory Realm"',
             ),
@@ -335,7 +330,7 @@ def _candidates(log: str) -> list[str]:
             "registry-auth",
         ),
         (
-            _classic(
+            classic_step(
                 "microdnf install bc python-pip",
                 "(microdnf:57): libdnf-WARNING **: Skipping refresh of epel: cannot "
                 "update repo 'epel': Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors "
@@ -344,7 +339,7 @@ def _candidates(log: str) -> list[str]:
             "apt-repository",
         ),
         (
-            _classic(
+            classic_step(
                 "yum install -y gcc", 'There are no enabled repos.\n Run "yum repolist all" to see the repos you have.'
             ),
             "apt-repository",
@@ -365,11 +360,11 @@ def _candidates(log: str) -> list[str]:
         ),
         (_buildkit("cmake --preset release", 'CMake Error: No such preset in /src: "release"'), "script-error"),
         (
-            _classic(
+            classic_step(
                 "make tests/test_blas",
                 "/bin/sh: 2: -DFINTEGER=int: not found\n/bin/sh: 2: -DFINTEGER=int: not "
                 "found\nmake: *** No rule to make target 'tests/test_blas'.  Stop.",
-                2,
+                code=2,
             ),
             "script-error",
         ),
@@ -384,7 +379,7 @@ def _candidates(log: str) -> list[str]:
             "script-error",
         ),
         # users and groups the image already has, in Debian's and busybox's words
-        (_classic("addgroup --gid 1000 app", "addgroup: The GID `1000' is already in use."), "permission-denied"),
+        (classic_step("addgroup --gid 1000 app", "addgroup: The GID `1000' is already in use."), "permission-denied"),
         (_buildkit("adduser -D -u 1000 node", "adduser: uid '1000' in use"), "permission-denied"),
     ],
 )
@@ -407,7 +402,7 @@ def test_the_12v_readings(log: str, expected: str) -> None:
         ),
         # setuptools itself too old stays the package build (shipwright-holdout6.yaml k103.json#35)
         (
-            _classic(
+            classic_step(
                 "pip install -r requirements.txt",
                 "    pkg_resources.DistributionNotFound: setuptools>=30.3.0\n    "
                 "Complete output from command python setup.py egg_info:",
@@ -422,10 +417,10 @@ def test_the_12v_readings(log: str, expected: str) -> None:
         ),
         # a gpg keyserver that fails is still the keyserver
         (
-            _classic(
+            classic_step(
                 "gpg --keyserver hkp://keyserver.ubuntu.com --recv-keys ABC",
                 "gpg: keyserver receive failed: No data",
-                2,
+                code=2,
             ),
             "download-failed",
         ),
@@ -447,7 +442,9 @@ def test_nearby_wordings_keep_their_reading(log: str, expected: str) -> None:
 def test_make_without_a_target_by_an_absolute_path_is_not_the_command() -> None:
     # an included makefile by its absolute path is a file (shipwright-holdout17.yaml k90.json#2), not a target the
     # Dockerfile's make command names
-    log = _classic("make build", "make: *** No rule to make target '/go/src/app/makefiles/compose.Makefile'.  Stop.", 2)
+    log = classic_step(
+        "make build", "make: *** No rule to make target '/go/src/app/makefiles/compose.Makefile'.  Stop.", code=2
+    )
     assert diagnose_bytes(log).root_cause != "script-error"
 
 
@@ -465,16 +462,16 @@ def test_a_prerender_error_without_a_network_failure_is_not_decided() -> None:
     [
         # argparse refusing an option: a version skew of the tool (12o) or the Dockerfile's command (12g)
         (
-            _classic(
+            classic_step(
                 "virtualenv --no-site-packages -p /usr/bin/python3.5 py3.5",
                 "usage: virtualenv [--version] [-p py]\nvirtualenv: error: unrecognized arguments: --no-site-packages",
-                2,
+                code=2,
             ),
             {"dependency-resolution", "script-error"},
         ),
         # Ruby loading a project file by its absolute path: not in the image, or a file a task was to generate
         (
-            _classic(
+            classic_step(
                 "bundle exec rake assets:precompile",
                 "rake aborted!\nLoadError: cannot load such file -- /usr/src/app/db/schema.rb",
             ),
@@ -482,7 +479,7 @@ def test_a_prerender_error_without_a_network_failure_is_not_decided() -> None:
         ),
         # Go 1.11's words for a package directory without Go files: not copied, or the command names the wrong one
         (
-            _classic(
+            classic_step(
                 "CGO_ENABLED=0 GO111MODULE=on go build -o /proxy",
                 "can't load package: package github.com/nats-io/"
                 'nats-rest-config-proxy: unknown import path "github.com/nats-io/nats-rest-config-proxy": cannot '
@@ -516,7 +513,7 @@ def test_a_prerender_error_without_a_network_failure_is_not_decided() -> None:
 def test_lines_of_two_readings_answer_unknown_with_both(log: str, readings: set[str]) -> None:
     diagnosis = diagnose_bytes(log)
     assert diagnosis.root_cause == "unknown"
-    assert readings <= set(_candidates(log))
+    assert readings <= set(candidate_categories(log))
 
 
 def test_a_curl_that_received_data_leaves_the_missing_program() -> None:
