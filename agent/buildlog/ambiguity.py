@@ -22,7 +22,9 @@ import re
 from collections.abc import Iterable
 
 from agent.buildlog import arbitrate
+from agent.buildlog.clean import buildkit_step, segments
 from agent.buildlog.diagnosis import Diagnosis
+from agent.buildlog.downloads import MISSING_PROGRAM
 from agent.buildlog.patterns import Knowledge
 from agent.buildlog.scanner import Hit, ScanResult
 
@@ -119,14 +121,8 @@ def pull_refusal(diagnosis: Diagnosis, scan: ScanResult, everything: list[Hit], 
         later = [i for i, m in enumerate(in_tail) if i > 0 and m.group(1).split(":")[0] == reference]
         if later or PLUGIN_PULL.search(line):
             other = "dockerfile-syntax"
-    if other is None:
-        return
-    diagnosis.root_cause = "unknown"
-    diagnosis.confidence = arbitrate.CONFLICT_CONFIDENCE
-    diagnosis.candidates = [
-        {"category": other, "confidence": arbitrate.CONFLICT_CONFIDENCE},
-        {"category": "base-image", "confidence": arbitrate.CONFLICT_CONFIDENCE},
-    ]
+    if other is not None:
+        _unknown(diagnosis, [other, "base-image"])
 
 
 def _from_lines(texts: Iterable[str]) -> list[re.Match[str]]:
@@ -225,18 +221,17 @@ def prerender_backend(diagnosis: Diagnosis, scan: ScanResult, everything: list[H
     """Issue 12v: a page that fails to prerender because its request to a backend could not connect is the build
     needing a service it does not have (the JavaScript bundlers convention: script-error), not the page's code
     (`TypeError: fetch failed` reads as compile evidence) nor a registry's network."""
-    if diagnosis.root_cause not in PRERENDER_READINGS or not any(h.pattern.id == PRERENDER for h in everything):
+    prerender = next((h for h in everything if h.pattern.id == PRERENDER), None)
+    if diagnosis.root_cause not in PRERENDER_READINGS or prerender is None:
         return
-    tail = scan.tail.decode("utf-8", "replace")
-    if not BACKEND_UNREACHABLE.search(tail):
+    if not BACKEND_UNREACHABLE.search(scan.tail.decode("utf-8", "replace")):
         return
-    prerender = next(h for h in everything if h.pattern.id == PRERENDER)
     finding = next((f for f in diagnosis.findings if f.pattern == PRERENDER), None)
-    if finding is not None and diagnosis.findings and diagnosis.findings[0] is not finding:
+    if finding is None:
+        return
+    if diagnosis.findings[0] is not finding:
         diagnosis.findings.remove(finding)
         diagnosis.findings.insert(0, finding)
-    elif finding is None:
-        return
     diagnosis.evidence = [{"line": prerender.line, "text": finding.excerpt}]
     _decide(diagnosis, "script-error", knowledge)
 
@@ -254,13 +249,7 @@ def dependency_syntax(diagnosis: Diagnosis, scan: ScanResult, knowledge: Knowled
     dependency-resolution), not the project's script or code. Only where nothing more specific answered."""
     if diagnosis.root_cause not in WEAK_READINGS:
         return
-    from agent.buildlog.clean import buildkit_step, segments
-
-    lines = [
-        (number, buildkit_step(t)[1].strip())
-        for number, raw in enumerate(scan.tail.split(b"\n"), scan.tail_first_line)
-        for t in segments(raw)
-    ]
+    lines = [(number, buildkit_step(t)[1].strip()) for number, t in _tail_segments(scan)]
     for i, (number, line) in enumerate(lines):
         if not NODE_MODULES_FILE.match(line):
             continue
@@ -279,7 +268,8 @@ def dependency_syntax(diagnosis: Diagnosis, scan: ScanResult, knowledge: Knowled
 CURL_METER = re.compile(r"^\s*(\d+)\s+\S+\s+\d+\s+\S+\s+\d+\s+\S+\s+\S+\s+\S+\s+(?:--:--:--|\d+:\d+:\d+)\s")
 ZERO_METER = re.compile(r"^\s*0\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+--:--:-- --:--:-- --:--:--\s+0\s*$")
 CURL_COMMAND = re.compile(r"\bcurl\s")
-MISSING_NAME = re.compile(r"(?:^|[\s:/])([\w.+-]{4,}): (?:command )?not found\s*$")
+# the shortest program name read (downloads.MISSING_PROGRAM names it; `sh`, `cc` are too common in commands)
+MIN_PROGRAM = 4
 
 
 def empty_download(diagnosis: Diagnosis, scan: ScanResult) -> None:
@@ -290,13 +280,11 @@ def empty_download(diagnosis: Diagnosis, scan: ScanResult) -> None:
     root = diagnosis.root
     if root is None or root.category != "command-not-found":
         return
-    name = MISSING_NAME.search(root.excerpt.strip())
-    if name is None:
+    name = MISSING_PROGRAM.search(root.excerpt.strip())
+    if name is None or len(name.group(1)) < MIN_PROGRAM:
         return
     program = name.group(1).lower()
-    from agent.buildlog.clean import segments
-
-    lines = [(n, t) for n, raw in enumerate(scan.tail.split(b"\n"), scan.tail_first_line) for t in segments(raw)]
+    lines = _tail_segments(scan)
     starts = sorted(start for start, _ in scan.headers.values())
     for start, text in scan.headers.values():
         if start >= root.line or not CURL_COMMAND.search(text) or program not in text.lower():
@@ -306,3 +294,8 @@ def empty_download(diagnosis: Diagnosis, scan: ScanResult) -> None:
         if meters and all(ZERO_METER.match(t) for t in meters):
             _unknown(diagnosis, ["download-failed", "command-not-found"])
             return
+
+
+def _tail_segments(scan: ScanResult) -> list[tuple[int, str]]:
+    """(line number, visible piece) of every line the tail holds (clean.segments: split at carriage returns)."""
+    return [(n, t) for n, raw in enumerate(scan.tail.split(b"\n"), scan.tail_first_line) for t in segments(raw)]

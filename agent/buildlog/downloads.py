@@ -18,7 +18,7 @@ from agent.buildlog.scanner import Failure, Hit, ScanResult
 DOWNLOAD_COMMAND = re.compile(r"\b(?:curl|wget)\s")
 # A step that downloads itself (curl, wget, git clone), and the categories of what is missing after a failed download
 # in that step.
-STEP_DOWNLOADS = re.compile(r"\b(?:curl|wget)\s|\bgit\s+clone\b")
+STEP_DOWNLOADS = re.compile(DOWNLOAD_COMMAND.pattern + r"|\bgit\s+clone\b")
 DOWNLOAD_CONSEQUENCES = {"context-file-missing", "command-not-found", "compile-error", "script-error"}
 # The program a "not found" line names (`/bin/sh: 1: pip: not found`, `bash: conda: command not found`).
 MISSING_PROGRAM = re.compile(r"(?:^|[\s:/])([\w.+-]+): (?:command )?not found\s*$")
@@ -54,7 +54,7 @@ def download_then_missing(ranked: list[Hit], everything: list[Hit], scan: ScanRe
             continue
         if hit.line >= ranked[0].line or hit.step is None or hit.step == ranked[0].step:
             continue
-        command = scan.headers[hit.step][1] if hit.step in scan.headers else ""
+        command = _step_command(scan, hit.step)
         if DOWNLOAD_COMMAND.search(command + " ") and program.search(command):
             return [hit, *ranked]
     return ranked
@@ -71,7 +71,7 @@ def download_then_consequence(
     step = root.step if root is not None else None
     if root is None or step is None or root.pattern.category not in DOWNLOAD_CONSEQUENCES:
         return ranked
-    command = scan.headers[step][1] if step in scan.headers else ""
+    command = _step_command(scan, step)
     if failure is not None and failure.step == step:
         command += " " + (failure.command or "")
     if not STEP_DOWNLOADS.search(command):
@@ -82,3 +82,8 @@ def download_then_consequence(
         if hit.step == step and hit.pattern.category == "download-failed" and not hit.pattern.evidence:
             return [hit, *ranked]
     return ranked
+
+
+def _step_command(scan: ScanResult, step: str) -> str:
+    """The header line of step `step` as the log shows it, or "" when the tail does not hold it."""
+    return scan.headers[step][1] if step in scan.headers else ""

@@ -224,14 +224,16 @@ def _refine(ranked: list[Hit], evidence: list[Hit], knowledge: Knowledge) -> lis
     COPY --from stage is a stage the Dockerfile does not define (a Dockerfile error), not a missing base image; a
     base image whose metadata could not be resolved because the registry refused the token or rate-limited the pull
     (the same line says why) is that refusal."""
-    if ranked and ranked[0].pattern.id == CACHE_KEY_PATTERN:
+    if not ranked:
+        return ranked
+    # a registry's refusal on the winner's own line
+    why = [h for h in ranked[1:] if h.line == ranked[0].line and h.pattern.category in REGISTRY_REASONS]
+    if ranked[0].pattern.id == CACHE_KEY_PATTERN:
         # Issue 12v: BuildKit's `failed to compute cache key: failed to copy: httpReadSeeker: ... 429 Too Many Requests`
         # is a registry refusing a layer of the FROM image, not a file missing from the context: the same line says why.
-        reason = [h for h in ranked[1:] if h.line == ranked[0].line and h.pattern.category in REGISTRY_REASONS]
-        return [reason[0], *[h for h in ranked if h is not reason[0]]] if reason else ranked
-    if not ranked or ranked[0].pattern.category != "base-image":
+        return [why[0], *[h for h in ranked if h is not why[0]]] if why else ranked
+    if ranked[0].pattern.category != "base-image":
         return ranked
-    why = [h for h in ranked[1:] if h.line == ranked[0].line and h.pattern.category in REGISTRY_REASONS]
     if why and not NO_SUCH_REPOSITORY.search(ranked[0].text):
         return [why[0], *[h for h in ranked if h is not why[0]]]
     if not evidence:
