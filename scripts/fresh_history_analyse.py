@@ -77,10 +77,10 @@ def retrospective(rows: list[Row]) -> None:
             n, right, unk, wrong = outcome([r for r in rows if r["round"] == rd and r["set"] == s])
             print(f"| {rd} | {s} | {n} | {right} | {unk} | {wrong} | {100 * right / n:.1f}% | {100 * wrong / n:.1f}% |")
     for name, rounds in (("12h-12t", EVAL), ("12f-12t", ORDER[1:])):
-        for s in ("modern", "shipwright", None):
-            n, right, unk, wrong = outcome([r for r in rows if r["round"] in rounds and s in (None, r["set"])])
+        for which in ("modern", "shipwright", None):
+            n, right, unk, wrong = outcome([r for r in rows if r["round"] in rounds and which in (None, r["set"])])
             share = f"{100 * right / n:.1f}% | {100 * wrong / n:.1f}%"
-            print(f"| {name} | {s or 'both'} | {n} | {right} | {unk} | {wrong} | {share} |")
+            print(f"| {name} | {which or 'both'} | {n} | {right} | {unk} | {wrong} | {share} |")
 
 
 def by_feature(rows: list[Row]) -> None:

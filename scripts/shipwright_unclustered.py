@@ -29,10 +29,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from agent.buildlog.corpus import UNCLUSTERED, corpus_dir  # noqa: E402
+from agent.buildlog.corpus import UNCLUSTERED_POOL as POOL  # noqa: E402
+from agent.buildlog.corpus import UNCLUSTERED_RECORDS as RECORDS  # noqa: E402
+from agent.buildlog.corpus import corpus_dir, unclustered_pool  # noqa: E402
 
-POOL = UNCLUSTERED / "pool.txt"
-RECORDS = UNCLUSTERED / "records.jsonl.gz"
 KEEP = ("raw_dockerfile", "raw_stdout_log", "raw_stderr_log")
 
 
@@ -84,7 +84,7 @@ def pool(mirror: str) -> list[str]:
 
 def draw(mirror: str, seed: int, n: int) -> list[str]:
     have = _have()
-    refs = [r for r in POOL.read_text(encoding="utf-8").split() if r not in have]
+    refs = [r for r in unclustered_pool() if r not in have]
     drawn = random.Random(seed).sample(refs, n)
     numbers = [int(r.rsplit("-", 1)[1]) for r in drawn]
     new = {}

@@ -20,6 +20,8 @@ HOLDOUT = REPO / "tests" / "fixtures" / "labelled" / "shipwright-holdout.yaml"
 # The Shipwright records in no cluster (issue 12u; scripts/shipwright_unclustered.py): pool.txt lists all 3,680 refs
 # ("as-json-N", the study's own file numbers), records.jsonl.gz carries the logs of those drawn so far.
 UNCLUSTERED = REPO / "tests" / "fixtures" / "labelled" / "shipwright-unclustered"
+UNCLUSTERED_POOL = UNCLUSTERED / "pool.txt"
+UNCLUSTERED_RECORDS = UNCLUSTERED / "records.jsonl.gz"
 
 
 def corpus_dir() -> Path:
@@ -51,13 +53,13 @@ def log_of(ref: str) -> str:
 
 def unclustered_pool() -> list[str]:
     """The refs of the Shipwright records in no cluster, in number order."""
-    return (UNCLUSTERED / "pool.txt").read_text(encoding="utf-8").split()
+    return UNCLUSTERED_POOL.read_text(encoding="utf-8").split()
 
 
 @lru_cache(maxsize=1)
 def unclustered_records() -> dict[str, dict[str, Any]]:
     """The unclustered records drawn so far, by ref."""
-    with gzip.open(UNCLUSTERED / "records.jsonl.gz", "rt", encoding="utf-8") as f:
+    with gzip.open(UNCLUSTERED_RECORDS, "rt", encoding="utf-8") as f:
         return {r["ref"]: r for r in map(json.loads, f)}
 
 
