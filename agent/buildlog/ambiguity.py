@@ -23,14 +23,13 @@ from collections.abc import Iterable
 
 from agent.buildlog import arbitrate
 from agent.buildlog.clean import buildkit_step, segments
-from agent.buildlog.diagnosis import Diagnosis
+from agent.buildlog.diagnosis import MAX_CANDIDATES, Diagnosis
 from agent.buildlog.downloads import MISSING_PROGRAM
 from agent.buildlog.patterns import Knowledge
 from agent.buildlog.scanner import Hit, ScanResult
 
 # the confidence of a reading the log's other evidence decides (a tier-2 line's)
 DECIDED_CONFIDENCE = 0.85
-MAX_CANDIDATES = 3
 STEP_PREFIX = re.compile(r"^(?:Step \d+(?:/\d+)? : |(?:ERROR )?\[[^\]]*\] )?(?:RUN )?")
 
 # Issue 12t: one pull-refusal line reads the same for a FROM image that does not exist (base-image), a private image

@@ -79,7 +79,7 @@ def structural_finding(reading: Reading, category: str, knowledge: Knowledge, li
     text = reading.kinds.get(kind, "") if kind else ""
     families = "+".join(reading.families) or "step"
     excerpt = redact(text or (reading.command or ""))[:EXCERPT_LEN]
-    fixes = knowledge.fixes_for_category(category) or [knowledge.fixes["fix-script"]]
+    fixes = knowledge.fixes_or_generic(category)
     return Finding(
         category=category,
         pattern=f"structure-{families}-{kind or 'command'}",

@@ -7,6 +7,9 @@ from typing import Any
 
 from agent.buildlog.patterns import Fix
 
+# The most candidates a diagnosis names (the chooser's and the ambiguity readings').
+MAX_CANDIDATES = 3
+
 
 @dataclass
 class Finding:

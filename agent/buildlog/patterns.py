@@ -81,6 +81,10 @@ class Knowledge:
                     seen.setdefault(fix.id, fix)
         return list(seen.values())
 
+    def fixes_or_generic(self, category: str) -> list[Fix]:
+        """The category's fixes, else the generic `fix-script` (for a finding no pattern made: structure, exit code)."""
+        return self.fixes_for_category(category) or [self.fixes["fix-script"]]
+
     def prefilter_literals(self) -> list[str]:
         """Every prefilter literal, deduplicated, in file order."""
         out: dict[str, None] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from agent.buildlog import ambiguity, arbitrate, calibration, structure
-from agent.buildlog.diagnosis import Diagnosis, Finding
+from agent.buildlog.diagnosis import MAX_CANDIDATES, Diagnosis, Finding
 from agent.buildlog.downloads import (
     DOWNLOAD_COMMAND,
     download_then_consequence,
@@ -82,7 +82,6 @@ SCRIPT_CASCADE = frozenset({"npm-script-failed", "python-traceback"})
 COMMAND_CANDIDATE_CONFIDENCE = 0.35
 # Below this the answer is "unknown" with the candidates, rather than a fix for a guess.
 CONFIDENCE_THRESHOLD = 0.5
-MAX_CANDIDATES = 3
 MAX_EVIDENCE = 5
 # What the registry says when a base image's metadata cannot be resolved: the reason, not a missing image.
 REGISTRY_REASONS = {"registry-auth", "registry-rate-limit"}
@@ -329,7 +328,7 @@ def _fallback(
     if category is None:
         return None
     text = f"{command} returned a non-zero code: {exit_code}"
-    fixes = knowledge.fixes_for_category(category) or [knowledge.fixes["fix-script"]]
+    fixes = knowledge.fixes_or_generic(category)
     if pattern == "exit-code-apt-prompt":
         fixes = [knowledge.fixes["apt-assume-yes"], *[f for f in fixes if f.id != "apt-assume-yes"]]
     return Finding(
