@@ -74,6 +74,7 @@ def cluster(kubeconfig: Path, node_docker: str) -> Iterator[dict[str, str]]:
     apply(kubeconfig, main, deployment("scaled", APP, command=SERVE))
     apply(kubeconfig, main, deployment("still", APP, command=SERVE))
     apply(kubeconfig, main, deployment("cli", APP, command=SERVE))
+    apply(kubeconfig, main, deployment("raced", APP, command=SERVE))
     backend = deployment("todo-backend", "sswl-nowhere:v9", command=SERVE)
     backend["spec"]["template"]["spec"]["containers"][0]["name"] = "backend"
     apply(kubeconfig, main, backend)
@@ -311,6 +312,53 @@ def test_patch_scale_rollback_commands(cluster: dict[str, str], kubeconfig: Path
     cli_undo(tmp_path, "--yes")
     cli_undo(tmp_path, "--yes")
     assert get_dep(kubeconfig, ns, "cli")["spec"] == before
+
+
+def test_an_undo_raced_by_a_write_that_leaves_the_spec_alone_reads_again_and_puts_the_spec_back(
+    cluster: dict[str, str], kubeconfig: Path, store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI once failed an undo with 409 Conflict: a rolling deployment's controllers write its status, which moves its
+    resourceVersion between the undo's read and its PUT. Here someone else writes an annotation right after the
+    undo's first read (the API server then refuses the PUT for real); the undo reads again, sees the spec is still
+    what the change wrote, and puts the old spec back. A write that changes the spec still stops it."""
+    from agent.engines.kube_write import DeploymentWriter
+
+    ns = cluster["main"]
+    ctx = make_context(kubeconfig, [ns], store, tmp_path)
+    before = get_dep(kubeconfig, ns, "raced")["spec"]
+    scaled = get_tool(ctx, "scale_deployment", deployment="raced", namespace=ns, replicas=2)
+    reads: list[str] = []
+    original = DeploymentWriter._read
+
+    def read_then_someone_writes(self: DeploymentWriter, namespace: str, name: str) -> dict[str, Any]:
+        current = original(self, namespace, name)
+        reads.append(current["metadata"]["resourceVersion"])
+        if len(reads) == 1:
+            kubectl(kubeconfig, "-n", ns, "annotate", "deployment/raced", f"shipshape.test/race={uuid.uuid4().hex}")
+        return current
+
+    monkeypatch.setattr(DeploymentWriter, "_read", read_then_someone_writes)
+    writer = ctx.deployments
+    done = writer.undo(int(scaled["change_id"]))
+    assert len(reads) == 2 and reads[0] != reads[1]  # the first PUT was refused (409), the second went through
+    assert done["tool"] == "scale_deployment" and get_dep(kubeconfig, ns, "raced")["spec"] == before
+    assert store.cluster_change(int(scaled["change_id"]))["state"] == "undone"
+
+    again = get_tool(ctx, "scale_deployment", deployment="raced", namespace=ns, replicas=2)
+    reads.clear()
+
+    def read_then_someone_scales(self: DeploymentWriter, namespace: str, name: str) -> dict[str, Any]:
+        current = original(self, namespace, name)
+        reads.append(current["metadata"]["resourceVersion"])
+        if len(reads) == 1:
+            kubectl(kubeconfig, "-n", ns, "scale", "deployment/raced", "--replicas=3")
+        return current
+
+    monkeypatch.setattr(DeploymentWriter, "_read", read_then_someone_scales)
+    with pytest.raises(ShipshapeError) as err:
+        writer.undo(int(again["change_id"]))
+    assert err.value.code == "changed-since" and get_dep(kubeconfig, ns, "raced")["spec"]["replicas"] == 3
+    assert store.cluster_change(int(again["change_id"]))["state"] == "applied"
 
 
 def test_set_deployment_image_is_journalled_and_undone(

@@ -45,6 +45,10 @@ def spec_only(deployment: dict[str, Any]) -> dict[str, Any]:
     return dict(deployment.get("spec") or {})
 
 
+# How many times an undo reads and puts again when the object's resourceVersion moved under it (a status write).
+UNDO_ATTEMPTS = 5
+
+
 class DeploymentWriter:
     """Replaces deployment specs through the kube engine, journalling each change so that it can be undone."""
 
@@ -140,18 +144,22 @@ class DeploymentWriter:
             )
         self.kube.check_namespace_allowed(namespace)
         current = self._read(namespace, name)
-        if not force and self.changed_since(row, current):
-            raise ShipshapeError(
-                f"{self.KIND.lower()} {namespace}/{name} has changed since shipshape's {row['tool']} "
-                f"(change #{change_id}, {row['created_at']}: generation {row['generation']} then, "
-                f"{current['metadata'].get('generation')} now); undo would throw those changes away",
-                "check it (shipshape status); run 'shipshape undo --force' to put the old spec back anyway",
-                code="changed-since",
-            )
+        self._refuse_if_changed(change_id, row, current, force)
         if not self.journal.set_change_state(change_id, "undoing", expect=allowed):
             raise ShipshapeError(f"cluster change #{change_id} is being undone by another process", code="busy")
         try:
-            written = self._put(namespace, name, current, dict(row["before"]))
+            for attempt in range(UNDO_ATTEMPTS):
+                try:
+                    written = self._put(namespace, name, current, dict(row["before"]))
+                    break
+                except ShipshapeError as exc:
+                    # The controllers write the status of a deployment that is rolling out, and each write moves
+                    # its resourceVersion: read it again, and put the old spec back only if the spec is still
+                    # what the change wrote.
+                    if exc.code != "conflict" or attempt == UNDO_ATTEMPTS - 1:
+                        raise
+                    current = self._read(namespace, name)
+                    self._refuse_if_changed(change_id, row, current, force)
         except BaseException:
             self.journal.set_change_state(change_id, "applied")
             raise
@@ -164,6 +172,16 @@ class DeploymentWriter:
             "tool": row["tool"],
             "generation": written["metadata"].get("generation"),
         }
+
+    def _refuse_if_changed(self, change_id: int, row: dict[str, Any], current: dict[str, Any], force: bool) -> None:
+        if not force and self.changed_since(row, current):
+            raise ShipshapeError(
+                f"{self.KIND.lower()} {row['namespace']}/{row['name']} has changed since shipshape's {row['tool']} "
+                f"(change #{change_id}, {row['created_at']}: generation {row['generation']} then, "
+                f"{current['metadata'].get('generation')} now); undo would throw those changes away",
+                "check it (shipshape status); run 'shipshape undo --force' to put the old spec back anyway",
+                code="changed-since",
+            )
 
     @staticmethod
     def changed_since(row: dict[str, Any], current: dict[str, Any]) -> bool:
