@@ -62,13 +62,13 @@ def _file_then(commit: str, path: str) -> str:
         return _git("show", f"{added}:{path}")
 
 
-def prep(out: Path) -> None:
+def prep(out: Path, rounds: dict[str, tuple[str, str, str]] = ROUNDS) -> None:
     import yaml
 
     from agent.buildlog import corpus
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, (commit, modern, ship) in ROUNDS.items():
+    for name, (commit, modern, ship) in rounds.items():
         mpath = corpus.REPO / MODERN_DIR / modern
         earlier = corpus.MODERN_DEV[: corpus.MODERN_DEV.index(mpath)]
         seen = {corpus._source_key(e["source"]) for p in earlier for e in corpus._entries(p)}

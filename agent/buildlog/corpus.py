@@ -299,6 +299,16 @@ def shipwright_rows(part: str) -> list[dict[str, Any]]:
     ]
 
 
+def dev_label_fingerprint() -> str:
+    """A digest of every development row's id and label (modern and Shipwright): the word model records the one it
+    was trained on (scripts/train_word_model.py), and a test fails when the labels have changed since."""
+    import hashlib
+
+    rows = [f"modern\t{e['source']}\t{e['label']}" for e in modern_entries("dev")]
+    rows += [f"shipwright\t{r['id']}\t{r['label']}" for r in shipwright_rows("dev")]
+    return hashlib.sha256("\n".join(sorted(rows)).encode()).hexdigest()
+
+
 def fresh_missing(name: str) -> Path | None:
     """The fresh file of set `name` ("modern" or "shipwright") when it is not there yet, else None."""
     path = MODERN_FRESH if name == "modern" else SHIPWRIGHT_FRESH

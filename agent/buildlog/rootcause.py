@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from agent.buildlog import ambiguity, arbitrate, calibration, structure
+from agent.buildlog import ambiguity, arbitrate, calibration, structure, wordmodel
 from agent.buildlog.diagnosis import MAX_CANDIDATES, Diagnosis, Finding
 from agent.buildlog.downloads import (
     DOWNLOAD_COMMAND,
@@ -198,6 +198,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ambiguity.dependency_syntax(diagnosis, scan, knowledge)
     ambiguity.empty_download(diagnosis, scan)
     _command_candidate(diagnosis, failure)
+    wordmodel.rank_unknown(diagnosis, scan, step)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
     return diagnosis
