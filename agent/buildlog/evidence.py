@@ -28,7 +28,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"(?-i:^Error while loading /\S+: No such file)|cannot access '[^']*': Operation not permitted|"
         r"working directory cannot be determined|getcwd: Operation not permitted|"
         # issue 12u: the clock system calls refused (a 32-bit ARM userland on an old seccomp profile)
-        r"cannot read realtime clock: Operation not permitted|clock_gettime\S* failed: Operation not permitted",
+        r"cannot read realtime clock: Operation not permitted|clock_gettime\S* failed: Operation not permitted|"
+        # issue 12w: SIGILL, an instruction the builder's CPU lacks (the shells' and runtimes' signal reports)
+        r"(?-i:(?:^|: |\d )Illegal instruction\b|\bSIGILL\b)|CPU does not support x86-64-v\d",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b|"
