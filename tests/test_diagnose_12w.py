@@ -517,3 +517,13 @@ def test_12v_miss_nearby_wordings_keep_their_readings() -> None:
 def test_lines_of_several_readings_answer_unknown_with_them(log: str, readings: list[str]) -> None:
     assert diagnose_bytes(log).root_cause == "unknown"
     assert candidate_categories(log)[: len(readings)] == readings
+
+
+def test_pattern_ids_are_unique() -> None:
+    # issue 12w: a second pattern under an existing id was shadowed (Knowledge.by_id finds the first) without a sign
+    from collections import Counter
+
+    from agent.buildlog.patterns import load_knowledge
+
+    counts = Counter(p.id for p in load_knowledge().patterns)
+    assert [pid for pid, n in counts.items() if n > 1] == []
