@@ -240,13 +240,18 @@ NODE_MODULES_FILE = re.compile(r"^\S*/node_modules/\S+\.[cm]?js:\d+\s*$")
 NODE_SYNTAX_ERROR = re.compile(r"^SyntaxError: ")
 SYNTAX_WINDOW = 8
 WEAK_READINGS = {"unknown", "script-error", "compile-error"}
+# Issue 12w: lines that only say that a script of the step failed, which a dependency's unparsable code explains as
+# well: npm's `Test failed` (the test runner could not load), `Failed at the x@1.0 postinstall script` (a
+# dependency's hook).
+SCRIPT_FAILED = re.compile(r"npm (?:ERR!|error) (?:Test failed|Failed at the \S+ (?:pre|post)?install script)")
 
 
 def dependency_syntax(diagnosis: Diagnosis, scan: ScanResult, knowledge: Knowledge) -> None:
     """Issue 12v: Node cannot parse a file of a dependency (`/app/node_modules/mkdirp/lib/opts-arg.js:7` ...
     `SyntaxError: Unexpected token ...`): the dependency's code is newer than the image's Node (12k:
     dependency-resolution), not the project's script or code. Only where nothing more specific answered."""
-    if diagnosis.root_cause not in WEAK_READINGS:
+    root = diagnosis.root
+    if diagnosis.root_cause not in WEAK_READINGS and (root is None or not SCRIPT_FAILED.search(root.excerpt)):
         return
     lines = [(number, buildkit_step(t)[1].strip()) for number, t in _tail_segments(scan)]
     for i, (number, line) in enumerate(lines):

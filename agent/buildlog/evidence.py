@@ -28,7 +28,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         r"(?-i:^Error while loading /\S+: No such file)|cannot access '[^']*': Operation not permitted|"
         r"working directory cannot be determined|getcwd: Operation not permitted|"
         # issue 12u: the clock system calls refused (a 32-bit ARM userland on an old seccomp profile)
-        r"cannot read realtime clock: Operation not permitted|clock_gettime\S* failed: Operation not permitted",
+        r"cannot read realtime clock: Operation not permitted|clock_gettime\S* failed: Operation not permitted|"
+        # issue 12w: SIGILL, an instruction the builder's CPU lacks (the shells' and runtimes' signal reports)
+        r"(?-i:(?:^|: |\d )Illegal instruction\b|\bSIGILL\b)|CPU does not support x86-64-v\d",
         "cmd-missing": r"(?::|\bsh:\s*\d*:?)\s*[\w./+-]+: (?:command )?not found\s*$|command not found|"
         r"\bcommand \"[^\"]+\" not found|"
         r"executable file not found|not recognized as an internal|spawn \S+ ENOENT|No such file or directory.*\bexec\b|"
@@ -122,7 +124,9 @@ EVIDENCE: dict[str, re.Pattern[str]] = {
         # found`)
         r"\bno [\w.-]+ (?:or [\w.-]+ )?files? (?:could be|was|were) found|"
         # issue 12j: a project file the tool needs is not in the image (Go's go.mod, a .NET project)
-        r"cannot find main module|does not contain a project or solution file|project file .{1,200} was not found",
+        r"cannot find main module|does not contain a project or solution file|project file .{1,200} was not found|"
+        # issue 12w: yum's localinstall of a file that is not there or not a package (what a download saved)
+        r"^Cannot open: \S+\. Skipping\.",
         # issue 12j: a compiler's or toolchain's own diagnostic, not any `error:` (`more info on this error:` in prose,
         # `swift-build: error: unsatisfiable`): at the start of the line (rustc, cargo), after a source location
         # (`x.c:4:2: error:`, `X.cs(10,13): error`), or after a compiler's or linker's name (`gcc: error:`)

@@ -246,6 +246,8 @@ EXIT_CODES = {
     127: ("cmd-missing", "command-not-found"),
     126: ("permission", "permission-denied"),
     137: ("oom", "out-of-memory"),
+    # issue 12w: SIGILL (128 + 4), an instruction the builder's CPU lacks
+    132: ("platform", "platform-mismatch"),
 }
 # curl's own exit codes when it prints nothing (-s): 6 DNS, 7 connect, 18 partial file (issue 12m), 22 HTTP error
 # (-f), 28 timeout, 35 TLS, 56 receive.

@@ -285,6 +285,14 @@ COMMON_WORDS = frozenset(
         "check",
         "compiler",
         "installed",
+        # Issue 12w: words of ordinary lines the 12w literals would reach (V8's `allocation failure`, cargo's
+        # `crates.io`, `Connecting to`, gradle's `Required by:`, `not allowed`, `configured`).
+        "location",
+        "crate",
+        "connect",
+        "Required",
+        "configured",
+        "allowed",
     ]
 )
 

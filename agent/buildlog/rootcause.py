@@ -57,7 +57,13 @@ INSTALL_COMMAND_CATEGORY = (
     (re.compile(r"\b(?:curl|wget)\b"), "download-failed"),
     (re.compile(r"\b(?:make|cmake|go build|gcc|g\+\+|javac|tsc)\b"), "compile-error"),
 )
-EXIT_CODE_CATEGORY = {127: "command-not-found", 126: "permission-denied", 137: "out-of-memory"}
+# issue 12w: 132 is SIGILL (128 + 4), a program dying on an instruction the CPU lacks: platform-mismatch.
+EXIT_CODE_CATEGORY = {
+    127: "command-not-found",
+    126: "permission-denied",
+    137: "out-of-memory",
+    132: "platform-mismatch",
+}
 # `apt-get install` without -y (issue 12g): with no terminal apt answers its own prompt with "Abort." (exit 1, or 100
 # where the prompt line was not shown). Only where no pattern matched: a missing package has its own message.
 APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*install\b")
@@ -330,8 +336,9 @@ def _fallback(
         return None
     text = f"{command} returned a non-zero code: {exit_code}"
     fixes = knowledge.fixes_or_generic(category)
-    if pattern == "exit-code-apt-prompt":
-        fixes = [knowledge.fixes["apt-assume-yes"], *[f for f in fixes if f.id != "apt-assume-yes"]]
+    first = {"exit-code-apt-prompt": "apt-assume-yes", "exit-code-platform-mismatch": "cpu-level-base"}.get(pattern)
+    if first is not None:  # the fix of what the exit code says (SIGILL: a CPU level, not another platform; 12w)
+        fixes = [knowledge.fixes[first], *[f for f in fixes if f.id != first]]
     return Finding(
         category=category,
         pattern=pattern,
