@@ -201,6 +201,16 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
                     wrong_share <= 0.02 if headline else None,
                 )
             )
+            named, by_rules = r["named"]
+            if r["unknown"]:
+                results.append(
+                    Result(
+                        f"diagnose: {name} {part} unknown answers naming the label",
+                        round(100 * named / r["unknown"], 1),
+                        "%",
+                        note=f"{named}/{r['unknown']} among the candidates (the rules' own candidates: {by_rules})",
+                    )
+                )
             per_category = _category_note(r["categories"])
             if headline:
                 results.append(

@@ -231,3 +231,24 @@ def test_the_fresh_sets_are_the_newest_and_not_development_data() -> None:
     assert corpus.MODERN_FRESH not in corpus.MODERN_DEV and corpus.SHIPWRIGHT_FRESH not in corpus.SHIPWRIGHT_DEV
     assert corpus.MODERN_DEV[-1].name == "modern-holdout22.yaml"
     assert corpus.SHIPWRIGHT_DEV[-1].name == "shipwright-holdout23.yaml"
+
+
+def test_evaluate_counts_the_unknown_answers_whose_candidates_name_the_label() -> None:
+    """`named`: of the unknown answers, those with the label among all the candidates, and among the rules' own."""
+    from agent.buildlog.corpus import evaluate
+
+    unreadable = "Step 4/9 : RUN make -C vendor/widget all\nwidget: the frobnicator refused the quux manifest\n"
+    unreadable += "The command '/bin/sh -c make -C vendor/widget all' returned a non-zero code: 2\n"
+    from agent.buildlog import diagnose_bytes
+
+    diagnosis = diagnose_bytes(unreadable)
+    assert diagnosis.root_cause == "unknown" and diagnosis.candidates
+    first = diagnosis.candidates[0]["category"]
+    rows = [
+        {"id": "a", "label": first, "text": unreadable},
+        {"id": "b", "label": "registry-rate-limit", "text": unreadable},
+    ]
+    r = evaluate(rows, lambda row: row["text"])
+    assert r["unknown"] == 2
+    by_rules = int("by" not in diagnosis.candidates[0])
+    assert r["named"] == (1 + ("registry-rate-limit" in [c["category"] for c in diagnosis.candidates]), by_rules)

@@ -330,16 +330,22 @@ def evaluate(rows: list[dict[str, Any]], text_of: Any) -> dict[str, Any]:
 
     A confidently wrong answer names a category (not unknown) that differs from the label. Rows whose labeller
     marked them doubtful before anything was run (a `doubtful: <other category>` field, issue 12q) are also counted
-    apart: "sure" is (logs, right, confidently wrong) on the others."""
+    apart: "sure" is (logs, right, confidently wrong) on the others. "named" is (unknown answers whose candidates
+    name the label, those whose rules' own candidates do: the word model's come after them, issue 12w)."""
     from agent.buildlog import diagnose_bytes
 
     per: dict[str, dict[str, int]] = {}
     misses = []
     right = unknown = wrong = 0
     sure = [0, 0, 0]
+    named = [0, 0]  # unknown answers whose candidates name the label: any candidate, the rules' own (no `by`)
     for row in rows:
-        got = diagnose_bytes(text_of(row)).root_cause
+        diagnosis = diagnose_bytes(text_of(row))
+        got = diagnosis.root_cause
         label = row["label"]
+        if got == "unknown" and label != "unknown":
+            named[0] += any(c["category"] == label for c in diagnosis.candidates)
+            named[1] += any(c["category"] == label and "by" not in c for c in diagnosis.candidates)
         per.setdefault(label, {"tp": 0, "fp": 0, "fn": 0})
         per.setdefault(got, {"tp": 0, "fp": 0, "fn": 0})
         if not row.get("doubtful"):
@@ -372,6 +378,7 @@ def evaluate(rows: list[dict[str, Any]], text_of: Any) -> dict[str, Any]:
         "unknown": unknown,
         "confidently_wrong": wrong,
         "sure": tuple(sure),
+        "named": tuple(named),
         "categories": categories,
         "misses": misses,
     }
