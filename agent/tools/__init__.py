@@ -32,8 +32,8 @@ class Tool:
 
     def schema(self) -> dict[str, Any]:
         """The tool definition in the Anthropic Messages format (name, description, input_schema)."""
-        schema = self.input_model.model_json_schema()
-        # Nested models ($defs: a probe, an env var) are compacted the same way as the top level.
+        schema = _kubernetes_by_kind(self.input_model.model_json_schema())
+        # Nested models ($defs: an env var) are compacted the same way as the top level.
         for part in [schema, *schema.get("$defs", {}).values()]:
             part.pop("title", None)
             for name, prop in part.get("properties", {}).items():
@@ -55,10 +55,48 @@ def _compact(prop: dict[str, Any]) -> dict[str, Any]:
         kept = [o for o in options if o.get("type") != "null"]
         if len(kept) == 1:
             prop.pop("anyOf")
+            if "description" in kept[0] and "description" in prop:  # a field of a Kubernetes kind: say both
+                prop["description"] = f"{prop['description']} ({kept[0]['description']})"
             prop = {**kept[0], **prop}
             if prop.get("default", 0) is None:
                 prop.pop("default")
     return prop
+
+
+def _kubernetes_by_kind(schema: dict[str, Any]) -> dict[str, Any]:
+    """Each reference to a model marked `x-kubernetes` (a probe, tolerations...) becomes `{"type": "object"}` named by
+    its kind, and the definitions nothing refers to any more are dropped: the model knows these objects' fields, and
+    spelling them out cost about 2,900 of the 21,600 characters of all the tool definitions."""
+    defs = schema.get("$defs", {})
+    kinds = {f"#/$defs/{name}": name for name, d in defs.items() if d.get("x-kubernetes")}
+    if not kinds:
+        return schema
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if node.get("$ref") in kinds:
+            kind = f"a Kubernetes {kinds[node['$ref']]}"
+            said = node.get("description")
+            rest = {k: v for k, v in node.items() if k not in ("$ref", "description")}
+            return {"type": "object", **rest, "description": f"{said} ({kind})" if said else kind}
+        return {k: inline(v) for k, v in node.items()}
+
+    out = inline({k: v for k, v in schema.items() if k != "$defs"})
+    kept = {name: inline(d) for name, d in defs.items() if f"#/$defs/{name}" not in kinds}
+    used = set()
+    pending = [out]
+    while pending:
+        text = str(pending.pop())
+        for name, d in kept.items():
+            if name not in used and f"'#/$defs/{name}'" in text:
+                used.add(name)
+                pending.append(d)
+    if used:
+        out["$defs"] = {name: d for name, d in kept.items() if name in used}
+    return out
 
 
 REGISTRY: dict[str, Tool] = {}

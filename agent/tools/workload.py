@@ -31,6 +31,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Kubernetes(Strict):
+    """An object spelled as Kubernetes spells it: the model is shown only its kind (agent/tools/__init__.py's
+    schema), since it knows the Kubernetes API; the fields are still checked here."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"x-kubernetes": True})
+
+
 class WorkloadInput(Strict):
     deployment: str = Field(..., min_length=1, description="deployment name")
     namespace: str | None = Field(None, description="default: the project's namespace")
@@ -68,7 +75,7 @@ class GRPCAction(Strict):
     service: str | None = None
 
 
-class Probe(Strict):
+class Probe(Kubernetes):
     """A probe as Kubernetes spells it. A handler replaces the old one; timings given replace those timings."""
 
     httpGet: HTTPGetAction | None = None
@@ -96,7 +103,7 @@ class SourceRef(Strict):
     optional: bool | None = None
 
 
-class EnvFromSource(Strict):
+class EnvFromSource(Kubernetes):
     configMapRef: SourceRef | None = None
     secretRef: SourceRef | None = None
     prefix: str | None = None
@@ -107,12 +114,12 @@ class ResourceList(Strict):
     memory: str | int | None = Field(None, description="e.g. 128Mi, 1Gi")
 
 
-class Resources(Strict):
+class ResourceRequirements(Kubernetes):
     requests: ResourceList | None = None
     limits: ResourceList | None = None
 
 
-class Toleration(Strict):
+class Toleration(Kubernetes):
     key: str | None = None
     operator: Literal["Exists", "Equal"] | None = None
     value: str | None = None
@@ -129,7 +136,7 @@ class PatchInput(WorkloadInput):
     env_from: list[EnvFromSource] | None = Field(
         None, description="the container's whole envFrom list (configMapRef / secretRef), replaced"
     )
-    resources: Resources | None = Field(None, description="requests / limits of cpu and memory, merged")
+    resources: ResourceRequirements | None = Field(None, description="requests / limits of cpu and memory, merged")
     liveness_probe: Probe | None = Field(None, description="change the liveness probe (probes are never removed)")
     readiness_probe: Probe | None = Field(None, description="change the readiness probe")
     startup_probe: Probe | None = Field(None, description="change the startup probe")
@@ -220,7 +227,8 @@ def rollout_undo(ctx: ToolContext, args: RollbackInput) -> dict[str, Any]:
     "patch_deployment",
     "Change a bounded set of a deployment's fields: a container's image, command/args, env (set by name), envFrom, "
     "resources (cpu/memory requests and limits; a memory limit above the node's allocatable is refused), "
-    "liveness/readiness/startup probes (changed, never removed), nodeSelector keys (null removes one), "
+    "liveness/readiness/startup probes (changed, never removed: a handler given replaces the old one, timings given "
+    "replace those), nodeSelector keys (null removes one), "
     "tolerations, replicas. Use it for the least change that fixes a diagnosis: a probe on the wrong path or "
     "port, an OOMKilled limit, a nodeSelector no node matches. Recorded: `shipshape undo` reverses it.",
     PatchInput,
