@@ -15,6 +15,17 @@ def buildkit_step(command: str, *lines: str, code: int = 1) -> str:
     )
 
 
+def buildkit_progress_step(command: str, output: str, code: int = 1) -> str:
+    """A BuildKit RUN step with `--progress=plain`: its output as `#9` progress lines, then BuildKit's summary of the
+    failed step (the output again) and the final `failed to solve`."""
+    lines = "\n".join(f"#9 0.{300 + i} {line}" for i, line in enumerate(output.split("\n")))
+    return (
+        f'#9 [5/7] RUN {command}\n{lines}\n#9 ERROR: process "/bin/sh -c {command}" did not complete successfully: '
+        f"exit code: {code}\n------\n > [5/7] RUN {command}:\n{output}\n------\n"
+        f'ERROR: failed to solve: process "/bin/sh -c {command}" did not complete successfully: exit code: {code}\n'
+    )
+
+
 def classic_step(command: str, *lines: str, code: int = 1) -> str:
     """The classic builder's RUN step that printed `lines` and exited with `code`."""
     body = "".join(f"{line}\n" for line in lines)

@@ -10,19 +10,9 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
-from tests.buildsteps import candidate_categories, classic_step
+from tests.buildsteps import buildkit_progress_step, candidate_categories, classic_step
 
 pytestmark = pytest.mark.unit
-
-
-def _buildkit(command: str, output: str, code: int = 1) -> str:
-    lines = "\n".join(f"#9 0.{300 + i} {line}" for i, line in enumerate(output.split("\n")))
-    return (
-        f'#9 [5/7] RUN {command}\n{lines}\n#9 ERROR: process "/bin/sh -c {command}" did not complete successfully: '
-        f"exit code: {code}\n------\n > [5/7] RUN {command}:\n{output}\n------\n"
-        f'ERROR: failed to solve: process "/bin/sh '
-        f'-c {command}" did not complete successfully: exit code: {code}\n'
-    )
 
 
 @pytest.mark.parametrize(
@@ -37,7 +27,9 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
         ),
         # the builder's sandbox, not a file permission (12o)
         (
-            _buildkit("tar xf rootfs.tar -C /rootfs", "tar: ./dev/console: Cannot mknod: Operation not permitted", 2),
+            buildkit_progress_step(
+                "tar xf rootfs.tar -C /rootfs", "tar: ./dev/console: Cannot mknod: Operation not permitted", 2
+            ),
             "platform-mismatch",
         ),
         (
@@ -65,7 +57,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "platform-mismatch",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "npm run build",
                 'Error: The package "@esbuild/linux-arm64" could not be found, and is needed by esbuild.',
             ),
@@ -92,7 +84,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
         # autotools' generator scripts not in the image, as ./configure (12p)
         (classic_step("./bootstrap", "/bin/sh: 1: ./bootstrap: not found", code=127), "context-file-missing"),
         (
-            _buildkit("./autogen.sh && ./configure && make", "/bin/sh: 1: ./autogen.sh: not found", 127),
+            buildkit_progress_step("./autogen.sh && ./configure && make", "/bin/sh: 1: ./autogen.sh: not found", 127),
             "context-file-missing",
         ),
         # a script given to an interpreter by any path (Files not in the image)
@@ -109,7 +101,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "context-file-missing",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "python3 /app/scripts/migrate.py",
                 "python3: can't open file '/app/scripts/migrate.py': [Errno 2] No such file or directory",
                 2,
@@ -127,13 +119,13 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "context-file-missing",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "./gradlew clean build", "Error: Could not find or load main class org.gradle.wrapper.GradleWrapperMain"
             ),
             "context-file-missing",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "./gradlew assembleRelease",
                 "* What went wrong:\nA problem occurred evaluating project ':app'.\n> "
                 "Could not read script '/build/android/app/secure.properties' as it does not exist.",
@@ -146,7 +138,9 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "context-file-missing",
         ),
         (
-            _buildkit("gradle build", "* What went wrong:\nDirectory '/app' does not contain a Gradle build."),
+            buildkit_progress_step(
+                "gradle build", "* What went wrong:\nDirectory '/app' does not contain a Gradle build."
+            ),
             "context-file-missing",
         ),
         # a failing git clone in the same RUN, before what is missing after it (commands joined by `;`)
@@ -162,7 +156,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "download-failed",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 'curl -sL "https://piccolo.link/sbt-$SBT_VERSION.tgz" | gunzip | tar -x -C /usr/local',
                 "gunzip: invalid magic\ntar: short read",
             ),
@@ -183,7 +177,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
         ),
         # programs not installed, in npm's, pip's and configure's words
         (
-            _buildkit(
+            buildkit_progress_step(
                 "npm install",
                 "npm ERR! path git\nnpm ERR! errno -2\nnpm ERR! enoent undefined ls-remote -h -t "
                 "ssh://git@github.com/irislib/iris-messenger.git",
@@ -244,7 +238,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "dependency-resolution",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "npm run build",
                 "Error [ERR_REQUIRE_ESM]: require() of ES Module /app/node_modules/chalk/source/"
                 "index.js from /app/build.js not supported.",
@@ -252,7 +246,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "dependency-resolution",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "mvn -B package",
                 "Caused by: org.eclipse.aether.transfer.NoRepositoryConnectorException: Blocked "
                 "mirror for repositories: [eis-public-repo (http://maven.example.org/public, default, disabled)]",
@@ -260,11 +254,11 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "dependency-resolution",
         ),
         (
-            _buildkit("go mod download", "go: updates to go.mod needed; to update it:\n\tgo mod tidy"),
+            buildkit_progress_step("go mod download", "go: updates to go.mod needed; to update it:\n\tgo mod tidy"),
             "dependency-resolution",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "poetry install",
                 "  HTTPSConnectionPool(host='github.com', port=443): Max retries exceeded with "
                 "url: /org/mylib.git/info/refs?service=git-upload-pack (Caused by SSLError(SSLCertVerificationError"
@@ -291,7 +285,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "pip-no-distribution",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "yarn install",
                 'error An unexpected error occurred: "https://registry.yarnpkg.com/jsep/-/jsep-1.3.9'
                 '.tgz: Request failed \\"500 Internal Server Error\\"".',
@@ -299,7 +293,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "npm-network",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "pnpm install",
                 "\u00e2ERR_PNPM_FETCH_404\u00e2 GET https://registry.npmjs.org/@cloudflare/"
                 "workers-types/-/workers-types-4.20241127.0.tgz: Not Found - 404",
@@ -307,7 +301,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             "npm-dependency",
         ),
         (
-            _buildkit(
+            buildkit_progress_step(
                 "pnpm run build",
                 " ERR_PNPM_VERIFY_DEPS_BEFORE_RUN  Cannot proceed with the command because the "
                 "dependencies are out of date",
@@ -358,7 +352,10 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
             'file not found in $PATH": unknown\n',
             "dockerfile-syntax",
         ),
-        (_buildkit("cmake --preset release", 'CMake Error: No such preset in /src: "release"'), "script-error"),
+        (
+            buildkit_progress_step("cmake --preset release", 'CMake Error: No such preset in /src: "release"'),
+            "script-error",
+        ),
         (
             classic_step(
                 "make tests/test_blas",
@@ -370,7 +367,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
         ),
         # next build prerendering a page whose backend the build cannot reach (the JavaScript bundlers convention)
         (
-            _buildkit(
+            buildkit_progress_step(
                 "npm run build",
                 "TypeError: fetch failed\n  cause: Error: connect ECONNREFUSED ::1:8000\nError "
                 'occurred prerendering page "/settings". Read more: https://nextjs.org/docs/messages/prerender-'
@@ -380,7 +377,7 @@ def _buildkit(command: str, output: str, code: int = 1) -> str:
         ),
         # users and groups the image already has, in Debian's and busybox's words
         (classic_step("addgroup --gid 1000 app", "addgroup: The GID `1000' is already in use."), "permission-denied"),
-        (_buildkit("adduser -D -u 1000 node", "adduser: uid '1000' in use"), "permission-denied"),
+        (buildkit_progress_step("adduser -D -u 1000 node", "adduser: uid '1000' in use"), "permission-denied"),
     ],
 )
 def test_the_12v_readings(log: str, expected: str) -> None:
@@ -391,10 +388,10 @@ def test_the_12v_readings(log: str, expected: str) -> None:
     ("log", "expected"),
     [
         # the wrapper a Dockerfile calls by the wrong name stays a program not found (modern-holdout12.yaml)
-        (_buildkit("./gradle clean build", "/bin/sh: 1: ./gradle: not found", 127), "command-not-found"),
+        (buildkit_progress_step("./gradle clean build", "/bin/sh: 1: ./gradle: not found", 127), "command-not-found"),
         # a file under node_modules is the package's, not the context's
         (
-            _buildkit(
+            buildkit_progress_step(
                 "npx prisma generate",
                 "Error: ENOENT: no such file or directory, open '/app/node_modules/.bin/prisma_schema_build_bg.wasm'",
             ),
@@ -426,7 +423,7 @@ def test_the_12v_readings(log: str, expected: str) -> None:
         ),
         # go.sum without an entry (no COPY in the log that leaves it out) stays the stale go.sum
         (
-            _buildkit(
+            buildkit_progress_step(
                 "go build -o /app .",
                 "main.go:4:2: missing go.sum entry for module providing package "
                 "github.com/gin-gonic/gin (imported by app)",
@@ -449,7 +446,7 @@ def test_make_without_a_target_by_an_absolute_path_is_not_the_command() -> None:
 
 
 def test_a_prerender_error_without_a_network_failure_is_not_decided() -> None:
-    log = _buildkit(
+    log = buildkit_progress_step(
         "npm run build",
         'Error occurred prerendering page "/login". Read more: https://err.sh/next.js/prerender-error:\nInvariant '
         "Violation: Minified React error #130",
@@ -489,7 +486,7 @@ def test_a_prerender_error_without_a_network_failure_is_not_decided() -> None:
         ),
         # apt finds no package while a source is restricted to another architecture (Chrome on an arm64 builder)
         (
-            _buildkit(
+            buildkit_progress_step(
                 "echo 'deb [arch=amd64] http://dl.google.com/linux/chrome/deb/ stable main' > /etc/apt/sources.list.d/"
                 "google.list && apt-get update && apt-get install -y google-chrome-stable",
                 "Reading package lists...\nE: Unable to locate package google-chrome-stable",

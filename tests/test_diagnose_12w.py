@@ -9,23 +9,14 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
-from tests.buildsteps import candidate_categories, classic_step
+from tests.buildsteps import buildkit_progress_step, candidate_categories, classic_step
 
 pytestmark = pytest.mark.unit
 
 
-def _buildkit(command: str, output: str, code: int = 1) -> str:
-    lines = "\n".join(f"#9 0.{300 + i} {line}" for i, line in enumerate(output.split("\n")))
-    return (
-        f'#9 [5/7] RUN {command}\n{lines}\n#9 ERROR: process "/bin/sh -c {command}" did not complete successfully: '
-        f"exit code: {code}\n------\n > [5/7] RUN {command}:\n{output}\n------\n"
-        f'ERROR: failed to solve: process "/bin/sh -c {command}" did not complete successfully: exit code: {code}\n'
-    )
-
-
 def _both(command: str, output: str, code: int = 1) -> list[str]:
     """The same step in the classic builder's and BuildKit's words."""
-    return [classic_step(command, *output.split("\n"), code=code), _buildkit(command, output, code)]
+    return [classic_step(command, *output.split("\n"), code=code), buildkit_progress_step(command, output, code)]
 
 
 SIGILL_OUTPUTS = [
@@ -76,7 +67,9 @@ def test_a_bare_exit_code_132_is_platform_mismatch_with_the_cpu_level_fix_first(
 
 def test_sigill_nearby_wordings_keep_their_readings() -> None:
     # QEMU's own report stays the emulator's (the same category, its own pattern)
-    qemu = _buildkit("npm install", "qemu: uncaught target signal 4 (Illegal instruction) - core dumped", 132)
+    qemu = buildkit_progress_step(
+        "npm install", "qemu: uncaught target signal 4 (Illegal instruction) - core dumped", 132
+    )
     assert diagnose_bytes(qemu).findings[0].pattern == "emulator-crash"
     # a segmentation fault (139) is not SIGILL
     assert diagnose_bytes(classic_step("npm run build", "Segmentation fault (core dumped)", code=139)).root_cause != (
@@ -136,14 +129,14 @@ def test_husky_not_installed_for_its_hook_reads_two_ways(log: str) -> None:
 
 def test_install_hook_nearby_wordings_keep_their_readings() -> None:
     # husky 9 and husky 4's skip only print: no failure of their own
-    skipped = _buildkit("npm ci", "> prepare\n> husky\n\n.git can't be found\nnpm ERR! code 1")
+    skipped = buildkit_progress_step("npm ci", "> prepare\n> husky\n\n.git can't be found\nnpm ERR! code 1")
     assert diagnose_bytes(skipped).root_cause != "script-error"
     # another program not installed stays command-not-found
-    assert diagnose_bytes(_buildkit("npm run build", "> tsc -p .\nsh: 1: tsc: not found", 127)).root_cause == (
-        "command-not-found"
-    )
+    assert diagnose_bytes(
+        buildkit_progress_step("npm run build", "> tsc -p .\nsh: 1: tsc: not found", 127)
+    ).root_cause == ("command-not-found")
     # a lock file out of date that mentions husky stays the install tree's state
-    outdated = _buildkit(
+    outdated = buildkit_progress_step(
         "pnpm install --frozen-lockfile",
         ' ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with "frozen-lockfile" because pnpm-lock.yaml is not up to date '
         'with package.json\n  specifiers in the lockfile ({}) don\'t match specs in package.json ({"husky":"^8.0.0"})',
@@ -197,14 +190,14 @@ def test_a_step_that_needs_a_live_service_is_script_error(log: str) -> None:
 
 def test_live_service_nearby_wordings_keep_their_readings() -> None:
     # the npm registry refusing the connection stays npm's network
-    registry = _buildkit(
+    registry = buildkit_progress_step(
         "npm install",
         "npm ERR! code ECONNREFUSED\nnpm ERR! FetchError: request to https://registry.npmjs.org/express failed, "
         "reason: connect ECONNREFUSED 104.16.0.35:443",
     )
     assert diagnose_bytes(registry).root_cause == "npm-network"
     # a DATABASE_URL the build does not set stays the configuration reading (12k), with its own fix
-    config = _buildkit("npx prisma generate", "Error: Environment variable not found: DATABASE_URL.")
+    config = buildkit_progress_step("npx prisma generate", "Error: Environment variable not found: DATABASE_URL.")
     result = diagnose_bytes(config)
     assert (result.root_cause, result.findings[0].pattern) == ("script-error", "build-config-missing")
 
@@ -263,7 +256,7 @@ def test_cargos_own_version_lines_stay_dependency_resolution(output: str) -> Non
     [
         # godownloader's install.sh with no release for this platform (tj/node-prune#74)
         (
-            _buildkit(
+            buildkit_progress_step(
                 "curl -sfL https://install.goreleaser.com/github.com/tj/node-prune.sh | bash -s -- -b /usr/local/bin",
                 "tj/node-prune crit platform linux/arm64 is not supported.  Make sure this script is up-to-date and "
                 "file request at https://github.com/tj/node-prune/issues/new",
@@ -333,7 +326,9 @@ def test_cargos_own_version_lines_stay_dependency_resolution(output: str) -> Non
             "context-file-missing",
         ),
         (
-            _buildkit("make", "make[2]: *** No rule to make target 'src/main.c', needed by 'src/main.o'.  Stop.", 2),
+            buildkit_progress_step(
+                "make", "make[2]: *** No rule to make target 'src/main.c', needed by 'src/main.o'.  Stop.", 2
+            ),
             "context-file-missing",
         ),
         # yum's localinstall of what a silent curl saved
@@ -348,7 +343,7 @@ def test_cargos_own_version_lines_stay_dependency_resolution(output: str) -> Non
         ),
         # the JavaScript tooling's version: packageManager names another manager or version (12o)
         (
-            _buildkit(
+            buildkit_progress_step(
                 "yarn install",
                 'error This project\'s package.json defines "packageManager": "yarn@4.4.1". However the current '
                 "global version of Yarn is 1.22.22.",
@@ -365,7 +360,7 @@ def test_cargos_own_version_lines_stay_dependency_resolution(output: str) -> Non
         ),
         # a Rust -sys crate's build script without its C library
         (
-            _buildkit(
+            buildkit_progress_step(
                 "cargo build --release",
                 "  --- stderr\n  thread 'main' panicked at '\n  Could not find directory of OpenSSL installation, and "
                 "this `-sys` crate cannot proceed without this knowledge.",
@@ -385,7 +380,7 @@ def test_cargos_own_version_lines_stay_dependency_resolution(output: str) -> Non
         # old ESLint with no configuration in the image
         (classic_step("npm run lint", "> eslint src", "", "No ESLint configuration found."), "context-file-missing"),
         # every error of Rosetta's emulation
-        (_buildkit("./gradlew build", "rosetta error: bss_size overflow", 133), "platform-mismatch"),
+        (buildkit_progress_step("./gradlew build", "rosetta error: bss_size overflow", 133), "platform-mismatch"),
         # Docker's parser refusing an instruction's arguments
         ('Step 2/2 : SHELL [ "a\\ b" ]\nSHELL requires the arguments to be in JSON form\n', "dockerfile-syntax"),
         # a fully qualified FROM image newer BuildKit names once
