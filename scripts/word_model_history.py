@@ -30,6 +30,7 @@ from train_word_model import fit, region_of  # noqa: E402
 
 from agent.buildlog import corpus  # noqa: E402
 from agent.buildlog.diagnosis import MAX_CANDIDATES  # noqa: E402
+from agent.buildlog.wordmodel import merged  # noqa: E402
 
 # the rounds measured since the 12u study's list: (commit, modern fresh file, Shipwright fresh file)
 LATER = {
@@ -53,14 +54,6 @@ def _dev_before(modern_file: str, ship_file: str) -> list[tuple[str, str]]:
     return rows
 
 
-def _merged(rules: list[str], model: list[str]) -> list[str]:
-    out: list[str] = []
-    for category in [*rules, *model]:
-        if category not in out and category != "unknown":
-            out.append(category)
-    return out[:MAX_CANDIDATES]
-
-
 def score(directory: Path) -> None:
     from collections import Counter
 
@@ -81,6 +74,7 @@ def score(directory: Path) -> None:
             order = sorted(zip(model.classes_, p, strict=True), key=lambda cp: -cp[1])
             top = [str(c) for c, _ in order[:MAX_CANDIDATES]]
             label, got = answer["label"], answer["answer"]
+            rules = [x["category"] for x in answer.get("candidates") or []]
             keys = [(name, answer["set"]), ("12h-12v", answer["set"])] + [("12q-12v", answer["set"])] * (name >= "12q")
             for key in keys:
                 c = pooled.setdefault(key, Counter())
@@ -89,11 +83,10 @@ def score(directory: Path) -> None:
                 c["model right"] += top[0] == label
                 if got != "unknown" or label == "unknown":
                     continue
-                rules = [x["category"] for x in answer.get("candidates") or []]
                 c["unknown"] += 1
                 c["in rules' candidates"] += label in rules[:MAX_CANDIDATES]
                 c["in model's top 3"] += label in top
-                c["in rank_unknown's"] += label in _merged(rules, top)
+                c["in rank_unknown's"] += label in merged(rules, top)
                 for floor in FLOORS:
                     if order[0][1] >= floor:
                         c[f"fill>={floor} right"] += top[0] == label
@@ -101,11 +94,11 @@ def score(directory: Path) -> None:
         print(name, "trained on", len(train), flush=True)
     for (part, kind), c in pooled.items():
         fills = ", ".join(f">={f}: +{c[f'fill>={f} right']} right +{c[f'fill>={f} wrong']} wrong" for f in FLOORS)
-        rules, top3, merged = c["in rules' candidates"], c["in model's top 3"], c["in rank_unknown's"]
+        by_rules, top3, both = c["in rules' candidates"], c["in model's top 3"], c["in rank_unknown's"]
         print(
             f"{part} {kind}: {c['n']} logs; rules {c['rules right']} right, model alone {c['model right']}; "
-            f"rules unknown {c['unknown']}: label in the rules' candidates {rules}, in the model's top 3 {top3}, "
-            f"in rank_unknown's {merged}; answering with the model where the rules said unknown: {fills}"
+            f"rules unknown {c['unknown']}: label in the rules' candidates {by_rules}, in the model's top 3 {top3}, "
+            f"in rank_unknown's {both}; answering with the model where the rules said unknown: {fills}"
         )
 
 

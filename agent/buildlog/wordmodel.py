@@ -67,8 +67,7 @@ class WordModel:
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
-        ranked = sorted(zip(self.classes, (e / total for e in exps), strict=True), key=lambda cp: -cp[1])
-        return ranked
+        return sorted(zip(self.classes, (e / total for e in exps), strict=True), key=lambda cp: -cp[1])
 
 
 def load(path: Path = MODEL_FILE) -> WordModel:
@@ -84,6 +83,16 @@ def shipped() -> WordModel | None:
     return load() if MODEL_FILE.exists() else None
 
 
+def merged(rules: list[str], model: list[str]) -> list[str]:
+    """The candidates of an `unknown` answer: the rules' own first, then the model's readings, each category once,
+    `unknown` never, MAX_CANDIDATES in all (scripts/word_model_history.py scores this same list)."""
+    out: list[str] = []
+    for category in [*rules, *model]:
+        if category not in out and category != "unknown":
+            out.append(category)
+    return out[:MAX_CANDIDATES]
+
+
 def rank_unknown(diagnosis: Diagnosis, scan: ScanResult, step: str | None, model: WordModel | None = None) -> None:
     """After the rules' candidates of an `unknown` diagnosis, the word model's most likely categories, up to
     MAX_CANDIDATES. A diagnosis with a root cause is left as it is."""
@@ -92,11 +101,10 @@ def rank_unknown(diagnosis: Diagnosis, scan: ScanResult, step: str | None, model
     model = model or shipped()
     if model is None:
         return
-    named = {c["category"] for c in diagnosis.candidates}
-    added = list(diagnosis.candidates)
-    for category, probability in model.readings(region(scan, step)):
-        if len(added) >= MAX_CANDIDATES:
-            break
-        if category not in named and category != "unknown":
-            added.append({"category": category, "confidence": round(probability, 2), "by": BY})
-    diagnosis.candidates = added
+    rules = [c["category"] for c in diagnosis.candidates]
+    readings = dict(model.readings(region(scan, step)))
+    added = [c for c in merged(rules, list(readings)) if c not in rules]
+    diagnosis.candidates = [
+        *diagnosis.candidates,
+        *({"category": c, "confidence": round(readings[c], 2), "by": BY} for c in added),
+    ]
