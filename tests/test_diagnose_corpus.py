@@ -235,11 +235,11 @@ def test_the_fresh_sets_are_the_newest_and_not_development_data() -> None:
 
 def test_evaluate_counts_the_unknown_answers_whose_candidates_name_the_label() -> None:
     """`named`: of the unknown answers, those with the label among all the candidates, and among the rules' own."""
+    from agent.buildlog import diagnose_bytes
     from agent.buildlog.corpus import evaluate
 
     unreadable = "Step 4/9 : RUN make -C vendor/widget all\nwidget: the frobnicator refused the quux manifest\n"
     unreadable += "The command '/bin/sh -c make -C vendor/widget all' returned a non-zero code: 2\n"
-    from agent.buildlog import diagnose_bytes
 
     diagnosis = diagnose_bytes(unreadable)
     assert diagnosis.root_cause == "unknown" and diagnosis.candidates

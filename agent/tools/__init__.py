@@ -85,18 +85,28 @@ def _kubernetes_by_kind(schema: dict[str, Any]) -> dict[str, Any]:
         return {k: inline(v) for k, v in node.items()}
 
     out = inline({k: v for k, v in schema.items() if k != "$defs"})
-    kept = {name: inline(d) for name, d in defs.items() if f"#/$defs/{name}" not in kinds}
-    used = set()
-    pending = [out]
+    kept = {f"#/$defs/{name}": (name, inline(d)) for name, d in defs.items() if f"#/$defs/{name}" not in kinds}
+    used: dict[str, Any] = {}
+    pending = list(_refs(out))
     while pending:
-        text = str(pending.pop())
-        for name, d in kept.items():
-            if name not in used and f"'#/$defs/{name}'" in text:
-                used.add(name)
-                pending.append(d)
+        ref = pending.pop()
+        if ref in kept and kept[ref][0] not in used:
+            name, definition = kept[ref]
+            used[name] = definition
+            pending.extend(_refs(definition))
     if used:
-        out["$defs"] = {name: d for name, d in kept.items() if name in used}
+        out["$defs"] = {name: used[name] for name, _ in kept.values() if name in used}
     return out
+
+
+def _refs(node: Any) -> list[str]:
+    """Every `$ref` in a schema."""
+    if isinstance(node, list):
+        return [r for n in node for r in _refs(n)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+    return own + [r for k, v in node.items() if k != "$ref" for r in _refs(v)]
 
 
 REGISTRY: dict[str, Tool] = {}
