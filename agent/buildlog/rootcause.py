@@ -22,7 +22,7 @@ from agent.buildlog.downloads import (
     download_then_missing,
     installed_nothing,
 )
-from agent.buildlog.families import CURL_EXIT
+from agent.buildlog.families import CURL_EXIT, EXIT_CODES
 from agent.buildlog.patterns import Fix, Knowledge
 from agent.buildlog.scanner import Failure, Hit, ScanResult
 from agent.buildlog.signatures import signature
@@ -57,13 +57,9 @@ INSTALL_COMMAND_CATEGORY = (
     (re.compile(r"\b(?:curl|wget)\b"), "download-failed"),
     (re.compile(r"\b(?:make|cmake|go build|gcc|g\+\+|javac|tsc)\b"), "compile-error"),
 )
-# issue 12w: 132 is SIGILL (128 + 4), a program dying on an instruction the CPU lacks: platform-mismatch.
-EXIT_CODE_CATEGORY = {
-    127: "command-not-found",
-    126: "permission-denied",
-    137: "out-of-memory",
-    132: "platform-mismatch",
-}
+# The category an exit code alone names (127 command-not-found, 126 permission-denied, 137 out-of-memory, 132 SIGILL
+# platform-mismatch): the structural reader's table, one definition.
+EXIT_CODE_CATEGORY = {code: category for code, (_, category) in EXIT_CODES.items()}
 # `apt-get install` without -y (issue 12g): with no terminal apt answers its own prompt with "Abort." (exit 1, or 100
 # where the prompt line was not shown). Only where no pattern matched: a missing package has its own message.
 APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*install\b")
