@@ -340,7 +340,8 @@ def test_an_undo_raced_by_a_write_that_leaves_the_spec_alone_reads_again_and_put
     monkeypatch.setattr(DeploymentWriter, "_read", read_then_someone_writes)
     writer = ctx.deployments
     done = writer.undo(int(scaled["change_id"]))
-    assert len(reads) == 2 and reads[0] != reads[1]  # the first PUT was refused (409), the second went through
+    # the first PUT was refused (409) and the undo read again; the new pod's status writes may cost one more round
+    assert len(reads) >= 2 and reads[0] != reads[1]
     assert done["tool"] == "scale_deployment" and get_dep(kubeconfig, ns, "raced")["spec"] == before
     assert store.cluster_change(int(scaled["change_id"]))["state"] == "undone"
 
