@@ -16,10 +16,7 @@ pytestmark = pytest.mark.unit
 def test_kubernetes_objects_are_named_by_their_kind_and_not_spelled_out() -> None:
     schema = get("patch_deployment").schema()["input_schema"]
     props = schema["properties"]
-    assert props["readiness_probe"] == {
-        "type": "object",
-        "description": "change the readiness probe (a Kubernetes Probe)",
-    }
+    assert props["readiness_probe"] == {"type": "object", "description": "a Kubernetes Probe"}
     assert (
         props["resources"]["type"] == "object"
         and "a Kubernetes ResourceRequirements" in props["resources"]["description"]
@@ -30,6 +27,7 @@ def test_kubernetes_objects_are_named_by_their_kind_and_not_spelled_out() -> Non
     assert set(schema["$defs"]) == {"EnvVar"} and "value_from" in schema["$defs"]["EnvVar"]["properties"]
     text = json.dumps(definitions())
     assert "x-kubernetes" not in text and "HTTPGetAction" not in text and '"title"' not in text
+    assert '"additionalProperties": false' not in text  # the input models refuse unknown fields themselves
 
 
 def test_every_reference_left_points_at_a_definition_that_is_there() -> None:
@@ -52,3 +50,5 @@ def test_the_fields_are_still_checked_when_the_model_sends_them() -> None:
         patch.input_model.model_validate({"deployment": "web", "readiness_probe": {"periodSeconds": 0}})
     with pytest.raises(ValidationError):
         patch.input_model.model_validate({"deployment": "web", "tolerations": [{"operator": "Maybe"}]})
+    with pytest.raises(ValidationError):  # not in the schema the model sees any more, still refused
+        patch.input_model.model_validate({"deployment": "web", "replica": 2})

@@ -36,6 +36,8 @@ class Tool:
         # Nested models ($defs: an env var) are compacted the same way as the top level.
         for part in [schema, *schema.get("$defs", {}).values()]:
             part.pop("title", None)
+            if part.get("additionalProperties") is False:  # the input model refuses unknown fields itself
+                part.pop("additionalProperties")
             for name, prop in part.get("properties", {}).items():
                 part["properties"][name] = _compact(prop)
         return {"name": self.name, "description": self.description, "input_schema": schema}

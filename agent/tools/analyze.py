@@ -114,15 +114,14 @@ def hadolint_report(dockerfile: Path, timeout: int = 60) -> list[dict[str, Any]]
 
 
 class AnalyzeInput(BaseModel):
-    image: str = Field(description="An image name from shipshape.toml, or an image reference such as app:1a2b3c.")
-    lint: bool = Field(default=True, description="Also lint the image's Dockerfile with hadolint.")
+    image: str = Field(description="a shipshape.toml image name or an image reference")
+    lint: bool = Field(default=True, description="also run hadolint on the Dockerfile")
 
 
 @tool(
     "analyze_image_layers",
-    """Show where an image's bytes go and what wastes them: dive's layer sizes, efficiency score and wasted
-    files (deleted or overwritten in later layers), and hadolint's findings on the Dockerfile (untagged or
-    :latest bases, unpinned packages, ...). Use when an image is over its size budget or slow to load.""",
+    "An image's layer sizes, efficiency and wasted files (dive) and its Dockerfile's lint findings "
+    "(hadolint). Use when an image is over budget or slow to load.",
     AnalyzeInput,
     writes=False,
 )

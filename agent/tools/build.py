@@ -34,10 +34,10 @@ _STEP = re.compile(r"^Step (\d+)/(\d+) : ")
 
 
 class BuildInput(BaseModel):
-    only: list[str] | None = Field(default=None, description="Image names to build; all when omitted.")
-    force: bool = Field(default=False, description="Rebuild even when an image for the same inputs exists.")
-    no_load: bool = Field(default=False, description="Build and verify, but do not load onto the node.")
-    no_cache: bool = Field(default=False, description="Build without Docker's layer cache (implies force).")
+    only: list[str] | None = Field(default=None, description="default: all")
+    force: bool = Field(default=False, description="rebuild even when unchanged")
+    no_load: bool = Field(default=False, description="do not load onto the node")
+    no_cache: bool = Field(default=False, description="without the layer cache (implies force)")
 
 
 @dataclass
@@ -338,11 +338,9 @@ def hash_cache(ctx: ToolContext) -> HashCache:
 
 @tool(
     "build_and_load_images",
-    """Build the project's images and put them on the cluster's node: fix a missing Prisma binaryTarget
-    (with a .backup), build each image with a content-hash tag (skipped when nothing changed; force=true
-    rebuilds), check its size against the budget and the Prisma engine inside it, load it onto the node
-    (skipped when the node already has the same image ID), and record the build. Use after a source change,
-    for ImagePullBackOff / ErrImageNeverPull on a tag the node lacks, or a missing Prisma engine.""",
+    "Build the project's images with content-hash tags (skipped when unchanged; force=true rebuilds), fixing "
+    "a missing Prisma binaryTarget first; check budgets and the Prisma engine; load onto the node; record. "
+    "Use after a source change, for ImagePullBackOff on a tag the node lacks, or a missing Prisma engine.",
     BuildInput,
     writes=True,
 )

@@ -12,17 +12,16 @@ from agent.tools.context import ToolContext, confined_log
 
 
 class DetectInput(BaseModel):
-    log_path: str | None = Field(None, description="path of the build log file (relative to the project or absolute)")
-    log_text: str | None = Field(None, description="the log itself, when there is no file")
-    image: str | None = Field(None, description="the image whose build failed (name in shipshape.toml)")
+    log_path: str | None = None
+    log_text: str | None = Field(None, description="the log's text, if no file")
+    image: str | None = Field(None, description="the failed image's name")
 
 
 @tool(
     "detect_build_failures",
-    """Read a failed docker build's log and name its root cause (a category such as npm-network,
-    next-font-fetch, prisma-engine, base-image, context-file-missing), the failed step, its exit code, and
-    fixes ranked by what worked before. Use it first when a build fails. Reads only (records the failure in
-    memory).""",
+    "Name a failed docker build's root cause from its log (a category such as npm-network or "
+    "next-font-fetch), the failed step, the exit code, and fixes ranked by past success. Use it first when a "
+    "build fails.",
     DetectInput,
     writes=False,
 )

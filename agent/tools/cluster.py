@@ -67,15 +67,14 @@ def _deployment_row(dep: dict[str, Any]) -> dict[str, Any]:
 
 
 class StatusInput(BaseModel):
-    namespace: str | None = Field(None, description="namespace to inspect; default: the project's namespace")
+    namespace: str | None = None
 
 
 @tool(
     "cluster_status",
-    "Deployments and pods of a namespace, with a diagnosis of every pod that is not healthy: Kubernetes' "
-    "reason (ImagePullBackOff, ErrImageNeverPull, CrashLoopBackOff, OOMKilled, ...), a category "
-    "(image-not-on-node, image-not-found, crash-loop, ...), the evidence and the next step. Use it first "
-    "when a deployment misbehaves.",
+    "A namespace's deployments and pods, each unhealthy pod diagnosed (Kubernetes' reason such as "
+    "ImagePullBackOff or OOMKilled, a category, evidence, next step). Use it first when a deployment "
+    "misbehaves.",
     StatusInput,
     writes=False,
 )
@@ -136,19 +135,19 @@ def remember_ready(ctx: ToolContext, namespace: str, pods_with_owner: list[tuple
 
 
 class LogsInput(BaseModel):
-    pod: str | None = Field(None, description="pod name; give this or deployment")
-    deployment: str | None = Field(None, description="deployment name: the logs of its (up to 3) newest pods")
-    namespace: str | None = Field(None, description="default: the project's namespace")
-    container: str | None = Field(None, description="container name; default: the pod's first container")
-    tail_lines: int = Field(100, ge=1, le=2000, description="last N lines per pod")
-    max_bytes: int = Field(16_000, ge=256, le=1_000_000, description="at most this many bytes per pod")
-    previous: bool = Field(False, description="the previous (crashed) run of the container")
+    pod: str | None = Field(None, description="or give deployment")
+    deployment: str | None = Field(None, description="its 3 newest pods' logs")
+    namespace: str | None = None
+    container: str | None = Field(None, description="default: the first")
+    tail_lines: int = Field(100, ge=1, le=2000, description="lines per pod")
+    max_bytes: int = Field(16_000, ge=256, le=1_000_000, description="bytes per pod")
+    previous: bool = Field(False, description="the previous (crashed) run")
 
 
 @tool(
     "pod_logs",
-    "The last lines of a pod's (or a deployment's pods') log, bounded and with secrets redacted. Use it to "
-    "see why a container crashes or fails its probe.",
+    "A pod's (or a deployment's pods') last log lines, bounded, secrets redacted: why a container crashes or "
+    "fails its probe.",
     LogsInput,
     writes=False,
 )
@@ -177,14 +176,13 @@ def pod_logs(ctx: ToolContext, args: LogsInput) -> dict[str, Any]:
 
 
 class DeploymentInput(BaseModel):
-    deployment: str = Field(..., description="deployment name")
-    namespace: str | None = Field(None, description="default: the project's namespace")
+    deployment: str
+    namespace: str | None = None
 
 
 @tool(
     "rollout_restart",
-    "Restart a deployment (what `kubectl rollout restart` does): a new ReplicaSet replaces the pods, so a "
-    "newly loaded image or fixed ConfigMap is picked up. Follow it with wait_for_rollout.",
+    "Restart a deployment (`kubectl rollout restart`): new pods pick up a newly loaded image or fixed ConfigMap.",
     DeploymentInput,
     writes=True,
 )
@@ -199,13 +197,13 @@ def rollout_restart(ctx: ToolContext, args: DeploymentInput) -> dict[str, Any]:
 
 
 class WaitInput(DeploymentInput):
-    timeout_seconds: float = Field(120, gt=0, le=1800, description="give up after this long")
+    timeout_seconds: float = Field(120, gt=0, le=1800)
 
 
 @tool(
     "wait_for_rollout",
-    "Watch a deployment until its new pods are Ready (ready: true), or return at once when one fails for "
-    "good (image pull, crash loop, OOM, missing config) with that pod's diagnosis, or time out.",
+    "Wait until a deployment's new pods are Ready, or return at once with the diagnosis of a pod that fails "
+    "for good (image pull, crash loop, OOM, missing config), or time out.",
     WaitInput,
     writes=False,
 )
@@ -220,13 +218,13 @@ def wait_for_rollout(ctx: ToolContext, args: WaitInput) -> dict[str, Any]:
 
 
 class HealthInput(BaseModel):
-    image: str | None = Field(None, description="image name from shipshape.toml: its deployment and health check")
-    deployment: str | None = Field(None, description="deployment whose Ready pod to probe")
-    url: str | None = Field(None, description="probe this URL as is")
-    port: int | None = Field(None, description="container port; default: the image's health port")
-    path: str | None = Field(None, description="HTTP path; default: the image's health path or /health")
-    expect_status: int | None = Field(None, description="default: the image's, else 200")
-    namespace: str | None = Field(None, description="default: the project's namespace")
+    image: str | None = Field(None, description="a shipshape.toml image")
+    deployment: str | None = None
+    url: str | None = Field(None, description="any URL")
+    port: int | None = Field(None, description="default: the image's health port")
+    path: str | None = Field(None, description="default: the image's health path, else /health")
+    expect_status: int | None = Field(None, description="default: the image's or 200")
+    namespace: str | None = None
     timeout_seconds: float = Field(5, gt=0, le=60)
 
 
@@ -275,8 +273,7 @@ def _probe_target(ctx: ToolContext, args: HealthInput, namespace: str) -> tuple[
 
 @tool(
     "check_health",
-    "HTTP health check of a service: GET the image's health path on a Ready pod of its deployment (pod IPs "
-    "are reachable from the host), or any URL. Returns the status code, ok, and the start of the body.",
+    "HTTP GET of an image's health path on a Ready pod of its deployment, or of any URL: status code, ok, body start.",
     HealthInput,
     writes=False,
 )
@@ -296,13 +293,13 @@ def check_health(ctx: ToolContext, args: HealthInput) -> dict[str, Any]:
 
 
 class HelmInput(BaseModel):
-    release: str | None = Field(None, description="default: [helm] release in shipshape.toml")
-    chart: str | None = Field(None, description="chart directory; default: [helm] chart")
-    namespace: str | None = Field(None, description="default: [helm] namespace, else the project's namespace")
+    release: str | None = Field(None, description="default: [helm] release")
+    chart: str | None = Field(None, description="default: [helm] chart")
+    namespace: str | None = Field(None, description="default: [helm] namespace")
     tags: dict[str, str] = Field(
-        default_factory=dict, description="image name -> tag; default: each image's latest successful build"
+        default_factory=dict, description="image -> tag; default: the latest successful builds"
     )
-    wait: bool = Field(True, description="wait until the release's resources are ready")
+    wait: bool = Field(True)
     timeout_seconds: float = Field(300, gt=0, le=3600)
 
 
@@ -329,8 +326,8 @@ def built_tags(ctx: ToolContext, explicit: dict[str, str]) -> tuple[dict[str, An
 
 @tool(
     "helm_upgrade",
-    "Deploy with `helm upgrade --install`: the project's chart and release, each image's tag set to its "
-    "latest successful build (or the given tags).",
+    "`helm upgrade --install` the project's chart, each image's tag set to its latest successful build or the "
+    "given one.",
     HelmInput,
     writes=True,
 )

@@ -14,11 +14,9 @@ from agent.tools.context import ToolContext
 
 
 class SetImageInput(BaseModel):
-    image: str = Field(description="The image's name in shipshape.toml, e.g. 'backend'.")
-    ref: str | None = Field(
-        default=None, description="The image reference to run; default: the latest successful build's tag."
-    )
-    namespace: str | None = Field(default=None, description="Default: the project's namespace.")
+    image: str = Field(description="a shipshape.toml image name, e.g. backend")
+    ref: str | None = Field(default=None, description="default: the latest successful build")
+    namespace: str | None = Field(default=None)
 
 
 def latest_built_ref(ctx: ToolContext, image: str) -> str | None:
@@ -32,8 +30,8 @@ def latest_built_ref(ctx: ToolContext, image: str) -> str | None:
 
 @tool(
     "set_deployment_image",
-    "Point the deployment of one of the project's images at a built, versioned tag (plain manifests; for a "
-    "Helm release use helm_upgrade). Kubernetes then rolls the deployment out.",
+    "Point the deployment of a project image at a built, versioned tag (plain manifests; a Helm release: "
+    "helm_upgrade).",
     SetImageInput,
     writes=True,
 )

@@ -36,8 +36,8 @@ PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 
 
 class EvidenceInput(BaseModel):
-    namespace: str | None = Field(None, description="default: the project's namespace")
-    deployment: str | None = Field(None, description="omit for the namespace's Services and quotas only")
+    namespace: str | None = None
+    deployment: str | None = Field(None, description="omit: Services and quotas only")
 
 
 def _container_spec(c: dict[str, Any]) -> dict[str, Any]:
@@ -86,10 +86,9 @@ def _pod_evidence(ctx: ToolContext, namespace: str, pod: dict[str, Any], events:
 
 @tool(
     "deployment_evidence",
-    "What a fix is decided on, after cluster_status: a deployment's containers, each pod's state and last state "
-    "(exit code, OOMKilled), probe failures, why it is Pending, missing ConfigMap/Secret keys, last log lines, "
-    "revisions and the last good one, quota refusals, nodes (labels, taints, allocatable), and whether each "
-    "Service of the namespace reaches its pods.",
+    "After cluster_status, the facts for a deployment fix: pod states and exit codes, probe failures, Pending "
+    "reasons, missing ConfigMap/Secret keys, log tails, revisions, quota refusals, nodes (labels, taints, "
+    "allocatable), Services missing their pods.",
     EvidenceInput,
     writes=False,
 )
@@ -151,11 +150,11 @@ def deployment_evidence(ctx: ToolContext, args: EvidenceInput) -> dict[str, Any]
 
 
 class ProbeInput(BaseModel):
-    deployment: str = Field(..., description="the deployment whose running pod to probe")
-    namespace: str | None = Field(None, description="default: the project's namespace")
+    deployment: str
+    namespace: str | None = None
     ports: list[int] = Field(default_factory=list, description="default: the containers' ports")
-    paths: list[str] = Field(default_factory=list, description="default: the usual health paths")
-    wait_seconds: float = Field(90, ge=0, le=300, description="for a container in back-off to run")
+    paths: list[str] = Field(default_factory=list)
+    wait_seconds: float = Field(90, ge=0, le=300, description="for a backed-off container to run")
 
 
 ATTEMPTS = 3
@@ -181,8 +180,8 @@ def _running_pod(ctx: ToolContext, namespace: str, selector: str, deadline: floa
 
 @tool(
     "probe_endpoints",
-    "Which health paths and ports a deployment's running pod answers (GET /healthz, /health, /ready, /readyz, "
-    "/livez, /, /api/health on its ports). Use it before fixing a failing probe.",
+    "Which health paths (/healthz, /health, /ready, /readyz, /livez, /, /api/health) and ports a deployment's "
+    "running pod answers. Use before fixing a failing probe.",
     ProbeInput,
     writes=False,
 )

@@ -13,13 +13,12 @@ from agent.tools.context import ToolContext
 
 
 class ActivateSkillInput(BaseModel):
-    name: str = Field(description="The skill's name, as listed in the system prompt.")
+    name: str
 
 
 @tool(
     "activate_skill",
-    "Load the full instructions of one skill (a workflow such as recover-image-pull). Use it before "
-    "following a workflow the first time in a conversation.",
+    "Load a skill's full instructions, before following its workflow the first time.",
     ActivateSkillInput,
     writes=False,
 )
@@ -36,14 +35,14 @@ def activate_skill(ctx: ToolContext, args: ActivateSkillInput) -> dict[str, Any]
 
 
 class RecallInput(BaseModel):
-    signature: str | None = Field(None, description="a failure signature, its prefix, or its id from errors list")
-    image: str | None = Field(None, description="an image name: its recent failures and fixes")
+    signature: str | None = Field(None, description="a signature, its prefix or id")
+    image: str | None = None
 
 
 @tool(
     "recall",
-    """What memory knows about a failure signature or an image: how often it was seen, the fixes tried and
-    whether the next build succeeded. Use it before choosing a fix for a failure seen before. Reads only.""",
+    "What memory knows of a failure signature or an image: times seen, fixes tried, whether the next build "
+    "passed. Use before choosing a fix.",
     RecallInput,
     writes=False,
 )

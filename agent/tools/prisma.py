@@ -24,12 +24,10 @@ _RANK = {"failed": 0, "missing-target": 1, "would-fix": 2, "fixed": 3, "ok": 4, 
 
 
 class PrismaTargetsInput(BaseModel):
-    image: str | None = Field(
-        None, description="image name from shipshape.toml; default: every image that has a prisma_schema"
-    )
+    image: str | None = Field(None, description="default: every image with a prisma_schema")
     target: str | None = Field(
         None,
-        description="Prisma binary target, e.g. linux-musl-openssl-3.0.x; default: from the Dockerfile",
+        description="e.g. linux-musl-openssl-3.0.x; default: from the Dockerfile",
     )
 
 
@@ -93,9 +91,8 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 @tool(
     "check_prisma_targets",
-    """Check that each image's Prisma schema generates the query engine its runtime needs (binaryTargets),
-    aware of the Prisma version, generator and engine type. Use it when a pod fails with
-    PrismaClientInitializationError / 'could not locate the Query Engine', or before building. Reads only.""",
+    "Check that each image's Prisma schema generates the query engine its runtime needs (version, generator "
+    "and engine type aware). Use on PrismaClientInitializationError or before building.",
     PrismaTargetsInput,
     writes=False,
 )
@@ -112,9 +109,8 @@ def check_prisma_targets(ctx: ToolContext, args: PrismaTargetsInput) -> dict[str
 
 @tool(
     "fix_prisma_targets",
-    """Add the missing Prisma binary target to schema.prisma (keeps "native" and the file's formatting,
-    writes schema.prisma.backup first, undo with 'shipshape undo'). Changes nothing when the target is
-    there or no target is needed (Prisma 7, engineType client). Then run 'prisma generate' / rebuild.""",
+    'Add the missing Prisma binary target to schema.prisma (keeps "native" and formatting, writes a .backup); '
+    "nothing if not needed (Prisma 7, engineType client). Rebuild afterwards.",
     PrismaTargetsInput,
     writes=True,
 )

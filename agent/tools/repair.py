@@ -16,17 +16,17 @@ MAX_PLANS = 5
 
 
 class SuggestInput(BaseModel):
-    image: str = Field(..., description="image name in shipshape.toml")
-    log_path: str | None = Field(None, description="the failed build's log (diagnosed first)")
-    log_text: str | None = Field(None, description="the log itself, when there is no file")
-    category: str | None = Field(None, description="a failure category, when the log is not at hand")
+    image: str
+    log_path: str | None = Field(None, description="the failed build's log")
+    log_text: str | None = Field(None, description="the log's text, if no file")
+    category: str | None = Field(None, description="if no log")
 
 
 class ApplyInput(BaseModel):
-    fix_id: str = Field(..., description="the fix id from suggest_dockerfile_fixes / detect_build_failures")
-    image: str = Field(..., description="image name in shipshape.toml")
-    signature: str | None = Field(None, description="the failure signature the fix is for (for learning)")
-    excerpt: str | None = Field(None, description="the error line, for fixes that need it (missing context file)")
+    fix_id: str = Field(..., description="from suggest_dockerfile_fixes")
+    image: str
+    signature: str | None = Field(None, description="for learning")
+    excerpt: str | None = Field(None, description="the error line (missing context file)")
 
 
 def _context_for(ctx: ToolContext, image: str) -> tuple[str | None, str, list[dict[str, Any]]]:
@@ -57,9 +57,8 @@ def _prisma_target(ctx: ToolContext, image_name: str) -> str | None:
 
 @tool(
     "suggest_dockerfile_fixes",
-    """Concrete repairs for a failed build of an image, best first (ranked by past success): each with a
-    unified-diff preview of the edit (.npmrc retries, next/font/local, Prisma binaryTargets, apk add openssl,
-    .dockerignore, FROM --platform) or, where no edit is safe, a precise suggestion. Reads only.""",
+    "Repairs for a failed image build, best first by past success: each a diff preview (.npmrc retries, "
+    "next/font/local, binaryTargets, ...) or, where no edit is safe, a suggestion.",
     SuggestInput,
     writes=False,
 )
@@ -100,9 +99,8 @@ def suggest_dockerfile_fixes(ctx: ToolContext, args: SuggestInput) -> dict[str, 
 
 @tool(
     "apply_fix",
-    """Apply one fix (by id, from suggest_dockerfile_fixes) to an image's files: backup, atomic write, undo
-    with 'shipshape undo'; running it again changes nothing. Rebuild the image afterwards: the outcome of
-    that build is remembered for this fix.""",
+    "Apply one fix from suggest_dockerfile_fixes to an image's files (backed up, atomic, idempotent). Rebuild "
+    "afterwards: the build's outcome is remembered for the fix.",
     ApplyInput,
     writes=True,
 )

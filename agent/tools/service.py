@@ -58,8 +58,8 @@ def edit_service_spec(spec: dict[str, Any], args: ServicePatchInput) -> tuple[di
 
 @tool(
     "patch_service",
-    "Make a Service reach its pods: set selector keys (null removes one) or an existing port's targetPort, as "
-    "deployment_evidence's service problem says. Undoable with `shipshape undo`.",
+    "Make a Service reach its pods: set selector keys (null removes one) or a port's targetPort, as "
+    "deployment_evidence says.",
     ServicePatchInput,
     writes=True,
 )

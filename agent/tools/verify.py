@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class VerifyInput(BaseModel):
-    only: list[str] | None = Field(default=None, description="Image names to verify; all when omitted.")
+    only: list[str] | None = Field(default=None, description="default: all")
 
 
 def verify_one(ctx: ToolContext, image: ImageConfig, loader: Any) -> dict[str, Any]:
@@ -71,9 +71,9 @@ def verify_one(ctx: ToolContext, image: ImageConfig, loader: Any) -> dict[str, A
 
 @tool(
     "verify_images",
-    """Check the built images without changing anything: each image's size against its budget, the Prisma
-    query engine inside the image (present, and its ELF fits the runtime: musl vs glibc, libssl 3 vs 1.1),
-    and that the cluster's node holds the image by ID. Use after a build, or when pods fail to start.""",
+    "Check built images without changing them: size against budget, the Prisma engine inside (present, "
+    "fitting musl/glibc and libssl), the node holding the image. Use after a build or when pods fail to "
+    "start.",
     VerifyInput,
     writes=False,
 )

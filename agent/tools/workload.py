@@ -39,18 +39,16 @@ class Kubernetes(Strict):
 
 
 class WorkloadInput(Strict):
-    deployment: str = Field(..., min_length=1, description="deployment name")
-    namespace: str | None = Field(None, description="default: the project's namespace")
+    deployment: str = Field(..., min_length=1)
+    namespace: str | None = None
 
 
 class RollbackInput(WorkloadInput):
-    to_revision: int | None = Field(
-        None, ge=1, description="roll back to this revision; default: the last revision whose pods were Ready"
-    )
+    to_revision: int | None = Field(None, ge=1, description="default: the last with Ready pods")
 
 
 class ScaleInput(WorkloadInput):
-    replicas: int = Field(..., ge=0, le=MAX_REPLICAS, description=f"the number of pods wanted (0..{MAX_REPLICAS})")
+    replicas: int = Field(..., ge=0, le=MAX_REPLICAS)
 
 
 class HTTPGetAction(Strict):
@@ -94,7 +92,7 @@ class EnvVar(Strict):
     name: str = Field(..., min_length=1)
     value: str | None = None
     value_from: dict[str, Any] | None = Field(
-        None, description="Kubernetes valueFrom, e.g. {secretKeyRef: {name, key}} or {configMapKeyRef: {name, key}}"
+        None, description="a Kubernetes EnvVarSource, e.g. {secretKeyRef: {name, key}}"
     )
 
 
@@ -128,22 +126,18 @@ class Toleration(Kubernetes):
 
 
 class PatchInput(WorkloadInput):
-    container: str | None = Field(None, description="container name; default: the first (usually only) container")
-    image: str | None = Field(None, min_length=1, description="the container's new image reference")
-    command: list[str] | None = Field(None, description="the container's command (entrypoint), replaced whole")
-    args: list[str] | None = Field(None, description="the container's args, replaced whole")
-    env: list[EnvVar] | None = Field(None, description="variables set or replaced by name; the others stay")
-    env_from: list[EnvFromSource] | None = Field(
-        None, description="the container's whole envFrom list (configMapRef / secretRef), replaced"
-    )
-    resources: ResourceRequirements | None = Field(None, description="requests / limits of cpu and memory, merged")
-    liveness_probe: Probe | None = Field(None, description="change the liveness probe (probes are never removed)")
-    readiness_probe: Probe | None = Field(None, description="change the readiness probe")
-    startup_probe: Probe | None = Field(None, description="change the startup probe")
-    node_selector: dict[str, str | None] | None = Field(
-        None, description="nodeSelector keys to set; a key set to null is removed"
-    )
-    tolerations: list[Toleration] | None = Field(None, description="the pod's whole tolerations list, replaced")
+    container: str | None = Field(None, description="default: the first")
+    image: str | None = Field(None, min_length=1, description="new image reference")
+    command: list[str] | None = Field(None, description="entrypoint, replaced whole")
+    args: list[str] | None = Field(None, description="replaced whole")
+    env: list[EnvVar] | None = Field(None, description="set by name; others stay")
+    env_from: list[EnvFromSource] | None = Field(None, description="whole list, replaced")
+    resources: ResourceRequirements | None = Field(None, description="requests/limits, merged")
+    liveness_probe: Probe | None = None
+    readiness_probe: Probe | None = None
+    startup_probe: Probe | None = None
+    node_selector: dict[str, str | None] | None = Field(None, description="keys to set; null removes one")
+    tolerations: list[Toleration] | None = Field(None, description="whole list, replaced")
     replicas: int | None = Field(None, ge=0, le=MAX_REPLICAS)
 
 
@@ -188,12 +182,8 @@ def _write(
 
 @tool(
     "rollout_undo",
-    "Roll a deployment back to the last revision whose pods were Ready (an older ReplicaSet that has Ready pods "
-    "now, else one shipshape saw Ready, else the newest earlier revision that runs different containers), or to "
-    "`to_revision`: what "
-    "`kubectl rollout undo` does. The usual fix for a bad rollout of an image the project does not build "
-    "(a tag that does not exist, a command that cannot run). Recorded: `shipshape undo` reverses it. Follow it "
-    "with wait_for_rollout.",
+    "Roll a deployment back to its last revision with Ready pods, or to_revision (`kubectl rollout undo`): "
+    "the fix for a bad rollout of an image the project does not build.",
     RollbackInput,
     writes=True,
 )
@@ -225,12 +215,9 @@ def rollout_undo(ctx: ToolContext, args: RollbackInput) -> dict[str, Any]:
 
 @tool(
     "patch_deployment",
-    "Change a bounded set of a deployment's fields: a container's image, command/args, env (set by name), envFrom, "
-    "resources (cpu/memory requests and limits; a memory limit above the node's allocatable is refused), "
-    "liveness/readiness/startup probes (changed, never removed: a handler given replaces the old one, timings given "
-    "replace those), nodeSelector keys (null removes one), "
-    "tolerations, replicas. Use it for the least change that fixes a diagnosis: a probe on the wrong path or "
-    "port, an OOMKilled limit, a nodeSelector no node matches. Recorded: `shipshape undo` reverses it.",
+    "The least change to a deployment: a container's image, command/args, env (by name), envFrom, resources "
+    "(no memory limit above the node's allocatable), probes (never removed), nodeSelector, tolerations, "
+    "replicas. E.g. a wrong probe path or port, an OOMKilled limit, an unmatched nodeSelector.",
     PatchInput,
     writes=True,
 )
@@ -263,8 +250,7 @@ def patch_deployment(ctx: ToolContext, args: PatchInput) -> dict[str, Any]:
 
 @tool(
     "scale_deployment",
-    f"Set a deployment's number of replicas (0..{MAX_REPLICAS}), what `kubectl scale` does. Use it when asked "
-    'in words ("scale frontend to 3"). Recorded: `shipshape undo` reverses it. Follow it with wait_for_rollout.',
+    'Set a deployment\'s replicas (`kubectl scale`) when asked, e.g. "scale frontend to 3".',
     ScaleInput,
     writes=True,
 )
