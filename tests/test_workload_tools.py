@@ -75,6 +75,7 @@ def cluster(kubeconfig: Path, node_docker: str) -> Iterator[dict[str, str]]:
     apply(kubeconfig, main, deployment("still", APP, command=SERVE))
     apply(kubeconfig, main, deployment("cli", APP, command=SERVE))
     apply(kubeconfig, main, deployment("raced", APP, command=SERVE))
+    apply(kubeconfig, main, deployment("raced-write", APP, command=SERVE))
     backend = deployment("todo-backend", "sswl-nowhere:v9", command=SERVE)
     backend["spec"]["template"]["spec"]["containers"][0]["name"] = "backend"
     apply(kubeconfig, main, backend)
@@ -360,6 +361,31 @@ def test_an_undo_raced_by_a_write_that_leaves_the_spec_alone_reads_again_and_put
         writer.undo(int(again["change_id"]))
     assert err.value.code == "changed-since" and get_dep(kubeconfig, ns, "raced")["spec"]["replicas"] == 3
     assert store.cluster_change(int(again["change_id"]))["state"] == "applied"
+
+
+def test_a_write_raced_by_a_write_that_leaves_the_spec_alone_reads_again_and_puts_its_spec(
+    cluster: dict[str, str], kubeconfig: Path, store: Any, tmp_path: Path
+) -> None:
+    """CI once failed a scale right after an undo with 409 Conflict: the pods the undo removed were still going, and
+    the controllers' status writes moved the deployment's resourceVersion between the tool's read and its PUT. Here
+    someone annotates the deployment after it was read (the API server then refuses the PUT for real); the write
+    reads again, sees the spec it was made from, and puts its spec. A spec someone else changed stays a conflict."""
+    ns = cluster["main"]
+    ctx = make_context(kubeconfig, [ns], store, tmp_path)
+    writer = ctx.deployments
+    read = writer._read(ns, "raced-write")
+    kubectl(kubeconfig, "-n", ns, "annotate", "deployment/raced-write", f"shipshape.test/race={uuid.uuid4().hex}")
+    spec = {**read["spec"], "replicas": 2}
+    done = writer.replace_spec(ns, "raced-write", read, spec, "scale_deployment", "replicas 1 -> 2")
+    after = get_dep(kubeconfig, ns, "raced-write")
+    assert after["spec"]["replicas"] == 2 and "shipshape.test/race" in after["metadata"]["annotations"]
+    assert store.cluster_change(int(done["change_id"]))["state"] == "applied"
+
+    read = writer._read(ns, "raced-write")
+    kubectl(kubeconfig, "-n", ns, "scale", "deployment/raced-write", "--replicas=3")
+    with pytest.raises(ShipshapeError) as err:
+        writer.replace_spec(ns, "raced-write", read, {**read["spec"], "replicas": 1}, "scale_deployment", "2 -> 1")
+    assert err.value.code == "conflict" and get_dep(kubeconfig, ns, "raced-write")["spec"]["replicas"] == 3
 
 
 def test_set_deployment_image_is_journalled_and_undone(

@@ -45,8 +45,9 @@ def spec_only(deployment: dict[str, Any]) -> dict[str, Any]:
     return dict(deployment.get("spec") or {})
 
 
-# How many times an undo reads and puts again when the object's resourceVersion moved under it (a status write).
-UNDO_ATTEMPTS = 5
+# How many times a write or an undo reads and puts again when the object's resourceVersion moved under it while its
+# spec did not (the controllers' status writes during a rollout, someone's annotation).
+PUT_ATTEMPTS = 5
 
 
 class DeploymentWriter:
@@ -92,6 +93,24 @@ class DeploymentWriter:
                 ) from None
             raise
 
+    def _put_unless_spec_moved(
+        self, namespace: str, name: str, current: dict[str, Any], new_spec: dict[str, Any]
+    ) -> dict[str, Any]:
+        """`_put`, read again and put again on a conflict while the spec is still the one `new_spec` was made from:
+        a deployment that is rolling out has its status written by the controllers, each write moving its
+        resourceVersion. A spec someone else changed stays a conflict."""
+        for attempt in range(PUT_ATTEMPTS):
+            try:
+                return self._put(namespace, name, current, new_spec)
+            except ShipshapeError as exc:
+                if exc.code != "conflict" or attempt == PUT_ATTEMPTS - 1:
+                    raise
+                fresh = self._read(namespace, name)
+                if spec_only(fresh) != spec_only(current):
+                    raise
+                current = fresh
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def replace_spec(
         self, namespace: str, name: str, current: dict[str, Any], new_spec: dict[str, Any], tool: str, summary: str
     ) -> dict[str, Any]:
@@ -109,7 +128,7 @@ class DeploymentWriter:
                 summary=summary,
             )
         try:
-            written = self._put(namespace, name, current, new_spec)
+            written = self._put_unless_spec_moved(namespace, name, current, new_spec)
         except BaseException:
             if self.journal is not None and change_id is not None:
                 self.journal.finish_change(change_id, state="failed", after=None, generation=None, resource_version="")
@@ -148,7 +167,7 @@ class DeploymentWriter:
         if not self.journal.set_change_state(change_id, "undoing", expect=allowed):
             raise ShipshapeError(f"cluster change #{change_id} is being undone by another process", code="busy")
         try:
-            for attempt in range(UNDO_ATTEMPTS):
+            for attempt in range(PUT_ATTEMPTS):
                 try:
                     written = self._put(namespace, name, current, dict(row["before"]))
                     break
@@ -156,7 +175,7 @@ class DeploymentWriter:
                     # The controllers write the status of a deployment that is rolling out, and each write moves
                     # its resourceVersion: read it again, and put the old spec back only if the spec is still
                     # what the change wrote.
-                    if exc.code != "conflict" or attempt == UNDO_ATTEMPTS - 1:
+                    if exc.code != "conflict" or attempt == PUT_ATTEMPTS - 1:
                         raise
                     current = self._read(namespace, name)
                     self._refuse_if_changed(change_id, row, current, force)
