@@ -37,7 +37,10 @@ if [ ! -x .venv/bin/shipshape ] || [ pyproject.toml -nt .venv/.installed ]; then
   fi
   if [ -x "$UV" ]; then
     "$UV" venv -q --clear --python "$(command -v python3)" .venv
-    VIRTUAL_ENV="$PWD/.venv" "$UV" pip install -q -e '.[dev]'
+    # --compile-bytecode: uv leaves the .pyc files to the first import, which cannot write them where
+    # PYTHONDONTWRITEBYTECODE is set (as here), and then every CLI start compiles rich and typer again (0.31 s
+    # for `shipshape --help` instead of 0.18 s). pip compiles by itself.
+    VIRTUAL_ENV="$PWD/.venv" "$UV" pip install -q --compile-bytecode -e '.[dev]'
   else
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
