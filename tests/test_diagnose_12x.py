@@ -92,8 +92,9 @@ SUBMODULE_OUTPUTS = [
     ),
     (
         "mkdir build && cd build && cmake .. && make",
-        "CMake Error at CMakeLists.txt:830 (message):\n  File /opt/open62541/deps/ua-nodeset/Schema/Opc.Ua.NodeSet2.xml "
-        "not found.\n  You probably need to initialize the git submodule for deps/ua-nodeset.\n"
+        "CMake Error at CMakeLists.txt:830 (message):\n"
+        "  File /opt/open62541/deps/ua-nodeset/Schema/Opc.Ua.NodeSet2.xml not found.\n"
+        "  You probably need to initialize the git submodule for deps/ua-nodeset.\n"
         "-- Configuring incomplete, errors occurred!",
     ),
 ]
@@ -141,7 +142,10 @@ def _traceback(script: str, module: str) -> str:
 
 
 CONSOLE_SCRIPT_OUTPUTS = [
-    ("virtualenv /opt/venv && . /opt/venv/bin/activate && pip install -r requirements.txt", "/usr/local/bin/virtualenv"),
+    (
+        "virtualenv /opt/venv && . /opt/venv/bin/activate && pip install -r requirements.txt",
+        "/usr/local/bin/virtualenv",
+    ),
     ("pip install ansible==2.9 && ansible-galaxy install -r roles.yml", "/usr/local/bin/ansible-galaxy"),
     (
         'pip3 install virtualenvwrapper && bash -c "source /usr/local/bin/virtualenvwrapper.sh && mkvirtualenv app"',
