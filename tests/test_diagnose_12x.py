@@ -164,3 +164,157 @@ def test_an_installed_programs_import_error_beside_pip_is_dependency_resolution(
         "/usr/local/bin/ansible-galaxy", "/tmp/pip-build-x/pkg/setup.py"
     )
     assert diagnose_bytes(setup_py).root_cause == "pip-build"
+
+
+# A variable left empty in a command's arguments (12k's reading, script-error): a git ref whose last part is missing,
+# go reading a flag or an assignment as a package.
+EMPTY_ARGUMENT_OUTPUTS = [
+    ("git checkout tags/v${VERSION}", "error: pathspec 'tags/v' did not match any file(s) known to git"),
+    ("git checkout release-${RELEASE}", "error: pathspec 'release-' did not match any file(s) known to git."),
+    (
+        'go build -o /bin/app ./cmd/app --tags="${TAGS}"',
+        'malformed import path "--tags=": leading dash',
+    ),
+    (
+        'go install ${PKG} -ldflags "-X main.version=${VERSION}"',
+        'can\'t load package: package -ldflags: cannot find package "-ldflags" in any of:\n'
+        "\t/usr/local/go/src/-ldflags (from $GOROOT)\n\t/go/src/-ldflags (from $GOPATH)",
+    ),
+]
+
+
+@pytest.mark.parametrize("log", [log for command, output in EMPTY_ARGUMENT_OUTPUTS for log in _both(command, output)])
+def test_an_argument_a_variable_left_empty_is_script_error(log: str) -> None:
+    assert diagnose_bytes(log).root_cause == "script-error"
+    # a ref or a package that does not exist upstream keeps its reading
+    real = log.replace("'tags/v'", "'v2.0.0'").replace("'release-'", "'release-2'")
+    real = real.replace('"--tags=": leading dash', '"example.com/x/y": no such module')
+    real = real.replace("-ldflags", "github.com/acme/gone")
+    assert diagnose_bytes(real).root_cause != "script-error"
+
+
+# A COPY source (a glob) that matches nothing, in buildah's, podman's and kaniko's words.
+COPY_GLOB_LINES = [
+    'Error: building at STEP "COPY dist/*.whl /tmp/": checking on sources under "/home/u/app": Rel: can\'t make  '
+    'relative to /home/u/app; copier: stat: ["/dist/*.whl"]: no such file or directory',
+    'error building at STEP "COPY build/* /srv/": no items matching glob "/home/u/app/build/*" copied (3 filtered '
+    "out): no such file or directory",
+    "error building image: error building stage: failed to get files used from context: copy failed: no source files "
+    "specified",
+]
+
+
+@pytest.mark.parametrize("line", COPY_GLOB_LINES)
+def test_a_copy_glob_that_matches_nothing_is_context_file_missing(line: str) -> None:
+    log = f"STEP 1/3: FROM python:3.12-slim\nSTEP 2/3: COPY . .\n{line}\n"
+    assert diagnose_bytes(log).root_cause == "context-file-missing"
+
+
+def test_quays_expired_tag_is_base_image() -> None:
+    log = (
+        "Step 1/6 : FROM quay.io/acme/builder:2021.03\n"
+        "unknown: Tag 2021.03 was deleted or has expired. To pull, revive via time machine\n"
+    )
+    buildkit = (
+        "#3 [internal] load metadata for quay.io/acme/builder:2021.03\n#3 ERROR: unknown: Tag 2021.03 was deleted or "
+        "has expired. To pull, revive via time machine\n"
+    )
+    assert diagnose_bytes(log).root_cause == "base-image"
+    assert diagnose_bytes(buildkit).root_cause == "base-image"
+
+
+def test_corepacks_keyid_source_line_alone_is_npm_dependency() -> None:
+    output = (
+        "/usr/local/lib/node_modules/corepack/dist/lib/corepack.cjs:21535\n"
+        "  if (key == null || signature == null) throw new Error(`Cannot find matching keyid: "
+        "${JSON.stringify({ signatures, keys })}`);"
+    )
+    for log in _both("corepack enable && yarn install --immutable", output):
+        assert diagnose_bytes(log).root_cause == "npm-dependency"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'ERROR: Syntax error - can\'t find = in "LABEL". Must be of the form: name=value.',
+        'Error response from daemon: failed to parse Dockerfile: Syntax error - can\'t find = in "ARG". Must be of '
+        "the form: name=value",
+    ],
+)
+def test_a_name_value_instruction_without_equals_is_dockerfile_syntax(line: str) -> None:
+    log = f"Building web\nStep 1/4 : FROM php:8.2-apache\n{line}\n"
+    assert diagnose_bytes(log).root_cause == "dockerfile-syntax"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ['"docker build" requires exactly 1 argument.', "See 'docker build --help'."],
+        ['ERROR: "docker buildx build" requires exactly 1 argument.', "See 'docker buildx build --help'."],
+        ['"docker image build" requires exactly 1 argument(s).', "See 'docker image build --help'."],
+    ],
+)
+def test_the_build_command_without_one_context_is_dockerfile_syntax(lines: list[str]) -> None:
+    log = (
+        "$ docker build -t app -f docker/Dockerfile\n" + "\n".join(lines) + "\n\nUsage:  docker build [OPTIONS] PATH\n"
+    )
+    assert diagnose_bytes(log).root_cause == "dockerfile-syntax"
+
+
+def test_the_sdk_21_wording_of_netsdk1045_is_dependency_resolution() -> None:
+    output = (
+        "/usr/share/dotnet/sdk/2.1.300/Sdks/Microsoft.NET.Sdk/build/Microsoft.NET.TargetFrameworkInference.targets"
+        "(135,5): error : The current .NET SDK does not support targeting .NET Core 2.2.  Either target .NET Core 2.1 "
+        "or lower, or use a version of the .NET SDK that supports .NET Core 2.2. [/src/Api/Api.csproj]"
+    )
+    for log in _both("dotnet restore Api.sln", output):
+        assert diagnose_bytes(log).root_cause == "dependency-resolution"
+
+
+def test_old_condas_package_missing_is_dependency_resolution() -> None:
+    output = "Fetching package metadata .......\nSolving package specifications: .\nError:  Package missing in current "
+    output += "linux-64 channels: \n  - rdkit 2016.03.1"
+    for log in _both("conda install -y rdkit=2016.03.1", output):
+        assert diagnose_bytes(log).root_cause == "dependency-resolution"
+
+
+def test_gzips_invalid_magic_behind_curls_meter_is_download_failed() -> None:
+    output = (
+        "  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n"
+        "100    14  100    14    0     0     63      0 --:--:-- --:--:-- --:--:--    63gzip: invalid magic\n"
+        "tar: Child returned status 1\ntar: Error is not recoverable: exiting now"
+    )
+    for log in _both("curl -L https://example.com/dl/tool.tgz | tar -xz -C /usr/local/bin", output, code=2):
+        assert diagnose_bytes(log).root_cause == "download-failed"
+
+
+def test_apt_key_without_any_gpg_is_command_not_found() -> None:
+    output = (
+        "  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n"
+        "  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0E: gnupg, gnupg2 and gnupg1 do "
+        "not seem to be installed, but one of them is required for this operation\n"
+        "(23) Failed writing body"
+    )
+    for log in _both("curl -sL https://deb.example.org/key.gpg | apt-key add -", output, code=255):
+        assert diagnose_bytes(log).root_cause == "command-not-found"
+
+
+def test_glide_without_its_manifest_is_context_file_missing() -> None:
+    output = (
+        "[INFO]\tglide version v0.13.3 installed successfully\n"
+        "[ERROR]\tFailed to find glide.yaml file in directory tree: Cannot resolve parent of /"
+    )
+    for log in _both("glide install", output):
+        assert diagnose_bytes(log).root_cause == "context-file-missing"
+
+
+def test_gos_note_of_a_module_needing_a_newer_go_is_dependency_resolution() -> None:
+    output = (
+        "go: downloading golang.org/x/exp v0.0.0-20231006140011-7918f672742d\n"
+        "../go/pkg/mod/golang.org/x/exp@v0.0.0-20231006140011-7918f672742d/slices/sort.go:10:2: package cmp is not "
+        "in GOROOT\nnote: imported by a module that requires go 1.21"
+    )
+    for log in _both("go install github.com/acme/tool/cmd/tool@latest", output):
+        assert diagnose_bytes(log).root_cause == "dependency-resolution"
+    alone = "Build logs:\nnote: imported by a module that requires go 1.22\n"
+    assert diagnose_bytes(alone).root_cause == "dependency-resolution"
