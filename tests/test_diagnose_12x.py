@@ -318,3 +318,22 @@ def test_gos_note_of_a_module_needing_a_newer_go_is_dependency_resolution() -> N
         assert diagnose_bytes(log).root_cause == "dependency-resolution"
     alone = "Build logs:\nnote: imported by a module that requires go 1.22\n"
     assert diagnose_bytes(alone).root_cause == "dependency-resolution"
+
+
+# The Dockerfile's own mkdir (without -p) or ln (without -f) of a path the image already has: script-error.
+FILE_EXISTS_OUTPUTS = [
+    ("mkdir /srv && chown app:app /srv", "mkdir: cannot create directory ‘/srv’: File exists"),
+    (
+        "apk add --no-cache nodejs && mkdir /usr/local/share",
+        "mkdir: can't create directory '/usr/local/share': File exists",
+    ),
+    ("ln -s /usr/bin/python3 /usr/bin/python", "ln: failed to create symbolic link '/usr/bin/python': File exists"),
+    ("ln -s /usr/bin/python3 /usr/bin/python", "ln: /usr/bin/python: File exists"),
+]
+
+
+@pytest.mark.parametrize("log", [log for command, output in FILE_EXISTS_OUTPUTS for log in _both(command, output)])
+def test_mkdir_or_ln_of_a_path_the_image_has_is_script_error(log: str) -> None:
+    diagnosis = diagnose_bytes(log)
+    assert diagnosis.root_cause == "script-error"
+    assert diagnosis.findings[0].pattern == "own-command-file-exists"
