@@ -337,3 +337,18 @@ def test_mkdir_or_ln_of_a_path_the_image_has_is_script_error(log: str) -> None:
     diagnosis = diagnose_bytes(log)
     assert diagnosis.root_cause == "script-error"
     assert diagnosis.findings[0].pattern == "own-command-file-exists"
+
+
+def test_yums_mirrorlist_it_cannot_fetch_is_apt_repository() -> None:
+    output = (
+        "Loaded plugins: fastestmirror, ovl\nDetermining fastest mirrors\n"
+        "Could not retrieve mirrorlist http://mirrorlist.centos.org/?release=7&arch=x86_64&repo=extras&infra=container "
+        'error was\n14: curl#6 - "Could not resolve host: mirrorlist.centos.org; Unknown error"\n\n\n'
+        " One of the configured repositories failed (Unknown),\n and yum doesn't have enough cached data to continue."
+    )
+    for log in _both("yum install -y epel-release && yum install -y nginx", output):
+        assert diagnose_bytes(log).root_cause == "apt-repository"
+    # a builder without DNS under the same step: curl's own failure before yum ran stays below yum's line
+    first = "curl: (6) Could not resolve host: rpm.example.org\n" + output
+    for log in _both("curl -fsSL https://rpm.example.org/setup | sh && yum install -y tool", first):
+        assert diagnose_bytes(log).root_cause == "apt-repository"
