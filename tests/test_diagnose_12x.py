@@ -352,3 +352,31 @@ def test_yums_mirrorlist_it_cannot_fetch_is_apt_repository() -> None:
     first = "curl: (6) Could not resolve host: rpm.example.org\n" + output
     for log in _both("curl -fsSL https://rpm.example.org/setup | sh && yum install -y tool", first):
         assert diagnose_bytes(log).root_cause == "apt-repository"
+
+
+def test_a_gem_version_left_empty_is_script_error() -> None:
+    output = (
+        "ERROR:  Could not find a valid gem 'rubocop:' (>= 0) in any repository\nERROR:  Possible alternatives: rubocop"
+    )
+    for log in _both("gem install --no-document rubocop:${RUBOCOP_VERSION}", output, code=2):
+        assert diagnose_bytes(log).root_cause == "script-error"
+    # a gem that does not exist keeps its reading
+    missing = output.replace("'rubocop:'", "'rubocopp'")
+    assert diagnose_bytes(classic_step("gem install rubocopp", *missing.split("\n"), code=2)).root_cause != (
+        "script-error"
+    )
+
+
+def test_pacman_package_files_every_mirror_404s_is_apt_repository() -> None:
+    output = (
+        "resolving dependencies...\nlooking for conflicting packages...\n"
+        ":: Retrieving packages...\n"
+        "error: failed retrieving file 'libcups-2.4.2-1-x86_64.pkg.tar.zst' from geo.mirror.pkgbuild.com : "
+        "The requested URL returned error: 404\n"
+        "error: failed retrieving file 'libcups-2.4.2-1-x86_64.pkg.tar.zst' from mirror.rackspace.com : "
+        "The requested URL returned error: 404\n"
+        "warning: failed to retrieve some files\nerror: failed to commit transaction (unexpected error)\n"
+        "Errors occurred, no packages were upgraded."
+    )
+    for log in _both("pacman -S --noconfirm cups", output) + _both("./scripts/install-deps.sh", output):
+        assert diagnose_bytes(log).root_cause == "apt-repository"
