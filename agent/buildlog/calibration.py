@@ -44,7 +44,9 @@ because they change what the evidence means rather than how sure it is:
   go.mod missing.
 
 - issue 12v (rule 11): a Python program that cannot import a module or a name (`python-module-missing`, the 12l
-  convention: dependency-resolution) inside a package's build under pip or setup.py is that build failing (pip-build).
+  convention: dependency-resolution) inside a package's build under pip or setup.py is that build failing (pip-build);
+  issue 12x: not when the traceback starts in an installed console script other than pip's (virtualenv's entry point
+  under a RUN that also runs pip).
 
 Issue 12l adds a seventh, of another kind (`consequence`): the root line is a consequence of a cause the log does not
 show, so it does not decide alone (a script's `MACRO_NAME: not found`, an exit status 127 that names no command, a
