@@ -44,7 +44,9 @@ because they change what the evidence means rather than how sure it is:
   go.mod missing.
 
 - issue 12v (rule 11): a Python program that cannot import a module or a name (`python-module-missing`, the 12l
-  convention: dependency-resolution) inside a package's build under pip or setup.py is that build failing (pip-build).
+  convention: dependency-resolution) inside a package's build under pip or setup.py is that build failing (pip-build);
+  issue 12x: not when the traceback starts in an installed console script other than pip's (virtualenv's entry point
+  under a RUN that also runs pip).
 
 Issue 12l adds a seventh, of another kind (`consequence`): the root line is a consequence of a cause the log does not
 show, so it does not decide alone (a script's `MACRO_NAME: not found`, an exit status 127 that names no command, a
@@ -140,6 +142,10 @@ GO_GET_REMOTE = re.compile(r"\bgo get\s+(?:-\S+\s+)*(?:[\w-]+\.)+[\w-]+/")
 # setup.py's exception.
 PYTHON_MODULE_MISSING = "python-module-missing"
 PACKAGE_BUILDERS = {"pip"}
+# issue 12x: ... unless the traceback starts in an installed program other than pip's own (virtualenv's entry point
+# importing a package the old pip left out, `ImportError: No module named zipp`): that program cannot import a module
+# (dependency-resolution, the 12l convention), whatever pip the same RUN runs before or after it.
+PACKAGE_BUILD_ENTRIES = re.compile(r"^(?:pip[\d.]*|easy_install[\w.-]*|python[\d.]*)$")
 # issue 12q (rule 9): the file a later step cannot open is the download an installer's checksum check refused and
 # deleted (composer's `Installer corrupt` then `Could not open input file: composer-setup.php`): download-failed.
 CHECKSUM_CHANGED = "installer-checksum-changed"
@@ -243,6 +249,9 @@ def _python_package_build(command: str | None, reading: Reading | None) -> bool:
     being built (`setup.py egg_info`, `subprocess-exited-with-error`, poetry's `ChefBuildError`); poetry's or pipenv's
     own import error is the tooling's (12o), not a package's build."""
     families = set(tools_of(command)) if command else set()
+    entry = reading.entry_script if reading is not None else None
+    if entry is not None and not PACKAGE_BUILD_ENTRIES.match(entry):
+        return reading is not None and "pip-build" in reading.kinds
     if families & PACKAGE_BUILDERS and "script" not in families:
         return True
     return reading is not None and "pip-build" in reading.kinds

@@ -293,6 +293,15 @@ COMMON_WORDS = frozenset(
         "Required",
         "configured",
         "allowed",
+        # Issue 12x: words of ordinary lines the 12x literals would reach (apt's and yum's `Package`, git's and
+        # grep's `match`, gpg's `imported:`, npm's `initialize`; only 12x patterns had them as their longest word).
+        "Package",
+        "Packages",
+        "match",
+        "items",
+        "imported",
+        "initialize",
+        "initialise",
     ]
 )
 

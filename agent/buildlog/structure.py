@@ -57,6 +57,9 @@ class Reading:
     families: list[str]
     kinds: dict[str, str] = field(default_factory=dict)  # kind -> the first line that showed it
     scores: dict[str, float] = field(default_factory=dict)
+    # issue 12x: the program a Python traceback of the step starts in, when that is an installed console script
+    # (`File "/usr/local/bin/virtualenv", line 7, in <module>`): its name, else None
+    entry_script: str | None = None
 
     def best(self) -> tuple[str, float] | None:
         if not self.scores:
@@ -119,6 +122,9 @@ def region_lines(tail: bytes, first_line: int, start: int | None) -> list[str]:
 # A Python traceback's frame line: the line after it is the frame's source code (`return opener.open(url, data,
 # timeout)`), not a message, so it is no evidence (issue 12g).
 TRACEBACK_FRAME = re.compile(r'^File "[^"]+", line \d+, in ')
+# issue 12x: a traceback's outermost frame in an installed console script (pip's, setuptools' or a tool's entry point
+# under a bin directory: /usr/local/bin/virtualenv, /opt/venv/bin/ansible, ~/.local/bin/x); its name.
+ENTRY_SCRIPT = re.compile(r'^File "[^"]*/bin/([\w.-]+)", line \d+, in <module>')
 # `Step 3/6 : RUN x`, `=> ERROR [builder 5/7] RUN x   0.8s`, ` > [builder 5/7] RUN x:` (the `=>`/`>` stripped).
 RUN_LINE = re.compile(r"^(?:Step \d+/\d+ : |(?:ERROR )?\[[^\]]*\] )RUN (.*?)(?::|\s+\d+(?:\.\d+)?s)?$")
 
@@ -143,6 +149,9 @@ def read(command: str | None, exit_code: int | None, lines: list[str]) -> Readin
         if NOT_OUTPUT.search(line) or source:
             continue
         warning = WARNING_LINE.search(line) is not None
+        entry = ENTRY_SCRIPT.match(line) if reading.entry_script is None else None
+        if entry and number and lines[number - 1].endswith("Traceback (most recent call last):"):
+            reading.entry_script = entry.group(1)
         for kind, regex in EVIDENCE.items():
             if warning and kind in WARNING_SILENT:
                 continue
