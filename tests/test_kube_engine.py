@@ -24,6 +24,7 @@ from agent.project.config import project_from_dict
 REPO = Path(__file__).resolve().parents[1]
 KUBECTL = str(REPO / ".tools" / "bin" / "kubectl")
 PAUSE = "shipshape/pause:1"  # on the node since `make node`: busybox sleeping forever
+CRASH = ["sh", "-c", "echo crashed at $(date +%s); exit 9"]  # one line, then a crash, on every run
 
 
 def _project(tmp_path: Path, kubeconfig: Path | None, namespaces: list[str]):  # type: ignore[no-untyped-def]
@@ -120,7 +121,10 @@ def engine_ns(kubeconfig: Path, node_docker: str) -> Iterator[str]:
         "exec": {"command": ["false"]},
         "periodSeconds": 1,
     }
-    for doc in (manifest, unready):
+    crasher = json.loads(json.dumps(manifest).replace("sleeper", "crasher"))
+    crasher["spec"]["replicas"] = 1
+    crasher["spec"]["template"]["spec"]["containers"][0]["command"] = CRASH
+    for doc in (manifest, unready, crasher):
         subprocess.run(
             [KUBECTL, "--kubeconfig", str(kubeconfig), "-n", ns, "apply", "-f", "-"],
             input=json.dumps(doc),
@@ -144,7 +148,7 @@ def test_engine_reads_pods_owners_logs_and_nodes(engine_ns: str, kubeconfig: Pat
     rollout = watch_rollout(kube, engine_ns, "sleeper", timeout=120)
     assert rollout["ready"] is True and len(rollout["pods"]) == 2
     owned = kube.pods_with_deployments(engine_ns)
-    assert sorted(dep for _, dep in owned) == ["sleeper", "sleeper", "unready"]
+    assert sorted(dep for _, dep in owned) == ["crasher", "sleeper", "sleeper", "unready"]
     pod = next(p for p, dep in owned if dep == "sleeper")
     assert pod["status"]["podIP"] and pod["spec"]["containers"][0]["image"] == PAUSE  # camelCase JSON
     lines = kube.log_tail(engine_ns, pod["metadata"]["name"], lines=10)
@@ -164,7 +168,7 @@ def test_engine_errors_are_one_line(engine_ns: str, kubeconfig: Path, tmp_path: 
     with pytest.raises(ShipshapeError) as err:
         kube.deployment(engine_ns, "nope")
     assert err.value.one_line() == (
-        f"no deployment 'nope' in namespace '{engine_ns}' (deployments there: sleeper, unready)"
+        f"no deployment 'nope' in namespace '{engine_ns}' (deployments there: crasher, sleeper, unready)"
     )
     with pytest.raises(ShipshapeError, match="namespace 'nope-ns' does not exist"):
         kube.require_namespace("nope-ns")
@@ -188,3 +192,29 @@ def test_engine_errors_are_one_line(engine_ns: str, kubeconfig: Path, tmp_path: 
     assert failed["ready"] is False and failed["diagnosis"]["reason"] in ("ErrImagePull", "ImagePullBackOff")
     kube.set_image(engine_ns, "sleeper", "main", PAUSE)
     assert watch_rollout(kube, engine_ns, "sleeper", timeout=120)["ready"] is True
+
+
+@pytest.mark.cluster
+def test_a_crash_looping_containers_last_run_is_read_whatever_its_state(
+    engine_ns: str, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """A crash-looping container's last run is its current one while that has ended (state terminated), else the
+    previous one. Reading the previous one then gave the run before last, which the kubelet has removed: it answers
+    200 with `unable to retrieve container logs for docker://...` as the log, and cluster_status read no Prisma error
+    in about a quarter of its reads (CI once failed on it). Read for 45 s from the first restarts on."""
+    kube = KubeEngine.from_project(_project(tmp_path, kubeconfig, [engine_ns]))
+    ended_reads, restarted_reads = 0, 0
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        for pod in kube.pod_list(engine_ns, "app=crasher").get("items", []):
+            status = (pod["status"].get("containerStatuses") or [{}])[0]
+            if not status.get("restartCount"):
+                continue
+            restarted_reads += 1
+            ended_reads += "terminated" in (status.get("state") or {})
+            lines = kube.crash_logs(engine_ns, pod, "main")
+            assert any(line.startswith("crashed at ") for line in lines), (status.get("state"), lines)
+            gone = kube.log_tail(engine_ns, pod["metadata"]["name"], "main", previous=True)
+            assert not any("unable to retrieve container logs" in line for line in gone), gone
+        time.sleep(0.2)
+    assert restarted_reads >= 20 and ended_reads >= 1, (restarted_reads, ended_reads)

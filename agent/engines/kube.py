@@ -12,6 +12,7 @@ ShipshapeError / EngineUnavailable with one line a user can act on.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from agent.project.config import Project
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+# What the kubelet sends, with status 200, as the log of a container it has already removed (a crash-looping pod's
+# run before last, once a newer run has ended: seen on this cluster's kubelet, Kubernetes 1.20 with Docker).
+GONE_LOG = re.compile(r"unable to retrieve container logs for \S+")
 REQUEST_TIMEOUT = (5, 30)
 
 
@@ -266,15 +270,23 @@ class KubeEngine:
         if not 200 <= status < 300:
             raise ShipshapeError(f"reading the log of pod {pod!r} failed: {status} {data[:200]!r}")
         text = data[:max_bytes].decode("utf-8", "replace")
+        if GONE_LOG.fullmatch(text.strip()):
+            return []  # the kubelet's word for a container it has removed, sent as the log itself (200)
         return text.splitlines()[-lines:]
 
     def crash_logs(self, namespace: str, pod: dict[str, Any], container: str, lines: int = 20) -> list[str]:
-        """The log of the container's last run when it restarted (the current run may not have printed yet)."""
+        """The log of the container's last run: its current one when that has ended, else the previous one when it
+        restarted (the current run may not have printed yet); the other when that one has none."""
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        restarted = any(s.get("name") == container and s.get("restartCount") for s in statuses)
+        mine: dict[str, Any] = next((s for s in statuses if s.get("name") == container), {})
+        ended = "terminated" in (mine.get("state") or {})
         name = pod["metadata"]["name"]
-        found = self.log_tail(namespace, name, container or None, lines, previous=True) if restarted else []
-        return found or self.log_tail(namespace, name, container or None, lines)
+        order = [False, True] if ended or not mine.get("restartCount") else [True, False]
+        for previous in order:
+            found = self.log_tail(namespace, name, container or None, lines, previous=previous)
+            if found:
+                return found
+        return []
 
     def node_info(self) -> list[dict[str, Any]]:
         """Each node's name, readiness, kubelet version, container runtime and addresses."""
