@@ -15,6 +15,7 @@ namespace guard (agent.safety.Namespaces, through the kube engine) is asked befo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.errors import ShipshapeError
@@ -93,20 +94,26 @@ class DeploymentWriter:
                 ) from None
             raise
 
-    def _put_unless_spec_moved(
-        self, namespace: str, name: str, current: dict[str, Any], new_spec: dict[str, Any]
+    def _put_again_on_conflict(
+        self,
+        namespace: str,
+        name: str,
+        current: dict[str, Any],
+        spec: dict[str, Any],
+        still_fits: Callable[[dict[str, Any]], bool],
     ) -> dict[str, Any]:
-        """`_put`, read again and put again on a conflict while the spec is still the one `new_spec` was made from:
-        a deployment that is rolling out has its status written by the controllers, each write moving its
-        resourceVersion. A spec someone else changed stays a conflict."""
+        """`_put`, and on a conflict read the object again and put again (up to PUT_ATTEMPTS) while `still_fits`
+        the fresh read: a deployment that is rolling out has its status written by the controllers, each write
+        moving its resourceVersion though its spec stays. When it no longer fits, the conflict stands (or
+        `still_fits` raises its own refusal)."""
         for attempt in range(PUT_ATTEMPTS):
             try:
-                return self._put(namespace, name, current, new_spec)
+                return self._put(namespace, name, current, spec)
             except ShipshapeError as exc:
                 if exc.code != "conflict" or attempt == PUT_ATTEMPTS - 1:
                     raise
                 fresh = self._read(namespace, name)
-                if spec_only(fresh) != spec_only(current):
+                if not still_fits(fresh):
                     raise
                 current = fresh
         raise AssertionError("unreachable")  # pragma: no cover
@@ -128,7 +135,10 @@ class DeploymentWriter:
                 summary=summary,
             )
         try:
-            written = self._put_unless_spec_moved(namespace, name, current, new_spec)
+            # A spec someone else changed since `current` was read stays a conflict.
+            written = self._put_again_on_conflict(
+                namespace, name, current, new_spec, lambda fresh: spec_only(fresh) == spec_only(current)
+            )
         except BaseException:
             if self.journal is not None and change_id is not None:
                 self.journal.finish_change(change_id, state="failed", after=None, generation=None, resource_version="")
@@ -166,19 +176,14 @@ class DeploymentWriter:
         self._refuse_if_changed(change_id, row, current, force)
         if not self.journal.set_change_state(change_id, "undoing", expect=allowed):
             raise ShipshapeError(f"cluster change #{change_id} is being undone by another process", code="busy")
+
+        def unchanged(fresh: dict[str, Any]) -> bool:
+            # the old spec goes back only if the spec is still what the change wrote
+            self._refuse_if_changed(change_id, row, fresh, force)
+            return True
+
         try:
-            for attempt in range(PUT_ATTEMPTS):
-                try:
-                    written = self._put(namespace, name, current, dict(row["before"]))
-                    break
-                except ShipshapeError as exc:
-                    # The controllers write the status of a deployment that is rolling out, and each write moves
-                    # its resourceVersion: read it again, and put the old spec back only if the spec is still
-                    # what the change wrote.
-                    if exc.code != "conflict" or attempt == PUT_ATTEMPTS - 1:
-                        raise
-                    current = self._read(namespace, name)
-                    self._refuse_if_changed(change_id, row, current, force)
+            written = self._put_again_on_conflict(namespace, name, current, dict(row["before"]), unchanged)
         except BaseException:
             self.journal.set_change_state(change_id, "applied")
             raise
