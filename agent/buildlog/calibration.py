@@ -250,9 +250,8 @@ def _python_package_build(command: str | None, reading: Reading | None) -> bool:
     own import error is the tooling's (12o), not a package's build."""
     families = set(tools_of(command)) if command else set()
     entry = reading.entry_script if reading is not None else None
-    if entry is not None and not PACKAGE_BUILD_ENTRIES.match(entry):
-        return reading is not None and "pip-build" in reading.kinds
-    if families & PACKAGE_BUILDERS and "script" not in families:
+    other_program = entry is not None and not PACKAGE_BUILD_ENTRIES.match(entry)
+    if families & PACKAGE_BUILDERS and "script" not in families and not other_program:
         return True
     return reading is not None and "pip-build" in reading.kinds
 
