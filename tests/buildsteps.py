@@ -3,6 +3,9 @@ the candidates a diagnosis names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from agent.buildlog import diagnose_bytes
 
 
@@ -33,6 +36,16 @@ def classic_step(command: str, *lines: str, code: int = 1) -> str:
         f"Step 4/9 : RUN {command}\n ---> Running in 2e58c6400f57\n{body}"
         f"The command '/bin/sh -c {command}' returned a non-zero code: {code}\n"
     )
+
+
+def both_builders(command: str, output: str, code: int = 1) -> list[str]:
+    """The same failed RUN step in the classic builder's and BuildKit's (`--progress=plain`) words."""
+    return [classic_step(command, *output.split("\n"), code=code), buildkit_progress_step(command, output, code)]
+
+
+def both_builders_of(rows: Iterable[tuple[Any, ...]]) -> list[str]:
+    """both_builders of every (command, output[, code]) row, in order: a parametrized test's logs."""
+    return [log for row in rows for log in both_builders(*row)]
 
 
 def candidate_categories(log: str) -> list[str]:

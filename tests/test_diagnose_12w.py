@@ -9,14 +9,9 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
-from tests.buildsteps import buildkit_progress_step, candidate_categories, classic_step
+from tests.buildsteps import both_builders, both_builders_of, buildkit_progress_step, candidate_categories, classic_step
 
 pytestmark = pytest.mark.unit
-
-
-def _both(command: str, output: str, code: int = 1) -> list[str]:
-    """The same step in the classic builder's and BuildKit's words."""
-    return [classic_step(command, *output.split("\n"), code=code), buildkit_progress_step(command, output, code)]
 
 
 SIGILL_OUTPUTS = [
@@ -51,14 +46,12 @@ SIGILL_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "log", [log for command, output, code in SIGILL_OUTPUTS for log in _both(command, output, code)]
-)
+@pytest.mark.parametrize("log", both_builders_of(SIGILL_OUTPUTS))
 def test_sigill_on_the_builders_cpu_is_platform_mismatch(log: str) -> None:
     assert diagnose_bytes(log).root_cause == "platform-mismatch"
 
 
-@pytest.mark.parametrize("log", _both("bun install", "bun install v1.1.0 (5f84de5b)", 132))
+@pytest.mark.parametrize("log", both_builders("bun install", "bun install v1.1.0 (5f84de5b)", 132))
 def test_a_bare_exit_code_132_is_platform_mismatch_with_the_cpu_level_fix_first(log: str) -> None:
     result = diagnose_bytes(log)
     assert result.root_cause == "platform-mismatch"
@@ -106,7 +99,7 @@ HUSKY_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("log", [log for command, output in HUSKY_OUTPUTS for log in _both(command, output)])
+@pytest.mark.parametrize("log", both_builders_of(HUSKY_OUTPUTS))
 def test_an_install_hook_failing_for_want_of_git_is_script_error(log: str) -> None:
     result = diagnose_bytes(log)
     assert result.root_cause == "script-error"
@@ -115,7 +108,7 @@ def test_an_install_hook_failing_for_want_of_git_is_script_error(log: str) -> No
 
 @pytest.mark.parametrize(
     "log",
-    _both(
+    both_builders(
         "npm ci --omit=dev",
         "npm error code 127\nnpm error path /app\nnpm error command failed\nnpm error command sh -c husky\n"
         "npm error sh: 1: husky: not found",
@@ -181,7 +174,7 @@ SERVICE_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("log", [log for command, output in SERVICE_OUTPUTS for log in _both(command, output)])
+@pytest.mark.parametrize("log", both_builders_of(SERVICE_OUTPUTS))
 def test_a_step_that_needs_a_live_service_is_script_error(log: str) -> None:
     result = diagnose_bytes(log)
     assert result.root_cause == "script-error"
@@ -213,15 +206,15 @@ E0658 = (
 @pytest.mark.parametrize(
     "log",
     [
-        *_both("cargo build --release", E0658, 101),
-        *_both("cargo chef cook --release --recipe-path recipe.json", E0658, 101),
-        *_both(
+        *both_builders("cargo build --release", E0658, 101),
+        *both_builders("cargo chef cook --release --recipe-path recipe.json", E0658, 101),
+        *both_builders(
             "cargo install --path .",
             "error[E0658]: use of unstable library feature 'try_from' (see issue #33417)\n  --> src/util.rs:3:5\n"
             "error: Could not compile `electrs`.",
             101,
         ),
-        *_both(
+        *both_builders(
             "cargo build",
             "error[E0658]: `let` expressions in this position are unstable\n  --> src/main.rs:4:8\n"
             "error: could not compile `app` due to 2 previous errors",
@@ -244,7 +237,7 @@ def test_rust_e0658_is_compile_error(log: str) -> None:
     ],
 )
 def test_cargos_own_version_lines_stay_dependency_resolution(output: str) -> None:
-    for log in _both("cargo build --release", output, 101):
+    for log in both_builders("cargo build --release", output, 101):
         assert diagnose_bytes(log).root_cause == "dependency-resolution"
 
 

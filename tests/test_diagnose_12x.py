@@ -7,14 +7,9 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
-from tests.buildsteps import buildkit_progress_step, classic_step
+from tests.buildsteps import both_builders, both_builders_of, classic_step
 
 pytestmark = pytest.mark.unit
-
-
-def _both(command: str, output: str, code: int = 1) -> list[str]:
-    """The same step in the classic builder's and BuildKit's words."""
-    return [classic_step(command, *output.split("\n"), code=code), buildkit_progress_step(command, output, code)]
 
 
 # gpg 1.x's keyserver helper (gpgkeys_hkp) in its own words: download-failed, as gpg 2's `keyserver receive failed`.
@@ -47,9 +42,7 @@ GPGKEYS_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "log", [log for command, output, code in GPGKEYS_OUTPUTS for log in _both(command, output, code)]
-)
+@pytest.mark.parametrize("log", both_builders_of(GPGKEYS_OUTPUTS))
 def test_gpg1_keyserver_helper_failures_are_download_failed(log: str) -> None:
     assert diagnose_bytes(log).root_cause == "download-failed"
 
@@ -75,7 +68,7 @@ PECL_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("log", [log for command, output in PECL_OUTPUTS for log in _both(command, output)])
+@pytest.mark.parametrize("log", both_builders_of(PECL_OUTPUTS))
 def test_pecl_release_needing_a_newer_php_is_dependency_resolution(log: str) -> None:
     diagnosis = diagnose_bytes(log)
     assert diagnosis.root_cause == "dependency-resolution"
@@ -100,7 +93,7 @@ SUBMODULE_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("log", [log for command, output in SUBMODULE_OUTPUTS for log in _both(command, output)])
+@pytest.mark.parametrize("log", both_builders_of(SUBMODULE_OUTPUTS))
 def test_submodules_not_initialized_is_context_file_missing(log: str) -> None:
     assert diagnose_bytes(log).root_cause == "context-file-missing"
 
@@ -118,9 +111,7 @@ ERROR_BODY_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "log", [log for command, output, code in ERROR_BODY_OUTPUTS for log in _both(command, output, code)]
-)
+@pytest.mark.parametrize("log", both_builders_of(ERROR_BODY_OUTPUTS))
 def test_an_error_page_run_as_a_program_is_download_failed(log: str) -> None:
     assert diagnose_bytes(log).root_cause == "download-failed"
     # a program that is not there at all stays command-not-found
@@ -155,7 +146,7 @@ CONSOLE_SCRIPT_OUTPUTS = [
 
 
 @pytest.mark.parametrize(
-    "log", [log for command, script in CONSOLE_SCRIPT_OUTPUTS for log in _both(command, _traceback(script, "zipp"))]
+    "log", both_builders_of((command, _traceback(script, "zipp")) for command, script in CONSOLE_SCRIPT_OUTPUTS)
 )
 def test_an_installed_programs_import_error_beside_pip_is_dependency_resolution(log: str) -> None:
     assert diagnose_bytes(log).root_cause == "dependency-resolution"
@@ -183,7 +174,7 @@ EMPTY_ARGUMENT_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("log", [log for command, output in EMPTY_ARGUMENT_OUTPUTS for log in _both(command, output)])
+@pytest.mark.parametrize("log", both_builders_of(EMPTY_ARGUMENT_OUTPUTS))
 def test_an_argument_a_variable_left_empty_is_script_error(log: str) -> None:
     assert diagnose_bytes(log).root_cause == "script-error"
     # a ref or a package that does not exist upstream keeps its reading
@@ -229,7 +220,7 @@ def test_corepacks_keyid_source_line_alone_is_npm_dependency() -> None:
         "  if (key == null || signature == null) throw new Error(`Cannot find matching keyid: "
         "${JSON.stringify({ signatures, keys })}`);"
     )
-    for log in _both("corepack enable && yarn install --immutable", output):
+    for log in both_builders("corepack enable && yarn install --immutable", output):
         assert diagnose_bytes(log).root_cause == "npm-dependency"
 
 
@@ -267,14 +258,14 @@ def test_the_sdk_21_wording_of_netsdk1045_is_dependency_resolution() -> None:
         "(135,5): error : The current .NET SDK does not support targeting .NET Core 2.2.  Either target .NET Core 2.1 "
         "or lower, or use a version of the .NET SDK that supports .NET Core 2.2. [/src/Api/Api.csproj]"
     )
-    for log in _both("dotnet restore Api.sln", output):
+    for log in both_builders("dotnet restore Api.sln", output):
         assert diagnose_bytes(log).root_cause == "dependency-resolution"
 
 
 def test_old_condas_package_missing_is_dependency_resolution() -> None:
     output = "Fetching package metadata .......\nSolving package specifications: .\nError:  Package missing in current "
     output += "linux-64 channels: \n  - rdkit 2016.03.1"
-    for log in _both("conda install -y rdkit=2016.03.1", output):
+    for log in both_builders("conda install -y rdkit=2016.03.1", output):
         assert diagnose_bytes(log).root_cause == "dependency-resolution"
 
 
@@ -284,7 +275,7 @@ def test_gzips_invalid_magic_behind_curls_meter_is_download_failed() -> None:
         "100    14  100    14    0     0     63      0 --:--:-- --:--:-- --:--:--    63gzip: invalid magic\n"
         "tar: Child returned status 1\ntar: Error is not recoverable: exiting now"
     )
-    for log in _both("curl -L https://example.com/dl/tool.tgz | tar -xz -C /usr/local/bin", output, code=2):
+    for log in both_builders("curl -L https://example.com/dl/tool.tgz | tar -xz -C /usr/local/bin", output, code=2):
         assert diagnose_bytes(log).root_cause == "download-failed"
 
 
@@ -295,7 +286,7 @@ def test_apt_key_without_any_gpg_is_command_not_found() -> None:
         "not seem to be installed, but one of them is required for this operation\n"
         "(23) Failed writing body"
     )
-    for log in _both("curl -sL https://deb.example.org/key.gpg | apt-key add -", output, code=255):
+    for log in both_builders("curl -sL https://deb.example.org/key.gpg | apt-key add -", output, code=255):
         assert diagnose_bytes(log).root_cause == "command-not-found"
 
 
@@ -304,7 +295,7 @@ def test_glide_without_its_manifest_is_context_file_missing() -> None:
         "[INFO]\tglide version v0.13.3 installed successfully\n"
         "[ERROR]\tFailed to find glide.yaml file in directory tree: Cannot resolve parent of /"
     )
-    for log in _both("glide install", output):
+    for log in both_builders("glide install", output):
         assert diagnose_bytes(log).root_cause == "context-file-missing"
 
 
@@ -314,7 +305,7 @@ def test_gos_note_of_a_module_needing_a_newer_go_is_dependency_resolution() -> N
         "../go/pkg/mod/golang.org/x/exp@v0.0.0-20231006140011-7918f672742d/slices/sort.go:10:2: package cmp is not "
         "in GOROOT\nnote: imported by a module that requires go 1.21"
     )
-    for log in _both("go install github.com/acme/tool/cmd/tool@latest", output):
+    for log in both_builders("go install github.com/acme/tool/cmd/tool@latest", output):
         assert diagnose_bytes(log).root_cause == "dependency-resolution"
     alone = "Build logs:\nnote: imported by a module that requires go 1.22\n"
     assert diagnose_bytes(alone).root_cause == "dependency-resolution"
@@ -332,7 +323,7 @@ FILE_EXISTS_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("log", [log for command, output in FILE_EXISTS_OUTPUTS for log in _both(command, output)])
+@pytest.mark.parametrize("log", both_builders_of(FILE_EXISTS_OUTPUTS))
 def test_mkdir_or_ln_of_a_path_the_image_has_is_script_error(log: str) -> None:
     diagnosis = diagnose_bytes(log)
     assert diagnosis.root_cause == "script-error"
@@ -346,11 +337,11 @@ def test_yums_mirrorlist_it_cannot_fetch_is_apt_repository() -> None:
         'error was\n14: curl#6 - "Could not resolve host: mirrorlist.centos.org; Unknown error"\n\n\n'
         " One of the configured repositories failed (Unknown),\n and yum doesn't have enough cached data to continue."
     )
-    for log in _both("yum install -y epel-release && yum install -y nginx", output):
+    for log in both_builders("yum install -y epel-release && yum install -y nginx", output):
         assert diagnose_bytes(log).root_cause == "apt-repository"
     # a builder without DNS under the same step: curl's own failure before yum ran stays below yum's line
     first = "curl: (6) Could not resolve host: rpm.example.org\n" + output
-    for log in _both("curl -fsSL https://rpm.example.org/setup | sh && yum install -y tool", first):
+    for log in both_builders("curl -fsSL https://rpm.example.org/setup | sh && yum install -y tool", first):
         assert diagnose_bytes(log).root_cause == "apt-repository"
 
 
@@ -358,7 +349,7 @@ def test_a_gem_version_left_empty_is_script_error() -> None:
     output = (
         "ERROR:  Could not find a valid gem 'rubocop:' (>= 0) in any repository\nERROR:  Possible alternatives: rubocop"
     )
-    for log in _both("gem install --no-document rubocop:${RUBOCOP_VERSION}", output, code=2):
+    for log in both_builders("gem install --no-document rubocop:${RUBOCOP_VERSION}", output, code=2):
         assert diagnose_bytes(log).root_cause == "script-error"
     # a gem that does not exist keeps its reading
     missing = output.replace("'rubocop:'", "'rubocopp'")
@@ -378,5 +369,5 @@ def test_pacman_package_files_every_mirror_404s_is_apt_repository() -> None:
         "warning: failed to retrieve some files\nerror: failed to commit transaction (unexpected error)\n"
         "Errors occurred, no packages were upgraded."
     )
-    for log in _both("pacman -S --noconfirm cups", output) + _both("./scripts/install-deps.sh", output):
+    for log in both_builders("pacman -S --noconfirm cups", output) + both_builders("./scripts/install-deps.sh", output):
         assert diagnose_bytes(log).root_cause == "apt-repository"

@@ -13,7 +13,7 @@ import os
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -332,16 +332,23 @@ def test_an_undo_raced_by_a_write_that_leaves_the_spec_alone_reads_again_and_put
     reads: list[str] = []
     original, here = DeploymentWriter._read, threading.get_ident()
 
-    def read_then_someone_writes(self: DeploymentWriter, namespace: str, name: str) -> dict[str, Any]:
-        current = original(self, namespace, name)
-        if threading.get_ident() != here:  # the recovery suite's thread (tests/suite_early.py)
-            return current
-        reads.append(current["metadata"]["resourceVersion"])
-        if len(reads) == 1:
-            kubectl(kubeconfig, "-n", ns, "annotate", "deployment/raced", f"shipshape.test/race={uuid.uuid4().hex}")
-        return current
+    def read_then_someone_runs(*someone: str) -> Callable[[DeploymentWriter, str, str], dict[str, Any]]:
+        """DeploymentWriter._read that records each read of this test's thread, and runs `kubectl -n NS <someone>`
+        right after the first."""
 
-    monkeypatch.setattr(DeploymentWriter, "_read", read_then_someone_writes)
+        def read(self: DeploymentWriter, namespace: str, name: str) -> dict[str, Any]:
+            current = original(self, namespace, name)
+            if threading.get_ident() != here:  # the recovery suite's thread (tests/suite_early.py)
+                return current
+            reads.append(current["metadata"]["resourceVersion"])
+            if len(reads) == 1:
+                kubectl(kubeconfig, "-n", ns, *someone)
+            return current
+
+        return read
+
+    annotate = ("annotate", "deployment/raced", f"shipshape.test/race={uuid.uuid4().hex}")
+    monkeypatch.setattr(DeploymentWriter, "_read", read_then_someone_runs(*annotate))
     writer = ctx.deployments
     done = writer.undo(int(scaled["change_id"]))
     # the first PUT was refused (409) and the undo read again; the new pod's status writes may cost one more round
@@ -351,17 +358,7 @@ def test_an_undo_raced_by_a_write_that_leaves_the_spec_alone_reads_again_and_put
 
     again = get_tool(ctx, "scale_deployment", deployment="raced", namespace=ns, replicas=2)
     reads.clear()
-
-    def read_then_someone_scales(self: DeploymentWriter, namespace: str, name: str) -> dict[str, Any]:
-        current = original(self, namespace, name)
-        if threading.get_ident() != here:  # the recovery suite's thread (tests/suite_early.py)
-            return current
-        reads.append(current["metadata"]["resourceVersion"])
-        if len(reads) == 1:
-            kubectl(kubeconfig, "-n", ns, "scale", "deployment/raced", "--replicas=3")
-        return current
-
-    monkeypatch.setattr(DeploymentWriter, "_read", read_then_someone_scales)
+    monkeypatch.setattr(DeploymentWriter, "_read", read_then_someone_runs("scale", "deployment/raced", "--replicas=3"))
     with pytest.raises(ShipshapeError) as err:
         writer.undo(int(again["change_id"]))
     assert err.value.code == "changed-since" and get_dep(kubeconfig, ns, "raced")["spec"]["replicas"] == 3
