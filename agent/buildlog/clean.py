@@ -12,6 +12,14 @@ _BUILDKIT = re.compile(r"^#(\d+) (?:\d+\.\d+ )?")
 # BuildKit's error summary (and `docker build` without --progress=plain) prints the step's output behind only its
 # timestamp: "12.345 text", no "#N".
 _TIMESTAMP = re.compile(r"^\d{1,6}\.\d{1,3} ")
+# A log pasted into an issue thread often keeps the inline-code backticks around its first or last line
+# ("`Step 2/10 : COPY x .", "...: no such file or directory`"): one backtick opening or closing the line, where the
+# line's backticks do not pair up (a `date` substitution inside a command line does, and stays).
+_OPEN_TICK = re.compile(r"^`(?!`)")
+_CLOSE_TICK = re.compile(r"(?<!`)`$")
+# docker-compose v1 puts the daemon's message behind its own words: "ERROR: Service 'web' failed to build: <message>"
+# (older releases with a space before the colon); the message is what the log says.
+_COMPOSE_V1 = re.compile(r"^ERROR: Service '[^']*' failed to build ?: (?=\S)")
 
 MAX_DECODE = 16 * 1024
 
@@ -31,9 +39,29 @@ def segments(raw: bytes) -> list[str]:
 
 
 def strip(text: str) -> str:
-    """Remove colour codes and control characters."""
-    text = _ANSI.sub("", text)
-    return _CONTROL.sub("", text).rstrip()
+    """Remove colour codes and control characters, a pasted line's unpaired inline-code backtick at either end, and
+    docker-compose v1's "ERROR: Service 'x' failed to build: " before the daemon's message."""
+    text = _CONTROL.sub("", _ANSI.sub("", text)).rstrip()
+    if "`" in text:
+        text = unquote(text)
+    if text.startswith("ERROR: Service '"):
+        text = _COMPOSE_V1.sub("", text, count=1)
+    return text
+
+
+def unquote(text: str) -> str:
+    """The line without the inline-code backtick a paste left at its start or end: with an odd number of backticks,
+    the unpaired one at an end; with exactly two, one at each end (the whole line quoted). Fences (```) stay."""
+    ticks = text.count("`")
+    opens, closes = _OPEN_TICK.search(text) is not None, _CLOSE_TICK.search(text) is not None
+    if ticks == 2 and opens and closes and len(text) > 2:
+        return text[1:-1]
+    if ticks % 2 == 1:
+        if opens:
+            return text[1:]
+        if closes:
+            return text[:-1].rstrip()
+    return text
 
 
 def buildkit_step(text: str) -> tuple[str | None, str]:
