@@ -231,15 +231,18 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
 
 
 def reader_agreement() -> list[Result]:
-    """How often a second, blind reader of issue 12m's Shipwright draw (shipwright-holdout14.yaml) gave the same
-    label."""
-    from agent.buildlog.corpus import HOLDOUT14, SECOND_READER, reader_agreement
+    """How often a second, blind reader of a labelled set gave the same label (corpus.SECOND_READERS: issue 12m's
+    clustered Shipwright draw, issue 12x's unclustered draw and modern excerpts)."""
+    from agent.buildlog.corpus import SECOND_READERS, reader_agreement
 
-    if not (HOLDOUT14.exists() and SECOND_READER.exists()):
-        return []
-    same, n, differ = reader_agreement(HOLDOUT14, SECOND_READER)
-    note = f"{same}/{n} the same label" + (f"; differ: {', '.join(d[0] for d in differ)}" if differ else "")
-    return [Result("diagnose: shipwright-holdout14 (12m), two readers agree", round(100 * same / n, 1), "%", note=note)]
+    results = []
+    for first, second in SECOND_READERS:
+        if not (first.exists() and second.exists()):
+            continue
+        same, n, differ = reader_agreement(first, second)
+        note = f"{same}/{n} the same label" + (f"; differ: {', '.join(d[0] for d in differ)}" if differ else "")
+        results.append(Result(f"diagnose: {first.stem}, two readers agree", round(100 * same / n, 1), "%", note=note))
+    return results
 
 
 def corpus() -> list[Result]:

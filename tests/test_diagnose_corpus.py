@@ -183,6 +183,28 @@ def test_reader_agreement_compares_two_readers_of_one_draw(tmp_path: Path) -> No
     assert reader_agreement(first, second) == (1, 2, [("k2.json#1", "base-image", "registry-auth")])
     with pytest.raises(ValueError, match="does not label the draw"):
         reader_agreement(first, other)
+    modern, modern_b = tmp_path / "m.yaml", tmp_path / "m-b.yaml"
+    modern.write_text(
+        "entries: [{source: 'https://x/1', label: disk-full, excerpt: a}, {source: 'https://x/2', label: oom}]\n"
+    )
+    modern_b.write_text(
+        "labels: [{source: 'https://x/1', category: disk-full}, {source: 'https://x/2', category: oom}]\n"
+    )
+    assert reader_agreement(modern, modern_b) == (2, 2, [])
+
+
+def test_every_second_reader_labels_its_first_readers_set_in_order() -> None:
+    """Each second reader's file (corpus.SECOND_READERS) labels the same logs as the first reader's, in the same order,
+    with the categories the knowledge defines."""
+    from agent.buildlog.corpus import SECOND_READERS, _labelled, reader_agreement
+    from agent.buildlog.patterns import load_knowledge
+
+    known = load_knowledge().categories() | {"unknown"}
+    assert len(SECOND_READERS) == 3
+    for first, second in SECOND_READERS:
+        same, n, differ = reader_agreement(first, second)
+        assert n >= 60 and same + len(differ) == n
+        assert all(category in known for _, category in _labelled(second))
 
 
 def test_evaluate_counts_the_rows_not_marked_doubtful_apart() -> None:
