@@ -52,3 +52,89 @@ def test_compose_v1_words_before_another_message_still_read_that_message() -> No
         "increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit\n"
     )
     assert diagnose_bytes(log).root_cause == "registry-rate-limit"
+
+
+# Message families widened to their sibling wordings (a registry's server error, the storage refusing a rename or a
+# mkdir, Docker 1.x's and charliecloud's parsers, pnpm's and yarn berry's words for npm's, corepack and rustup too old
+# or too new for what the project pins).
+FAMILY_LOGS = [
+    (
+        "#4 [build 1/6] FROM ghcr.io/acme/base:2\n"
+        "#4 ERROR: failed to copy: httpReadSeeker: failed open: unexpected status code "
+        "https://ghcr.io/v2/acme/base/blobs/sha256:0a1b2c3d4e5f: 502 Bad Gateway\n"
+        "ERROR: failed to solve: ghcr.io/acme/base:2: failed to copy: httpReadSeeker: failed open: unexpected status "
+        "code https://ghcr.io/v2/acme/base/blobs/sha256:0a1b2c3d4e5f: 502 Bad Gateway\n",
+        "base-image",
+    ),
+    (
+        "Step 1/8 : FROM quay.io/acme/runtime:1.4\n"
+        "Get https://quay.io/v2/acme/runtime/manifests/1.4: received unexpected HTTP status: "
+        "500 Internal Server Error\n",
+        "base-image",
+    ),
+    (
+        "Step 5/9 : RUN rustup target add wasm32-unknown-unknown\n ---> Running in 5f1a\n"
+        "info: downloading component 'rust-std' for 'wasm32-unknown-unknown'\n"
+        "error: could not rename component directory from '/usr/local/rustup/toolchains/1.78-x86_64/lib' to "
+        "'/usr/local/rustup/tmp/abc_dir/bk'\ninfo: caused by: Invalid cross-device link (os error 18)\n"
+        "The command '/bin/sh -c rustup target add wasm32-unknown-unknown' returned a non-zero code: 1\n",
+        "platform-mismatch",
+    ),
+    (
+        "Step 3/3 : COPY app.conf /etc/app.conf\n"
+        "mkdir /var/lib/docker/aufs/mnt/4f2e9a1c0b3d-init/dev/shm: invalid argument\n",
+        "platform-mismatch",
+    ),
+    (
+        "Sending build context to Docker daemon 2.048 kB\nStep 0 : RUN yum -y update\n"
+        "Please provide a source image with `from` prior to commit\n",
+        "dockerfile-syntax",
+    ),
+    ("$ ch-image build -t app .\nerror: can't parse: Dockerfile:7,12\n", "dockerfile-syntax"),
+    (
+        "#11 [deps 3/4] RUN pnpm install --frozen-lockfile\n"
+        "#11 9.875  ERR_PNPM_PEER_DEP_ISSUES  Unmet peer dependencies\n"
+        "#11 9.876 .\n#11 9.876 └─┬ @vitejs/plugin-react 4.2.1\n#11 9.876   └── ✕ unmet peer vite@^5.0.0: found 4.5.3\n"
+        '#11 ERROR: process "/bin/sh -c pnpm install --frozen-lockfile" did not complete successfully: exit code: 1\n',
+        "npm-dependency",
+    ),
+    (
+        "#9 [build 4/7] RUN yarn install --immutable\n#9 3.120 ➤ YN0000: ┌ Fetch step\n"
+        "#9 6.441 ➤ YN0018: │ lodash@npm:4.17.21: The cache archive doesn't match the expected checksum\n"
+        "#9 6.502 ➤ YN0000: └ Completed in 3s 381ms\n#9 6.510 ➤ YN0000: Failed with errors in 3s 390ms\n"
+        '#9 ERROR: process "/bin/sh -c yarn install --immutable" did not complete successfully: exit code: 1\n',
+        "npm-dependency",
+    ),
+    (
+        "Step 6/12 : RUN corepack enable && corepack prepare pnpm@latest-9 --activate\n ---> Running in 0c1d\n"
+        "Usage Error: Invalid package manager specification in CLI arguments; expected a semver version\n\n"
+        "$ corepack prepare [--activate] [--all] [--json] [-o,--output] ...\n"
+        "The command '/bin/sh -c corepack enable && corepack prepare pnpm@latest-9 --activate' returned a non-zero "
+        "code: 1\n",
+        "npm-dependency",
+    ),
+    (
+        "#7 [builder 3/5] RUN cargo build --release\n#7 0.214 error: toolchain '1.82.0-x86_64-unknown-linux-gnu' is "
+        "not installed\n"
+        '#7 ERROR: process "/bin/sh -c cargo build --release" did not complete successfully: exit code: 1\n',
+        "dependency-resolution",
+    ),
+]
+
+
+@pytest.mark.parametrize(("log", "category"), FAMILY_LOGS)
+def test_sibling_wordings_of_known_message_families(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category
+
+
+@pytest.mark.parametrize(
+    ("status", "category"),
+    [("429 Too Many Requests", "registry-rate-limit"), ("401 Unauthorized", "registry-auth")],
+)
+def test_a_registry_refusal_is_not_read_as_its_server_error(status: str, category: str) -> None:
+    log = (
+        "ERROR: failed to solve: node:20: failed to resolve source metadata for docker.io/library/node:20: failed to "
+        "copy: httpReadSeeker: failed open: unexpected status code "
+        f"https://registry-1.docker.io/v2/library/node/manifests/sha256:5e6f: {status}\n"
+    )
+    assert diagnose_bytes(log).root_cause == category

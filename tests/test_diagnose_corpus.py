@@ -173,8 +173,8 @@ def test_dev8_is_new_and_avoids_the_seed17_draw() -> None:
 
 
 def test_reader_agreement_compares_two_readers_of_one_draw(tmp_path: Path) -> None:
-    """corpus.reader_agreement counts equal labels and lists the differences; a file of another draw is refused."""
-    from agent.buildlog.corpus import reader_agreement
+    """readers.reader_agreement counts equal labels and lists the differences; a file of another draw is refused."""
+    from agent.buildlog.readers import reader_agreement
 
     first, second, other = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
     first.write_text("labels: [{log: k1.json#0, category: disk-full}, {log: k2.json#1, category: base-image}]\n")
@@ -194,10 +194,10 @@ def test_reader_agreement_compares_two_readers_of_one_draw(tmp_path: Path) -> No
 
 
 def test_every_second_reader_labels_its_first_readers_set_in_order() -> None:
-    """Each second reader's file (corpus.SECOND_READERS) labels the same logs as the first reader's, in the same order,
+    """Each second reader's file (readers.SECOND_READERS) labels the same logs as the first reader's, in the same order,
     with the categories the knowledge defines."""
-    from agent.buildlog.corpus import SECOND_READERS, _labelled, reader_agreement
     from agent.buildlog.patterns import load_knowledge
+    from agent.buildlog.readers import SECOND_READERS, _labelled, reader_agreement
 
     known = load_knowledge().categories() | {"unknown"}
     assert len(SECOND_READERS) == 3
