@@ -8,6 +8,7 @@ import pytest
 
 from agent.buildlog import diagnose_bytes
 from agent.buildlog.clean import strip
+from tests.buildsteps import both_builders
 
 pytestmark = pytest.mark.unit
 
@@ -138,3 +139,50 @@ def test_a_registry_refusal_is_not_read_as_its_server_error(status: str, categor
         f"https://registry-1.docker.io/v2/library/node/manifests/sha256:5e6f: {status}\n"
     )
     assert diagnose_bytes(log).root_cause == category
+
+
+@pytest.mark.parametrize(
+    ("command", "output"),
+    [
+        (
+            'wget -q https://example.org/tool.tgz && echo "${TOOL_SHA}  tool.tgz" | sha256sum -c - && tar xzf tool.tgz',
+            "tool.tgz: FAILED\nsha256sum: WARNING: 1 of 1 computed checksums did NOT match",
+        ),
+        (
+            'curl -sSLo app.zip https://example.org/app.zip && echo "$APP_MD5  app.zip" | md5sum -c',
+            "app.zip: FAILED\nmd5sum: WARNING: 1 of 1 computed checksums did NOT match",
+        ),
+    ],
+)
+def test_busybox_and_md5sum_checksum_mismatches_of_a_download_are_download_failed(command: str, output: str) -> None:
+    for log in both_builders(command, output):
+        assert diagnose_bytes(log).root_cause == "download-failed"
+
+
+OWN_CHECKS = [
+    (
+        "if [ -z \"$approot\" ]; then echo '[Error] Empty approot path.'; exit 1; fi && useradd -r app",
+        "[Error] Empty approot path.",
+    ),
+    ('test -n "$API_TOKEN" || (echo "API_TOKEN is not set" >&2 && exit 1)', "API_TOKEN is not set"),
+    (
+        '[ -f "config/$ENV.yml" ] || { echo "no config for $ENV"; false; }',
+        "no config for staging",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "output"), OWN_CHECKS)
+def test_a_check_that_echoes_its_own_message_and_exits_is_the_dockerfile_failing_on_purpose(
+    command: str, output: str
+) -> None:
+    for log in both_builders(command, output):
+        assert diagnose_bytes(log).root_cause == "script-error"
+
+
+def test_a_message_after_another_programs_failure_is_not_an_own_check() -> None:
+    """`tool || (echo "..."; exit 1)` echoes after the tool failed: the tool's own words decide (here the structural
+    reader's permission-denied), as they would without the echo."""
+    command = 'mytool --init || (echo "init failed"; exit 1)'
+    for log in both_builders(command, "mytool: cannot open /data: Read-only file system\ninit failed"):
+        assert diagnose_bytes(log).root_cause == "permission-denied"

@@ -38,6 +38,15 @@ SCRIPT_COMMAND = re.compile(
 # issue 12m: so does a step that only checks that a build variable is set (`RUN test -n "$VERSION"`, an ARG without a
 # value: the 12k convention of configuration missing from the build).
 EXPLICIT_EXIT = re.compile(r"^\s*(?:exit\s+[1-9]\d*|(?:test|\[)\s+-[nz]\s+\S+(?:\s+\])?)\s*$")
+# issue 12y: so does a step whose last words are the message a check of its own command echoes right before `exit N`
+# (or `false`): `if [ -z "$ROOT" ]; then echo 'Empty root path.'; exit 1; fi`, `test -f x || (echo "x missing" && exit
+# 1)`. Only after a test (`[`, `[[`, `test`): a message after another program's failure (`make || (echo failed; exit
+# 1)`) is that program's.
+OWN_CHECK = re.compile(
+    r"""(?:\bif\s+(?:\[\[?|test)\s[^;]*;\s*then|(?:^|&&|;|\()\s*(?:\[\[?|test)\s[^|&;]*\|\|\s*[({]?)\s*"""
+    r"""(?:echo|printf)\s+(?:-[ne]+\s+)?(["']?)(.+?)\1\s*(?:1?>&2\s*)?(?:;|&&)\s*(?:exit\s+[1-9]\d*|false)\b"""
+)
+VARIABLE = re.compile(r"\\\$\\\{[^}]*\\\}|\\\$\w+")
 # A failing install command with no known message is most likely a cause of that tool's family (a candidate only).
 INSTALL_COMMAND_CATEGORY = (
     (
@@ -160,7 +169,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
         diagnosis.root_cause = root.category
         findings.append(root)
     else:
-        fallback = _fallback(failure, exit_code, knowledge, failed_step)
+        fallback = _fallback(failure, exit_code, knowledge, failed_step, _last_message(scan, failure))
         if fallback is not None:
             diagnosis.root_cause = fallback.category
             findings.append(fallback)
@@ -309,8 +318,24 @@ def _header_of(scan: ScanResult, hit: Hit) -> str | None:
     return None
 
 
+def _own_check(command: str, last: str | None) -> bool:
+    """Whether the step's last message is one its own command echoes before `exit N` (a check that failed on purpose;
+    a `$VAR` in the echoed text matches whatever it expanded to)."""
+    if not last:
+        return False
+    for match in OWN_CHECK.finditer(command):
+        expected = VARIABLE.sub(".*", re.escape(match.group(2).strip()))
+        if re.fullmatch(expected, last.strip()):
+            return True
+    return False
+
+
 def _fallback(
-    failure: Failure | None, exit_code: int | None, knowledge: Knowledge, failed_step: str | None
+    failure: Failure | None,
+    exit_code: int | None,
+    knowledge: Knowledge,
+    failed_step: str | None,
+    last: str | None = None,
 ) -> Finding | None:
     """No pattern matched inside the failed step: what the exit code or the command still tells."""
     if failure is None:
@@ -324,7 +349,7 @@ def _fallback(
         category, pattern, why = "download-failed", "exit-code-download", f"it is {tool.group().strip()}'s error code"
     if category is None and exit_code in APT_ABORT_EXIT and _apt_install_without_yes(command):
         category, pattern, why = "apt-package", "exit-code-apt-prompt", "apt-get install has no -y and no terminal"
-    if category is None and EXPLICIT_EXIT.match(command):
+    if category is None and (EXPLICIT_EXIT.match(command) or _own_check(command, last)):
         category, pattern, why = "script-error", "exit-code-explicit-exit", "the step is an explicit `exit` or check"
     elif category is None and SCRIPT_COMMAND.search(command) and _install_category(command) is None:
         category, pattern, why = "script-error", "exit-code-script-error", "the project's own script failed"
