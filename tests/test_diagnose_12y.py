@@ -186,3 +186,18 @@ def test_a_message_after_another_programs_failure_is_not_an_own_check() -> None:
     command = 'mytool --init || (echo "init failed"; exit 1)'
     for log in both_builders(command, "mytool: cannot open /data: Read-only file system\ninit failed"):
         assert diagnose_bytes(log).root_cause == "permission-denied"
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "A compatible installed .NET Core SDK for global.json version [2.2.100] from [/src/global.json] was not found\n"
+        "Install the [2.2.100] .NET Core SDK or update [/src/global.json] with an installed .NET Core SDK:\n"
+        "  2.2.402 [/usr/share/dotnet/sdk]",
+        "A compatible .NET SDK was not found.\n\nRequested SDK version: 8.0.100\nglobal.json file: /src/global.json\n\n"
+        "Installed SDKs:\n9.0.101 [/usr/share/dotnet/sdk]",
+    ],
+)
+def test_a_dotnet_sdk_that_global_json_pins_and_the_image_lacks_is_dependency_resolution(output: str) -> None:
+    for log in both_builders("dotnet publish -c Release -o /out", output, code=145):
+        assert diagnose_bytes(log).root_cause == "dependency-resolution"
