@@ -201,3 +201,12 @@ def test_a_message_after_another_programs_failure_is_not_an_own_check() -> None:
 def test_a_dotnet_sdk_that_global_json_pins_and_the_image_lacks_is_dependency_resolution(output: str) -> None:
     for log in both_builders("dotnet publish -c Release -o /out", output, code=145):
         assert diagnose_bytes(log).root_cause == "dependency-resolution"
+
+
+def test_the_crystal_compilers_error_is_a_compile_error() -> None:
+    output = (
+        "Dependencies are satisfied\nBuilding: api\nError target api failed to compile:\n"
+        "Error in src/api.cr:42: undefined method 'to_json' for Nil\n\n  render json: user.to_json\n"
+    )
+    for log in both_builders("shards install && shards build api --release", output):
+        assert diagnose_bytes(log).root_cause == "compile-error"
