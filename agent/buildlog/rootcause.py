@@ -38,10 +38,9 @@ SCRIPT_COMMAND = re.compile(
 # issue 12m: so does a step that only checks that a build variable is set (`RUN test -n "$VERSION"`, an ARG without a
 # value: the 12k convention of configuration missing from the build).
 EXPLICIT_EXIT = re.compile(r"^\s*(?:exit\s+[1-9]\d*|(?:test|\[)\s+-[nz]\s+\S+(?:\s+\])?)\s*$")
-# issue 12y: so does a step whose last words are the message a check of its own command echoes right before `exit N`
-# (or `false`): `if [ -z "$ROOT" ]; then echo 'Empty root path.'; exit 1; fi`, `test -f x || (echo "x missing" && exit
-# 1)`. Only after a test (`[`, `[[`, `test`): a message after another program's failure (`make || (echo failed; exit
-# 1)`) is that program's.
+# issue 12y: so does a step whose last words are what a test of its own command (`[`, `[[`, `test`) echoes right before
+# `exit N` or `false` (`if [ -z "$ROOT" ]; then echo 'No root.'; exit 1; fi`); not a message echoed after another
+# program's failure (`make || (echo failed; exit 1)`: make's).
 OWN_CHECK = re.compile(
     r"""(?:\bif\s+(?:\[\[?|test)\s[^;]*;\s*then|(?:^|&&|;|\()\s*(?:\[\[?|test)\s[^|&;]*\|\|\s*[({]?)\s*"""
     r"""(?:echo|printf)\s+(?:-[ne]+\s+)?(["']?)(.+?)\1\s*(?:1?>&2\s*)?(?:;|&&)\s*(?:exit\s+[1-9]\d*|false)\b"""
