@@ -210,3 +210,32 @@ def test_the_crystal_compilers_error_is_a_compile_error() -> None:
     )
     for log in both_builders("shards install && shards build api --release", output):
         assert diagnose_bytes(log).root_cause == "compile-error"
+
+
+# A crash by signal in a step built for another platform (agent/buildlog/emulation.py), and QEMU's own words.
+EMULATED_CRASHES = [
+    "#12 [linux/arm64 builder 4/7] RUN npm ci\n#12 41.07 Segmentation fault (core dumped)\n"
+    '#12 ERROR: process "/bin/sh -c npm ci" did not complete successfully: exit code: 139\n',
+    " > [linux/amd64->riscv64 build 5/9] RUN ./configure && make:\n0.512 Illegal instruction\n"
+    'ERROR: failed to solve: process "/bin/sh -c ./configure && make" did not complete successfully: exit code: 132\n',
+    "$ docker buildx build --platform linux/amd64,linux/arm/v7 -t app .\n#9 [5/6] RUN pip wheel -r requirements.txt\n"
+    "#9 88.1 Bus error (core dumped)\n"
+    '#9 ERROR: process "/bin/sh -c pip wheel -r requirements.txt" did not complete successfully: exit code: 135\n',
+    "#20 12.3 aarch64-binfmt-P: QEMU internal SIGSEGV {code=MAPERR, addr=0x10}\n",
+    "#7 3.2 W: Module binfmt_misc not loaded in host; run: sudo modprobe binfmt_misc\n",
+    "#14 60.0 Error: Cannot find module '../lightningcss.linux-arm64-musl.node'\n#14 60.0 Require stack:\n"
+    "#14 60.0 - /app/node_modules/lightningcss/node/index.js\n",
+]
+
+
+@pytest.mark.parametrize("log", EMULATED_CRASHES)
+def test_a_crash_under_emulation_or_a_missing_platform_binary_is_platform_mismatch(log: str) -> None:
+    assert diagnose_bytes(log).root_cause == "platform-mismatch"
+
+
+def test_a_crash_in_a_step_of_the_builders_own_platform_is_not_read_as_emulation() -> None:
+    log = (
+        "#12 [builder 4/7] RUN ./bin/generate\n#12 41.07 Segmentation fault (core dumped)\n"
+        '#12 ERROR: process "/bin/sh -c ./bin/generate" did not complete successfully: exit code: 139\n'
+    )
+    assert diagnose_bytes(log).root_cause != "platform-mismatch"

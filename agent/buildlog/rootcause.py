@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from agent.buildlog import ambiguity, arbitrate, calibration, structure, wordmodel
+from agent.buildlog import ambiguity, arbitrate, calibration, emulation, structure, wordmodel
 from agent.buildlog.diagnosis import MAX_CANDIDATES, Diagnosis, Finding
 from agent.buildlog.downloads import (
     DOWNLOAD_COMMAND,
@@ -208,6 +208,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ambiguity.dependency_syntax(diagnosis, scan, knowledge)
     ambiguity.empty_download(diagnosis, scan)
     _command_candidate(diagnosis, failure)
+    emulation.emulated_crash(diagnosis, scan, step, knowledge)
     wordmodel.rank_unknown(diagnosis, scan, step)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure)
@@ -330,11 +331,7 @@ def _own_check(command: str, last: str | None) -> bool:
 
 
 def _fallback(
-    failure: Failure | None,
-    exit_code: int | None,
-    knowledge: Knowledge,
-    failed_step: str | None,
-    last: str | None = None,
+    failure: Failure | None, exit_code: int | None, knowledge: Knowledge, failed_step: str | None, last: str | None
 ) -> Finding | None:
     """No pattern matched inside the failed step: what the exit code or the command still tells."""
     if failure is None:
