@@ -239,3 +239,51 @@ def test_a_crash_in_a_step_of_the_builders_own_platform_is_not_read_as_emulation
         '#12 ERROR: process "/bin/sh -c ./bin/generate" did not complete successfully: exit code: 139\n'
     )
     assert diagnose_bytes(log).root_cause != "platform-mismatch"
+
+
+# The FROM image's registry that cannot be reached, in more of its wordings; ECR's expired login.
+@pytest.mark.parametrize(
+    ("log", "category"),
+    [
+        (
+            "#3 [internal] load metadata for docker.io/library/python:3.12-slim\n"
+            '#3 ERROR: failed to authorize: failed to fetch oauth token: Post "https://auth.docker.io/token": dial tcp '
+            "104.18.42.1:443: i/o timeout\n",
+            "base-image",
+        ),
+        (
+            "failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to authorize: rpc "
+            'error: code = Unknown desc = failed to fetch oauth token: Get "https://ghcr.io/token?scope=repository'
+            '%3Aacme%2Fbase%3Apull&service=ghcr.io": net/http: TLS handshake timeout\n',
+            "base-image",
+        ),
+        (
+            " > [build 1/4] FROM docker.io/library/node:22@sha256:4f0c:\n"
+            "ERROR: failed to solve: failed to copy: httpReadSeeker: failed open: could not fetch content descriptor "
+            "sha256:77aa01b2c3 (application/vnd.oci.image.layer.v1.tar+gzip) from remote: not found\n",
+            "base-image",
+        ),
+        (
+            "Step 1 : FROM debian:jessie\nPulling repository docker.io/library/debian\n"
+            "Error pulling image (jessie) from docker.io/library/debian, Server error: Status 502 while fetching "
+            "image layer (8a1b2c3d4e5f)\n",
+            "base-image",
+        ),
+        (
+            "ERROR: failed to solve: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/base:3: pull access denied, "
+            "repository does not exist or may require authorization: denied: Your authorization token has expired. "
+            "Reauthenticate and try again.\n",
+            "registry-auth",
+        ),
+    ],
+)
+def test_registry_wordings_of_the_from_image(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category
+
+
+def test_a_refused_token_request_stays_registry_auth() -> None:
+    log = (
+        "#4 ERROR: failed to authorize: failed to fetch oauth token: unexpected status from GET request to "
+        "https://auth.docker.io/token?scope=repository%3Aacme%2Fprivate%3Apull: 401 Unauthorized\n"
+    )
+    assert diagnose_bytes(log).root_cause == "registry-auth"
