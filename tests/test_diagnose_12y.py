@@ -287,3 +287,42 @@ def test_a_refused_token_request_stays_registry_auth() -> None:
         "https://auth.docker.io/token?scope=repository%3Aacme%2Fprivate%3Apull: 401 Unauthorized\n"
     )
     assert diagnose_bytes(log).root_cause == "registry-auth"
+
+
+@pytest.mark.parametrize(
+    ("log", "category"),
+    [
+        (
+            "#14 [deps 4/6] RUN pnpm install --frozen-lockfile\n#14 2.114  ERR_PNPM_LINKING_FAILED  Error: EXDEV: "
+            'cross-device link not permitted\n#14 2.115   × failed to create symlink at "/app/node_modules/x": '
+            "Cross-device link (os error 18)\n",
+            "platform-mismatch",
+        ),
+        (
+            "#9 [4/6] RUN pnpm install\n"
+            "#9 3.30  WARN  GET https://registry.npmjs.org/@acme/utils/-/utils-2.0.0.tgz error (ERR_PNPM_FETCH_404).\n"
+            '#9 ERROR: process "/bin/sh -c pnpm install" did not complete successfully: exit code: 1\n',
+            "npm-dependency",
+        ),
+        (
+            "Step 5/7 : RUN pip install pandas\n ---> Running in 1a2b\nCollecting pandas\nBuilding wheels for "
+            "collected packages: pandas\n  Running setup.py bdist_wheel for pandas: started\n"
+            "  Running setup.py bdist_wheel for pandas: finished with status 'error'\n"
+            "The command '/bin/sh -c pip install pandas' returned a non-zero code: 1\n",
+            "pip-build",
+        ),
+        (
+            "#7 [5/7] RUN poetry install --no-root\n#7 1.20 Installing dependencies from lock file\n"
+            "#7 4.88 Readme path `/app/README.rst` does not exist.\n"
+            '#7 ERROR: process "/bin/sh -c poetry install --no-root" did not complete successfully: exit code: 1\n',
+            "context-file-missing",
+        ),
+        (
+            "failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to "
+            "read dockerfile: read /var/lib/docker/tmp/buildkit-mount20231/api: is a directory\n",
+            "context-file-missing",
+        ),
+    ],
+)
+def test_more_sibling_wordings(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category
