@@ -326,3 +326,24 @@ def test_a_refused_token_request_stays_registry_auth() -> None:
 )
 def test_more_sibling_wordings(log: str, category: str) -> None:
     assert diagnose_bytes(log).root_cause == category
+
+
+@pytest.mark.parametrize(
+    ("command", "output", "category"),
+    [
+        (
+            "mytool init --profile $PROFILE",
+            "usage: mytool init [-h] [--profile NAME]\nmytool init: error: argument --profile: expected one argument",
+            "script-error",
+        ),
+        (
+            "apt-get install -y --allow-downgrades libnccl2=2.4.8-1+cuda10.1",
+            "The following held packages will be changed:\n  libnccl2\n"
+            "E: Held packages were changed and -y was used without --allow-change-held-packages.",
+            "apt-package",
+        ),
+    ],
+)
+def test_an_option_without_its_value_and_a_held_package(command: str, output: str, category: str) -> None:
+    for log in both_builders(command, output, code=2 if category == "script-error" else 100):
+        assert diagnose_bytes(log).root_cause == category
