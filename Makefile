@@ -25,8 +25,8 @@ cluster-down:   ## stop exactly what `make cluster` started
 	@bash scripts/cluster-down.sh
 
 lint: env       ## ruff, mypy, skills, and the layers (dependency direction, no circle, module sizes)
-	$(VENV)/bin/ruff check agent tests bench
-	$(VENV)/bin/ruff format --check agent tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	MYPY_CACHE_DIR=$${SHIPSHAPE_CACHE:-$$HOME/.cache/shipshape}/mypy $(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_layers.py
 	for d in skills/*/; do $(VENV)/bin/agentskills validate $$d >/dev/null || exit 1; done
