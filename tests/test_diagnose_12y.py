@@ -123,11 +123,6 @@ FAMILY_LOGS = [
 ]
 
 
-@pytest.mark.parametrize(("log", "category"), FAMILY_LOGS)
-def test_sibling_wordings_of_known_message_families(log: str, category: str) -> None:
-    assert diagnose_bytes(log).root_cause == category
-
-
 @pytest.mark.parametrize(
     ("status", "category"),
     [("429 Too Many Requests", "registry-rate-limit"), ("401 Unauthorized", "registry-auth")],
@@ -242,43 +237,38 @@ def test_a_crash_in_a_step_of_the_builders_own_platform_is_not_read_as_emulation
 
 
 # The FROM image's registry that cannot be reached, in more of its wordings; ECR's expired login.
-@pytest.mark.parametrize(
-    ("log", "category"),
-    [
-        (
-            "#3 [internal] load metadata for docker.io/library/python:3.12-slim\n"
-            '#3 ERROR: failed to authorize: failed to fetch oauth token: Post "https://auth.docker.io/token": dial tcp '
-            "104.18.42.1:443: i/o timeout\n",
-            "base-image",
-        ),
-        (
-            "failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to authorize: rpc "
-            'error: code = Unknown desc = failed to fetch oauth token: Get "https://ghcr.io/token?scope=repository'
-            '%3Aacme%2Fbase%3Apull&service=ghcr.io": net/http: TLS handshake timeout\n',
-            "base-image",
-        ),
-        (
-            " > [build 1/4] FROM docker.io/library/node:22@sha256:4f0c:\n"
-            "ERROR: failed to solve: failed to copy: httpReadSeeker: failed open: could not fetch content descriptor "
-            "sha256:77aa01b2c3 (application/vnd.oci.image.layer.v1.tar+gzip) from remote: not found\n",
-            "base-image",
-        ),
-        (
-            "Step 1 : FROM debian:jessie\nPulling repository docker.io/library/debian\n"
-            "Error pulling image (jessie) from docker.io/library/debian, Server error: Status 502 while fetching "
-            "image layer (8a1b2c3d4e5f)\n",
-            "base-image",
-        ),
-        (
-            "ERROR: failed to solve: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/base:3: pull access denied, "
-            "repository does not exist or may require authorization: denied: Your authorization token has expired. "
-            "Reauthenticate and try again.\n",
-            "registry-auth",
-        ),
-    ],
-)
-def test_registry_wordings_of_the_from_image(log: str, category: str) -> None:
-    assert diagnose_bytes(log).root_cause == category
+REGISTRY_LOGS = [
+    (
+        "#3 [internal] load metadata for docker.io/library/python:3.12-slim\n"
+        '#3 ERROR: failed to authorize: failed to fetch oauth token: Post "https://auth.docker.io/token": dial tcp '
+        "104.18.42.1:443: i/o timeout\n",
+        "base-image",
+    ),
+    (
+        "failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to authorize: rpc "
+        'error: code = Unknown desc = failed to fetch oauth token: Get "https://ghcr.io/token?scope=repository'
+        '%3Aacme%2Fbase%3Apull&service=ghcr.io": net/http: TLS handshake timeout\n',
+        "base-image",
+    ),
+    (
+        " > [build 1/4] FROM docker.io/library/node:22@sha256:4f0c:\n"
+        "ERROR: failed to solve: failed to copy: httpReadSeeker: failed open: could not fetch content descriptor "
+        "sha256:77aa01b2c3 (application/vnd.oci.image.layer.v1.tar+gzip) from remote: not found\n",
+        "base-image",
+    ),
+    (
+        "Step 1 : FROM debian:jessie\nPulling repository docker.io/library/debian\n"
+        "Error pulling image (jessie) from docker.io/library/debian, Server error: Status 502 while fetching "
+        "image layer (8a1b2c3d4e5f)\n",
+        "base-image",
+    ),
+    (
+        "ERROR: failed to solve: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/base:3: pull access denied, "
+        "repository does not exist or may require authorization: denied: Your authorization token has expired. "
+        "Reauthenticate and try again.\n",
+        "registry-auth",
+    ),
+]
 
 
 def test_a_refused_token_request_stays_registry_auth() -> None:
@@ -289,43 +279,39 @@ def test_a_refused_token_request_stays_registry_auth() -> None:
     assert diagnose_bytes(log).root_cause == "registry-auth"
 
 
-@pytest.mark.parametrize(
-    ("log", "category"),
-    [
-        (
-            "#14 [deps 4/6] RUN pnpm install --frozen-lockfile\n#14 2.114  ERR_PNPM_LINKING_FAILED  Error: EXDEV: "
-            'cross-device link not permitted\n#14 2.115   × failed to create symlink at "/app/node_modules/x": '
-            "Cross-device link (os error 18)\n",
-            "platform-mismatch",
-        ),
-        (
-            "#9 [4/6] RUN pnpm install\n"
-            "#9 3.30  WARN  GET https://registry.npmjs.org/@acme/utils/-/utils-2.0.0.tgz error (ERR_PNPM_FETCH_404).\n"
-            '#9 ERROR: process "/bin/sh -c pnpm install" did not complete successfully: exit code: 1\n',
-            "npm-dependency",
-        ),
-        (
-            "Step 5/7 : RUN pip install pandas\n ---> Running in 1a2b\nCollecting pandas\nBuilding wheels for "
-            "collected packages: pandas\n  Running setup.py bdist_wheel for pandas: started\n"
-            "  Running setup.py bdist_wheel for pandas: finished with status 'error'\n"
-            "The command '/bin/sh -c pip install pandas' returned a non-zero code: 1\n",
-            "pip-build",
-        ),
-        (
-            "#7 [5/7] RUN poetry install --no-root\n#7 1.20 Installing dependencies from lock file\n"
-            "#7 4.88 Readme path `/app/README.rst` does not exist.\n"
-            '#7 ERROR: process "/bin/sh -c poetry install --no-root" did not complete successfully: exit code: 1\n',
-            "context-file-missing",
-        ),
-        (
-            "failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to "
-            "read dockerfile: read /var/lib/docker/tmp/buildkit-mount20231/api: is a directory\n",
-            "context-file-missing",
-        ),
-    ],
-)
-def test_more_sibling_wordings(log: str, category: str) -> None:
-    assert diagnose_bytes(log).root_cause == category
+# More sibling wordings (pnpm, old pip, poetry, a Dockerfile path that is a directory).
+MORE_FAMILY_LOGS = [
+    (
+        "#14 [deps 4/6] RUN pnpm install --frozen-lockfile\n#14 2.114  ERR_PNPM_LINKING_FAILED  Error: EXDEV: "
+        'cross-device link not permitted\n#14 2.115   × failed to create symlink at "/app/node_modules/x": '
+        "Cross-device link (os error 18)\n",
+        "platform-mismatch",
+    ),
+    (
+        "#9 [4/6] RUN pnpm install\n"
+        "#9 3.30  WARN  GET https://registry.npmjs.org/@acme/utils/-/utils-2.0.0.tgz error (ERR_PNPM_FETCH_404).\n"
+        '#9 ERROR: process "/bin/sh -c pnpm install" did not complete successfully: exit code: 1\n',
+        "npm-dependency",
+    ),
+    (
+        "Step 5/7 : RUN pip install pandas\n ---> Running in 1a2b\nCollecting pandas\nBuilding wheels for "
+        "collected packages: pandas\n  Running setup.py bdist_wheel for pandas: started\n"
+        "  Running setup.py bdist_wheel for pandas: finished with status 'error'\n"
+        "The command '/bin/sh -c pip install pandas' returned a non-zero code: 1\n",
+        "pip-build",
+    ),
+    (
+        "#7 [5/7] RUN poetry install --no-root\n#7 1.20 Installing dependencies from lock file\n"
+        "#7 4.88 Readme path `/app/README.rst` does not exist.\n"
+        '#7 ERROR: process "/bin/sh -c poetry install --no-root" did not complete successfully: exit code: 1\n',
+        "context-file-missing",
+    ),
+    (
+        "failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to "
+        "read dockerfile: read /var/lib/docker/tmp/buildkit-mount20231/api: is a directory\n",
+        "context-file-missing",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -347,3 +333,8 @@ def test_more_sibling_wordings(log: str, category: str) -> None:
 def test_an_option_without_its_value_and_a_held_package(command: str, output: str, category: str) -> None:
     for log in both_builders(command, output, code=2 if category == "script-error" else 100):
         assert diagnose_bytes(log).root_cause == category
+
+
+@pytest.mark.parametrize(("log", "category"), FAMILY_LOGS + REGISTRY_LOGS + MORE_FAMILY_LOGS)
+def test_sibling_wordings_of_known_message_families(log: str, category: str) -> None:
+    assert diagnose_bytes(log).root_cause == category
