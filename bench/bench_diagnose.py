@@ -231,7 +231,7 @@ def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
 
 
 def reader_agreement() -> list[Result]:
-    """How often a second, blind reader of a labelled set gave the same label (corpus.SECOND_READERS: issue 12m's
+    """How often a second, blind reader of a labelled set gave the same label (readers.SECOND_READERS: issue 12m's
     clustered Shipwright draw, issue 12x's unclustered draw and modern excerpts)."""
     from agent.buildlog.readers import SECOND_READERS, reader_agreement
 

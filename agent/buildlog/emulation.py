@@ -38,7 +38,8 @@ def emulated_crash(diagnosis: Diagnosis, scan: ScanResult, step: str | None, kno
     platform-mismatch, resting on the crash line."""
     if diagnosis.root_cause != "unknown":
         return
-    if PLATFORM_STEP.search(scan.tail.decode("utf-8", "replace")) is None:
+    tail = scan.tail.decode("utf-8", "replace")
+    if PLATFORM_STEP.search(tail) is None:
         return
     start = scan.headers[step][0] if step is not None and step in scan.headers else None
     lines = structure.region_lines(scan.tail, scan.tail_first_line, start)
@@ -46,9 +47,7 @@ def emulated_crash(diagnosis: Diagnosis, scan: ScanResult, step: str | None, kno
     if crash is None:
         return
     text = crash.strip()
-    line = scan.tail_first_line + next(
-        (n for n, raw in enumerate(scan.tail.decode("utf-8", "replace").split("\n")) if text in raw), 0
-    )
+    line = scan.tail_first_line + next((n for n, raw in enumerate(tail.split("\n")) if text in raw), 0)
     finding = Finding(
         category=CATEGORY,
         pattern="emulated-crash",

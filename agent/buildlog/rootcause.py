@@ -163,12 +163,13 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     failed_step = header or (f"RUN {failure.command}" if failure and failure.command else None)
     diagnosis = Diagnosis("unknown", failed_step, exit_code, lines=scan.lines, bytes=scan.bytes)
     findings: list[Finding] = []
+    last = None if ranked else _last_message(scan, failure)  # the step's last words, read once: the fallback's and ours
     if ranked:
         root = _finding(ranked[0], _header_of(scan, ranked[0]))
         diagnosis.root_cause = root.category
         findings.append(root)
     else:
-        fallback = _fallback(failure, exit_code, knowledge, failed_step, _last_message(scan, failure))
+        fallback = _fallback(failure, exit_code, knowledge, failed_step, last)
         if fallback is not None:
             diagnosis.root_cause = fallback.category
             findings.append(fallback)
@@ -211,7 +212,7 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     emulation.emulated_crash(diagnosis, scan, step, knowledge)
     wordmodel.rank_unknown(diagnosis, scan, step)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
-        diagnosis.last_message = _last_message(scan, failure)
+        diagnosis.last_message = _last_message(scan, failure) if ranked else last
     return diagnosis
 
 
