@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 
 from agent.buildlog import structure
-from agent.buildlog.diagnosis import MAX_CANDIDATES, Diagnosis, Finding
+from agent.buildlog.diagnosis import Diagnosis
 from agent.buildlog.patterns import Knowledge
 from agent.buildlog.scanner import ScanResult
-from agent.buildlog.signatures import signature
+from agent.buildlog.settle import settle
 
 CATEGORY = "platform-mismatch"
 CONFIDENCE = 0.75
@@ -38,32 +38,15 @@ def emulated_crash(diagnosis: Diagnosis, scan: ScanResult, step: str | None, kno
     platform-mismatch, resting on the crash line."""
     if diagnosis.root_cause != "unknown":
         return
-    tail = scan.tail.decode("utf-8", "replace")
-    if PLATFORM_STEP.search(tail) is None:
+    if PLATFORM_STEP.search(scan.tail.decode("utf-8", "replace")) is None:
         return
     start = scan.headers[step][0] if step is not None and step in scan.headers else None
     lines = structure.region_lines(scan.tail, scan.tail_first_line, start)
     crash = next((line for line in reversed(lines) if CRASH.search(line)), None)
     if crash is None:
         return
-    text = crash.strip()
-    line = scan.tail_first_line + next((n for n, raw in enumerate(tail.split("\n")) if text in raw), 0)
-    finding = Finding(
-        category=CATEGORY,
-        pattern="emulated-crash",
-        signature=signature("emulated-crash", text),
-        line=line,
-        excerpt=text,
-        explanation="a program crashed with a signal in a step built for another platform: the CPU emulator (QEMU) "
-        "could not run it, not the program's own fault.",
-        fixes=knowledge.fixes_for_category(CATEGORY),
-        tier=2,
-        step=step,
+    explanation = (
+        "a program crashed with a signal in a step built for another platform: the CPU emulator (QEMU) could not run "
+        "it, not the program's own fault."
     )
-    diagnosis.root_cause = CATEGORY
-    diagnosis.confidence = CONFIDENCE
-    diagnosis.basis = "structure"
-    diagnosis.findings = [finding, *diagnosis.findings]
-    diagnosis.evidence = [{"line": line, "text": text}]
-    others = [c for c in diagnosis.candidates if c["category"] != CATEGORY]
-    diagnosis.candidates = [{"category": CATEGORY, "confidence": CONFIDENCE}, *others][:MAX_CANDIDATES]
+    settle(diagnosis, scan, step, knowledge, (CATEGORY, "emulated-crash", CONFIDENCE), crash.strip(), explanation)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from agent.buildlog import ambiguity, arbitrate, calibration, emulation, structure, wordmodel
+from agent.buildlog import ambiguity, arbitrate, buildargs, calibration, context, emulation, structure, wordmodel
 from agent.buildlog.diagnosis import MAX_CANDIDATES, Diagnosis, Finding
 from agent.buildlog.downloads import (
     DOWNLOAD_COMMAND,
@@ -210,6 +210,8 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ambiguity.empty_download(diagnosis, scan)
     _command_candidate(diagnosis, failure)
     emulation.emulated_crash(diagnosis, scan, step, knowledge)
+    context.missing_context_file(diagnosis, scan, step, knowledge)
+    buildargs.empty_build_variable(diagnosis, scan, step, knowledge)
     wordmodel.rank_unknown(diagnosis, scan, step)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure) if ranked else last
