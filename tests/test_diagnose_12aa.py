@@ -177,3 +177,96 @@ def test_a_command_given_an_arg_without_a_value_is_script_error(log: str) -> Non
 def test_a_variable_with_a_value_is_not_read_as_an_empty_build_variable(log: str) -> None:
     findings = diagnose_bytes(log).findings
     assert all(f.pattern != "empty-build-variable" for f in findings)
+
+
+# Message families widened to their sibling wordings: a tool a build script or wget needs, files a build tool or
+# //go:embed expects from the context, pacman's missing package, a build tool or dependency too old for the project or
+# the JDK, pnpm's foreign store, cargo's git credentials, the FROM registry that cannot be reached in Docker 1.x's and
+# BuildKit's anonymous-token words.
+SIBLINGS = [
+    (
+        "cargo build --release",
+        "error: failed to run custom build command for `tonic-health v0.11.0`\n\nCaused by:\n  --- stderr\n"
+        '  Error: Custom { kind: NotFound, error: "Could not find `protoc`. If `protoc` is installed, try setting the '
+        '`PROTOC` environment variable to the path of the `protoc` binary." }',
+        "command-not-found",
+    ),
+    (
+        "wget -q https://example.org/dist/app.tgz -O /tmp/app.tgz",
+        "Connecting to example.org (93.184.216.34:443)\nwget: can't execute 'ssl_client': No such file or directory\n"
+        "wget: error getting response: Connection reset by peer",
+        "command-not-found",
+    ),
+    (
+        "CGO_ENABLED=0 go build -o /out/server ./cmd/server",
+        "internal/ui/embed.go:9:12: pattern build/*: no matching files found",
+        "context-file-missing",
+    ),
+    (
+        "meson setup build && ninja -C build",
+        "The Meson build system\nVersion: 1.3.2\nSource dir: /src/vendor/libyuv\n"
+        "ERROR: Neither directory contains a build file meson.build.",
+        "context-file-missing",
+    ),
+    (
+        "pip install .",
+        'Processing /src\n    Traceback (most recent call last):\n      File "<string>", line 1, in <module>\n'
+        "    ImportError: No module named vendored.protocol\n    Use 'git submodule update --init --recursive' first",
+        "context-file-missing",
+    ),
+    (
+        "pacman -Syu --noconfirm python2 python2-pip",
+        ":: Synchronizing package databases...\nerror: target not found: python2\nerror: target not found: python2-pip",
+        "apt-package",
+    ),
+    (
+        "gradle bootJar --no-daemon",
+        "FAILURE: Build failed with an exception.\n\n* What went wrong:\nAn exception occurred applying plugin request "
+        "[id: 'org.springframework.boot', version: '3.2.0']\n> Failed to apply plugin 'org.springframework.boot'.\n"
+        "   > Spring Boot plugin requires Gradle 7.x (7.5 or later) or 8.x. The current version is Gradle 6.9.4",
+        "dependency-resolution",
+    ),
+    (
+        "mvn -q package -DskipTests",
+        "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.10.1:compile "
+        "(default-compile) on project api: Fatal error compiling: java.lang.IllegalAccessError: class "
+        "lombok.javac.apt.LombokProcessor (in unnamed module @0x1b2c3d4e) cannot access class "
+        "com.sun.tools.javac.processing.JavacProcessingEnvironment (in module jdk.compiler) because module "
+        "jdk.compiler does not export com.sun.tools.javac.processing to unnamed module @0x1b2c3d4e",
+        "dependency-resolution",
+    ),
+    (
+        "pnpm install --frozen-lockfile",
+        ' ERR_PNPM_UNEXPECTED_STORE  Unexpected store location\n\nThe dependencies at "/app/node_modules" are '
+        'currently linked from the store at "/root/.pnpm-store/v3".',
+        "npm-dependency",
+    ),
+    (
+        "cargo fetch --locked",
+        "    Updating git repository `ssh://git@github.com/acme/telemetry.git`\nerror: failed to load source for "
+        "dependency `telemetry`\n\nCaused by:\n  failed to authenticate when downloading repository\n\n"
+        "  * attempted ssh-agent authentication, but no usernames succeeded: `git`",
+        "dependency-resolution",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "output", "category"), SIBLINGS)
+def test_sibling_wordings_of_known_failures_read_as_their_family(command: str, output: str, category: str) -> None:
+    for log in both("FROM debian:bookworm", failed=command, output=output):
+        assert diagnose_bytes(log).root_cause == category
+
+
+@pytest.mark.parametrize(
+    "log",
+    [
+        "Sending build context to Docker daemon 1.2 MB\nStep 1/6 : FROM 192.168.7.20:5000/base/centos7:2.1\n"
+        "Get https://192.168.7.20:5000/v1/_ping: dial tcp 192.168.7.20:5000: getsockopt: connection refused\n",
+        "#3 [internal] load metadata for docker.io/library/golang:1.22\n"
+        "ERROR: failed to solve: golang:1.22: failed to authorize: failed to fetch anonymous token: Get "
+        '"https://auth.docker.io/token?scope=repository%3Alibrary%2Fgolang%3Apull&service=registry.docker.io": dial '
+        "tcp [2600:1f18:2148:bc02::1]:443: connect: network is unreachable\n",
+    ],
+)
+def test_the_from_registry_that_cannot_be_reached_in_more_wordings_is_base_image(log: str) -> None:
+    assert diagnose_bytes(log).root_cause == "base-image"
