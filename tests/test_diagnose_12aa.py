@@ -270,3 +270,32 @@ def test_sibling_wordings_of_known_failures_read_as_their_family(command: str, o
 )
 def test_the_from_registry_that_cannot_be_reached_in_more_wordings_is_base_image(log: str) -> None:
     assert diagnose_bytes(log).root_cause == "base-image"
+
+
+RETRIED = (
+    "Collecting cryptography==2.1.4\n  WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, "
+    "status=None)) after connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='pypi.org', port=443): "
+    "Read timed out. (read timeout=15)\")': /simple/cryptography/\n"
+    "  Downloading cryptography-2.1.4.tar.gz (441 kB)\n"
+)
+
+
+def test_pips_notice_that_it_retries_is_not_the_failure_when_the_install_went_on() -> None:
+    output = (
+        RETRIED + "    ERROR: Command errored out with exit status 1:\n     command: /usr/local/bin/python -c 'import "
+        'setuptools\'\n    Traceback (most recent call last):\n      File "setup.py", line 6, in <module>\n'
+        "    ImportError: cannot import name 'Feature'\nERROR: Command errored out with exit status 1: python setup.py "
+        "egg_info Check the logs for full command output."
+    )
+    for log in both("FROM python:3.8", failed="pip install -r requirements.txt", output=output):
+        assert diagnose_bytes(log).root_cause == "pip-build"
+
+
+def test_pip_giving_up_after_its_retries_is_still_pip_network() -> None:
+    output = (
+        RETRIED + "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='files.pythonhosted"
+        ".org', port=443): Max retries exceeded with url: /packages/cryptography-2.1.4.tar.gz (Caused by "
+        "ReadTimeoutError(\"HTTPSConnectionPool(host='files.pythonhosted.org', port=443): Read timed out.\"))"
+    )
+    for log in both("FROM python:3.8", failed="pip install -r requirements.txt", output=output):
+        assert diagnose_bytes(log).root_cause == "pip-network"
