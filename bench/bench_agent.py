@@ -43,14 +43,36 @@ def prompt_tokens() -> Result:
     )
 
 
+# `shipshape --help` start time: one warm-up call (the page cache), then HELP_RUNS timed calls once the machine's load
+# has settled (at most HELP_SETTLE s). The bench runs right after `make test`, whose namespaces are still being deleted:
+# one run measured 466 ms there and 142-150 ms a minute later, a measure of the machine, not of the CLI.
+HELP_RUNS = 9
+HELP_SETTLE = 30.0
+
+
+def _settle(limit: float) -> float:
+    """Wait (at most `limit` s) until the 1-minute load is under the number of processors; the seconds waited."""
+    started = time.monotonic()
+    while os.getloadavg()[0] >= (os.cpu_count() or 1) and time.monotonic() - started < limit:
+        time.sleep(1.0)
+    return time.monotonic() - started
+
+
 def help_start() -> Result:
+    command = [str(REPO / ".venv" / "bin" / "shipshape"), "--help"]
+    subprocess.run(command, capture_output=True, check=True)
+    waited = _settle(HELP_SETTLE)
     times = []
-    for _ in range(5):
+    for _ in range(HELP_RUNS):
         started = time.perf_counter()
-        subprocess.run([str(REPO / ".venv" / "bin" / "shipshape"), "--help"], capture_output=True, check=True)
+        subprocess.run(command, capture_output=True, check=True)
         times.append(time.perf_counter() - started)
     ms = statistics.median(times) * 1000
-    return Result("shipshape --help start time", ms, "ms (median of 5)", "<= 300", ms <= 300)
+    note = (
+        f"min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f} ms after a warm-up; load {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs, waited {waited:.0f} s for it"
+    )
+    return Result("shipshape --help start time", ms, f"ms (median of {HELP_RUNS})", "<= 300", ms <= 300, note)
 
 
 def scenario_one() -> list[Result]:
