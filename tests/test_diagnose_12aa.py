@@ -215,6 +215,15 @@ SIBLINGS = [
         "context-file-missing",
     ),
     (
+        "pip install -e .",
+        "Obtaining file:///srv/api\n  Installing build dependencies: finished with status 'done'\n"
+        "  Getting requirements to build editable: finished with status 'error'\n  error: subprocess-exited-with-error\n"
+        "  × Getting requirements to build editable did not run successfully.\n  │ exit code: 1\n"
+        "  ╰─> [2 lines of output]\n      running egg_info\n"
+        "      error: error in 'egg_base' option: 'lib' does not exist or is not a directory",
+        "context-file-missing",
+    ),
+    (
         "pacman -Syu --noconfirm python2 python2-pip",
         ":: Synchronizing package databases...\nerror: target not found: python2\nerror: target not found: python2-pip",
         "apt-package",
