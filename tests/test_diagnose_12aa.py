@@ -217,7 +217,8 @@ SIBLINGS = [
     (
         "pip install -e .",
         "Obtaining file:///srv/api\n  Installing build dependencies: finished with status 'done'\n"
-        "  Getting requirements to build editable: finished with status 'error'\n  error: subprocess-exited-with-error\n"
+        "  Getting requirements to build editable: finished with status 'error'\n"
+        "  error: subprocess-exited-with-error\n"
         "  × Getting requirements to build editable did not run successfully.\n  │ exit code: 1\n"
         "  ╰─> [2 lines of output]\n      running egg_info\n"
         "      error: error in 'egg_base' option: 'lib' does not exist or is not a directory",
