@@ -123,6 +123,32 @@ def test_crash_loop_oom_and_prisma_log_signal() -> None:
     assert d.log_signals == []
 
 
+def test_a_sigkill_at_a_memory_limit_that_the_runtime_did_not_call_oomkilled_is_oom() -> None:
+    """kubernetes#19825, seen on this machine's cluster (the recovery suite's oom-killed scenario, once in a few dozen
+    runs): `sh -c "dd ... bs=24M && exec httpd"` under a 16Mi limit, the OOM killer ends dd, sh prints `Killed` and
+    exits 137, and the runtime reports reason Error. With a memory limit and no liveness probe (the kubelet's only
+    other reason to send SIGKILL) that is the OOM killer; without a limit, or with a liveness probe, it is not."""
+    killed = {"terminated": {"exitCode": 137, "reason": "Error"}}
+    limited = pod("CrashLoopBackOff", phase="Running", restarts=4, last=killed)
+    limited["spec"]["containers"][0]["resources"] = {"limits": {"memory": "16Mi"}}
+    d = diagnose(limited, logs=["Killed"])
+    assert d is not None and (d.reason, d.category) == ("OOMKilled", "oom-killed")
+    assert "exit code 137" in d.evidence and "memory" in d.next_step
+    # running again after the kill, not Ready yet: the kill comes first, not the readiness probe it fails meanwhile
+    running = pod(phase="Running", restarts=4, last=killed, state={"running": {"startedAt": "x"}})
+    running["spec"]["containers"][0]["resources"] = {"limits": {"memory": "16Mi"}}
+    d = diagnose(running)
+    assert d is not None and d.category == "oom-killed"
+    unlimited = pod("CrashLoopBackOff", phase="Running", restarts=4, last=killed)
+    d = diagnose(unlimited, logs=["Killed"])
+    assert d is not None and d.category == "crash-loop"
+    probed = pod("CrashLoopBackOff", phase="Running", restarts=4, last=killed)
+    probed["spec"]["containers"][0]["resources"] = {"limits": {"memory": "16Mi"}}
+    probed["spec"]["containers"][0]["livenessProbe"] = {"httpGet": {"path": "/health", "port": 8080}}
+    d = diagnose(probed)
+    assert d is not None and d.category != "oom-killed"
+
+
 def test_config_missing_probe_failing_unschedulable() -> None:
     d = diagnose(pod("CreateContainerConfigError", message='configmap "app-config" not found'))
     assert d is not None and d.category == "config-missing" and "app-config" in d.evidence

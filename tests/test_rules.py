@@ -202,6 +202,22 @@ def test_oomkilled_raises_the_limit_twice_bounded_by_the_node() -> None:
     assert new_limit(100, None, 150) == 150 and new_limit(100, 80, None) == 125 and new_limit(100, 200, None) == 300
 
 
+def test_a_sigkill_under_a_memory_limit_read_as_oom_raises_the_limit_too() -> None:
+    """kubernetes#19825: the runtime said Error (exit 137), the pod diagnosis oom-killed (agent/pods/classify.py)."""
+    fact = {"name": "app", "last_reason": "Error", "last_exit_code": 137, "restarts": 4}
+    ev = evidence(
+        containers=[{"name": "app", "ports": [], "resources": {"limits": {"memory": "16Mi"}}}],
+        pods=[{"containers": [fact], "logs": ["Killed"]}],
+    )
+    turn = step("web keeps getting OOMKilled", failing("oom-killed"), ("deployment_evidence", EVIDENCE_ARGS, ev))
+    assert calls(turn) == [
+        (
+            "patch_deployment",
+            {"namespace": NS, "deployment": "web", "container": "app", "resources": {"limits": {"memory": "32Mi"}}},
+        )
+    ]
+
+
 def test_a_probe_on_the_wrong_path_is_pointed_at_what_answers() -> None:
     probe = {"httpGet": {"path": "/is_ready", "port": 8080}, "periodSeconds": 2}
     ev = evidence(

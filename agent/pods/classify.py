@@ -94,13 +94,30 @@ def _terminated(term: dict[str, Any]) -> str:
     return f"ExitCode:{term.get('exitCode', 0)}"
 
 
-def _crash(reason: str, cname: str, image: str, term: dict[str, Any], restarts: int) -> PodDiagnosis:
-    code = term.get("exitCode")
+def _oom(term: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """Whether the run ended by the OOM killer: the runtime says OOMKilled, or (kubernetes#19825: the runtime does not
+    always see it, when the killed process is a child of the container's first, as `sh -c "x && exec y"`'s x) the run
+    ended by SIGKILL (137) in a container with a memory limit and no liveness probe, the kubelet's only other
+    reason to kill it."""
     if term.get("reason") == "OOMKilled":
+        return True
+    limited = bool(((spec.get("resources") or {}).get("limits") or {}).get("memory"))
+    sigkill = int(term.get("exitCode") or 0) == 137 or int(term.get("signal") or 0) == 9
+    return sigkill and limited and not spec.get("livenessProbe")
+
+
+def _crash(
+    reason: str, cname: str, image: str, term: dict[str, Any], restarts: int, spec: dict[str, Any] | None = None
+) -> PodDiagnosis:
+    code = term.get("exitCode")
+    if _oom(term, spec or {}):
+        said = "was OOMKilled"
+        if term.get("reason") != "OOMKilled":
+            said = f"was killed ({_terminated(term)}) under its memory limit, the OOM killer's mark"
         return PodDiagnosis(
             "OOMKilled",
             "oom-killed",
-            _one_line(f"container {cname} was OOMKilled (exit code {code}, restarts {restarts})"),
+            _one_line(f"container {cname} {said} (exit code {code}, restarts {restarts})"),
             "the container needs more memory than its limit: raise resources.limits.memory or lower the "
             "application's memory use",
             cname,
@@ -151,7 +168,7 @@ def _container_diagnosis(
                 image,
             )
         if reason == "CrashLoopBackOff":
-            return _crash(reason, cname, image, last or {"message": message}, restarts)
+            return _crash(reason, cname, image, last or {"message": message}, restarts, spec)
         if reason == "CreateContainerConfigError":
             missing = _CONFIG_MISSING.search(message)
             return PodDiagnosis(
@@ -178,13 +195,13 @@ def _container_diagnosis(
     term = state.get("terminated")
     if term is not None:
         if term.get("reason") == "OOMKilled" or int(term.get("exitCode") or 0) != 0:
-            return _crash(_terminated(term), cname, image, term, restarts)
+            return _crash(_terminated(term), cname, image, term, restarts, spec)
         return None
     if state.get("running") is not None and not status.get("ready"):
         # An OOM restart comes first: the restarted container is not listening yet, so its probe fails too, and
         # "connection refused" would point the wrong way.
-        if last.get("reason") == "OOMKilled" and restarts:
-            return _crash("OOMKilled", cname, image, last, restarts)
+        if last and _oom(last, spec) and restarts:
+            return _crash("OOMKilled", cname, image, last, restarts, spec)
         probe = _probe_events(events, {"Unhealthy"}, "readiness|liveness|startup")
         if probe:
             return PodDiagnosis(
@@ -197,7 +214,7 @@ def _container_diagnosis(
                 image,
             )
         if last and (last.get("reason") == "OOMKilled" or int(last.get("exitCode") or 0) != 0) and restarts:
-            return _crash(_terminated(last), cname, image, last, restarts)
+            return _crash(_terminated(last), cname, image, last, restarts, spec)
     if state.get("running") is not None and _restarted_recently(status):
         # Running, and Ready for want of a readiness probe, between two kills: the liveness probe restarted it
         # minutes ago and will again (a slow start, or a probe pointed where nothing answers).

@@ -25,7 +25,12 @@ def _oom_container(case: Case) -> str | None:
     for fact in case.facts():
         if "OOMKilled" in (fact.get("last_reason"), fact.get("reason")):
             return str(fact["name"])
-    return str((case.pod or {}).get("container") or "") or None if case.category == "oom-killed" else None
+    if case.category != "oom-killed":
+        return None
+    # the pod diagnosis read a SIGKILL under a memory limit as the OOM killer where the runtime said Error
+    # (kubernetes#19825): the container whose last run ended with 137
+    killed = next((f for f in case.facts() if int(f.get("last_exit_code") or 0) == 137), None)
+    return str((case.pod or {}).get("container") or (killed or {}).get("name") or "") or None
 
 
 def oom_killed(case: Case, plan: Plan) -> bool:
