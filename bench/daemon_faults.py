@@ -93,34 +93,31 @@ def _first_line(proc: subprocess.CompletedProcess[str]) -> str:
 PIP_IN_BUILD = re.compile(r"/opt/venv/bin/pip install\b")
 
 
-def _wait_for_process(command: re.Pattern[str], while_alive: threading.Thread, timeout: float = 120.0) -> bool:
-    """Whether a process whose command line matches `command` appeared (polled in /proc) while `while_alive` ran."""
+def _wait_until(seen: Callable[[], bool], while_alive: threading.Thread, every: float, timeout: float = 120.0) -> bool:
+    """Whether `seen()` came true (polled every `every` s) while `while_alive` ran."""
     deadline = time.monotonic() + timeout
     while while_alive.is_alive() and time.monotonic() < deadline:
-        for proc in Path("/proc").glob("[0-9]*/cmdline"):
-            try:
-                line = proc.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-            except OSError:
-                continue
-            if command.search(line):
-                return True
-        time.sleep(0.05)
+        if seen():
+            return True
+        time.sleep(every)
+    return False
+
+
+def _process_running(command: re.Pattern[str]) -> bool:
+    """Whether a process whose command line matches `command` runs (read in /proc)."""
+    for proc in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = proc.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if command.search(line):
+            return True
     return False
 
 
 # The node daemon unpacks an image it is sent (POST /images/load) in a temporary folder under its data root's tmp/
-# (dockerd points TMPDIR there): the folder exists while a load is under way.
+# (dockerd points TMPDIR there): a `docker-import-*` folder exists there while a load is under way.
 NODE_IMPORTS = Path(os.environ.get("SHIPSHAPE_NODE_DATA", "/var/lib/shipshape-node")) / "tmp"
-
-
-def _wait_for_path(folder: Path, while_alive: threading.Thread, timeout: float = 120.0) -> bool:
-    """Whether a `docker-import-*` folder appeared in `folder` (polled) while `while_alive` ran."""
-    deadline = time.monotonic() + timeout
-    while while_alive.is_alive() and time.monotonic() < deadline:
-        if any(folder.glob("docker-import-*")):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def host_daemon_restart_during_build(work: Path) -> FaultRow:
@@ -137,7 +134,7 @@ def host_daemon_restart_during_build(work: Path) -> FaultRow:
     build.start()
     # inside the pip install of the build stage: waited for, not guessed (a warm machine built the whole stage in less
     # than the 8 s this once slept, and the fault landed after the build)
-    in_pip = _wait_for_process(PIP_IN_BUILD, build)
+    in_pip = _wait_until(lambda: _process_running(PIP_IN_BUILD), build, every=0.05)
     faulted = time.monotonic()
     _stop(HOST_PID)
     subprocess.run(["bash", str(REPO / "scripts" / "start-docker.sh")], check=True, capture_output=True)
@@ -170,7 +167,7 @@ def node_daemon_restart_during_load(work: Path) -> FaultRow:
     load = threading.Thread(target=lambda: holder.update(run=_shipshape(root, db, "build", "--only", "frontend")))
     load.start()
     # the image is built already: the fault lands once the node daemon is receiving it (its temporary import folder)
-    in_load = _wait_for_path(NODE_IMPORTS, load)
+    in_load = _wait_until(lambda: any(NODE_IMPORTS.glob("docker-import-*")), load, every=0.02)
     faulted = time.monotonic()
     _stop(NODE_PID)
     subprocess.run(["bash", str(REPO / "scripts" / "node-daemon.sh"), "up"], check=True, capture_output=True)
