@@ -25,8 +25,6 @@ EXPLANATION = (
     "the step's command reads a build variable (ARG) that has no value, so a program got an empty argument: give the "
     "ARG a default or pass --build-arg."
 )
-# `Step 3/8 : ARG APP_HOME`, `[2/5] ARG VERSION`; `ENV APP_HOME /app` or `ENV APP_HOME=/app` gives it a value.
-DECLARE = re.compile(r"(?:^Step \d+(?:/\d+)? : |\] )(?P<op>ARG|ENV)\s+(?P<rest>.+?)\s*$", re.I)
 REFERENCE = re.compile(r"\$\{?(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 # A program refusing its arguments: coreutils' `missing operand`, a usage text, an option or argument without value.
 EMPTY_ARGUMENT = re.compile(
@@ -39,34 +37,31 @@ EMPTY_ARGUMENT = re.compile(
 def unset_arguments(scan: ScanResult, failed: str | None) -> set[str]:
     """The build variables declared by ARG without a value (and given none by ENV) before the failing step."""
     unset: set[str] = set()
-    for key, (_, text) in scan.headers.items():
-        if key == failed:
-            break
-        match = DECLARE.search(text)
-        if match is None:
+    for op, words in structure.instructions_before(scan, failed):
+        if op not in ("ARG", "ENV"):
             continue
-        rest = match.group("rest").split()
-        if not rest:
-            continue
-        name, has_value = rest[0].split("=", 1)[0], "=" in rest[0] or len(rest) > 1
-        if match.group("op").upper() == "ARG" and not has_value:
+        # `ARG APP_HOME` declares it without a value; `ARG APP_HOME=/app`, `ENV APP_HOME /app` or `ENV APP_HOME=/app`
+        # give it one
+        name, has_value = words[0].split("=", 1)[0], "=" in words[0] or len(words) > 1
+        if op == "ARG" and not has_value:
             unset.add(name)
         else:
             unset.discard(name)
     return unset
 
 
-def empty_build_variable(diagnosis: Diagnosis, scan: ScanResult, step: str | None, knowledge: Knowledge) -> None:
+def empty_build_variable(
+    diagnosis: Diagnosis, scan: ScanResult, step: str | None, knowledge: Knowledge, region: list[str]
+) -> None:
     """An `unknown` answer whose failing command reads an ARG without a value and whose program refused its
-    arguments: script-error, resting on the refusal."""
+    arguments (in the step's region, structure.step_region): script-error, resting on the refusal."""
     if diagnosis.root_cause != "unknown" or step is None or step not in scan.headers:
         return
     command = scan.headers[step][1]
     unset = unset_arguments(scan, step)
     if not unset or not {m.group("name") for m in REFERENCE.finditer(command)} & unset:
         return
-    lines = structure.region_lines(scan.tail, scan.tail_first_line, scan.headers[step][0])
-    refusal = next((line.strip() for line in lines if EMPTY_ARGUMENT.search(line.strip())), None)
+    refusal = next((line.strip() for line in region if EMPTY_ARGUMENT.search(line.strip())), None)
     if refusal is None:
         return
     settle(diagnosis, scan, step, knowledge, (CATEGORY, "empty-build-variable", CONFIDENCE), refusal, EXPLANATION)

@@ -36,8 +36,6 @@ MISSING_FILE = re.compile(
     r"(?::\s*| )No such file or directory\s*$"
 )
 MISSING_DIR = re.compile(r"\b(?P<tool>cd): (?:can't cd to (?P<path>\S+)|(?P<other>\S+): No such file or directory)\s*$")
-# A step header's instruction: classic `Step 6/11 : ADD . /apps/html`, BuildKit `[builder 3/7] COPY src/ ./src/`.
-INSTRUCTION = re.compile(r"(?:^Step \d+(?:/\d+)? : |\] )(?P<op>COPY|ADD|WORKDIR)\s+(?P<args>.+?)\s*$", re.I)
 FLAG = re.compile(r"^--[\w-]+(?:=\S*)?$")
 URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
@@ -55,15 +53,11 @@ def context_dirs(scan: ScanResult, failed: str | None) -> tuple[list[str], str |
     failing step ran in (None where no WORKDIR was shown)."""
     dirs: list[str] = []
     workdir: str | None = None
-    for key, (_, text) in scan.headers.items():
-        if key == failed:
-            break
-        match = INSTRUCTION.search(text)
-        if match is None:
+    for op, args in structure.instructions_before(scan, failed):
+        if op == "WORKDIR":
+            workdir = _join(workdir, args[-1])
             continue
-        args = match.group("args").split()
-        if match.group("op").upper() == "WORKDIR":
-            workdir = _join(workdir, args[-1]) if args else workdir
+        if op not in ("COPY", "ADD"):
             continue
         flags = [a for a in args if FLAG.match(a)]
         paths = [a for a in args if not FLAG.match(a)]
@@ -80,18 +74,18 @@ def _under(path: str, dirs: list[str]) -> bool:
     return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
 
 
-def missing_context_file(diagnosis: Diagnosis, scan: ScanResult, step: str | None, knowledge: Knowledge) -> None:
-    """An `unknown` answer whose failing region says a file or directory under a COPY/ADD destination is not there:
-    context-file-missing, resting on that line."""
+def missing_context_file(
+    diagnosis: Diagnosis, scan: ScanResult, step: str | None, knowledge: Knowledge, region: list[str]
+) -> None:
+    """An `unknown` answer whose failing region (structure.step_region) says a file or directory under a COPY/ADD
+    destination is not there: context-file-missing, resting on that line."""
     if diagnosis.root_cause != "unknown":
         return
     dirs, workdir = context_dirs(scan, step)
-    command = scan.headers[step][1] if step is not None and step in scan.headers else ""
     if not dirs:
         return
-    start = scan.headers[step][0] if step is not None and step in scan.headers else None
-    lines = structure.region_lines(scan.tail, scan.tail_first_line, start)
-    for raw in reversed(lines):
+    command = scan.headers[step][1] if step is not None and step in scan.headers else ""
+    for raw in reversed(region):
         text = raw.strip()
         match = MISSING_FILE.match(text) or MISSING_DIR.search(text)
         if match is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-from agent.buildlog import structure
 from agent.buildlog.diagnosis import Diagnosis
 from agent.buildlog.patterns import Knowledge
 from agent.buildlog.scanner import ScanResult
@@ -33,16 +32,16 @@ CRASH = re.compile(
 )
 
 
-def emulated_crash(diagnosis: Diagnosis, scan: ScanResult, step: str | None, knowledge: Knowledge) -> None:
-    """An `unknown` answer in a build for another platform whose failing region shows a crash by signal:
-    platform-mismatch, resting on the crash line."""
+def emulated_crash(
+    diagnosis: Diagnosis, scan: ScanResult, step: str | None, knowledge: Knowledge, region: list[str]
+) -> None:
+    """An `unknown` answer in a build for another platform whose failing region (structure.step_region) shows a crash
+    by signal: platform-mismatch, resting on the crash line."""
     if diagnosis.root_cause != "unknown":
         return
     if PLATFORM_STEP.search(scan.tail.decode("utf-8", "replace")) is None:
         return
-    start = scan.headers[step][0] if step is not None and step in scan.headers else None
-    lines = structure.region_lines(scan.tail, scan.tail_first_line, start)
-    crash = next((line for line in reversed(lines) if CRASH.search(line)), None)
+    crash = next((line for line in reversed(region) if CRASH.search(line)), None)
     if crash is None:
         return
     explanation = (

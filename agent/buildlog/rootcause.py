@@ -158,7 +158,8 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ranked = installed_nothing(ranked, evidence_hits, failure)
     ranked = download_then_missing(ranked, everything, scan)
     ranked = download_then_consequence(ranked, everything, scan, failure)
-    reading = _read_structure(scan, step, failure, header, exit_code)
+    region = structure.step_region(scan, step)  # the failing step's lines, read once for every reader of them
+    reading = _read_structure(region, failure, header, exit_code)
     ranked = arbitrate.rerank(ranked, reading)
     failed_step = header or (f"RUN {failure.command}" if failure and failure.command else None)
     diagnosis = Diagnosis("unknown", failed_step, exit_code, lines=scan.lines, bytes=scan.bytes)
@@ -209,9 +210,9 @@ def choose(scan: ScanResult, knowledge: Knowledge) -> Diagnosis:
     ambiguity.dependency_syntax(diagnosis, scan, knowledge)
     ambiguity.empty_download(diagnosis, scan)
     _command_candidate(diagnosis, failure)
-    emulation.emulated_crash(diagnosis, scan, step, knowledge)
-    context.missing_context_file(diagnosis, scan, step, knowledge)
-    buildargs.empty_build_variable(diagnosis, scan, step, knowledge)
+    emulation.emulated_crash(diagnosis, scan, step, knowledge, region)
+    context.missing_context_file(diagnosis, scan, step, knowledge, region)
+    buildargs.empty_build_variable(diagnosis, scan, step, knowledge, region)
     wordmodel.rank_unknown(diagnosis, scan, step)
     if diagnosis.root is None or diagnosis.root.pattern.startswith("exit-code-"):
         diagnosis.last_message = _last_message(scan, failure) if ranked else last
@@ -222,11 +223,9 @@ STEP_PREFIX = re.compile(r"^(?:Step \d+(?:/\d+)? : |(?:ERROR )?\[[^\]]*\] )?(?:R
 
 
 def _read_structure(
-    scan: ScanResult, step: str | None, failure: Failure | None, header: str | None, exit_code: int | None
+    lines: list[str], failure: Failure | None, header: str | None, exit_code: int | None
 ) -> structure.Reading:
     """The structural reading of the failed step: its command, exit code and the region's last lines."""
-    start = scan.headers[step][0] if step is not None and step in scan.headers else None
-    lines = structure.region_lines(scan.tail, scan.tail_first_line, start)
     command = failure.command if failure and failure.command else header
     if command is not None:  # `ERROR [17/21] RUN x` names the step's instruction, not only its command
         command = STEP_PREFIX.sub("", command)

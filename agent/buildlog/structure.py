@@ -18,6 +18,7 @@ step's region of the log tail the scanner keeps (at most REGION_LINES lines), so
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from agent.buildlog.clean import buildkit_step, segments
@@ -39,6 +40,7 @@ from agent.buildlog.families import (
     WRAPPERS,
     family_categories,
 )
+from agent.buildlog.scanner import ScanResult
 
 REGION_LINES = 120
 # Splitting a shell command line into its simple commands.
@@ -117,6 +119,29 @@ def region_lines(tail: bytes, first_line: int, start: int | None) -> list[str]:
                     lines.append(body.strip())
         number += 1
     return lines[-REGION_LINES:]
+
+
+def step_region(scan: ScanResult, step: str | None) -> list[str]:
+    """region_lines of the failing step (`step`, a key of scan.headers; the log's last lines where its header is not
+    kept): what every reader of the failing step reads."""
+    start = scan.headers[step][0] if step is not None and step in scan.headers else None
+    return region_lines(scan.tail, scan.tail_first_line, start)
+
+
+# A step header's Dockerfile instruction: classic `Step 6/11 : ADD . /apps/html`, BuildKit `[builder 3/7] COPY src/ ./`.
+INSTRUCTION = re.compile(r"(?:^Step \d+(?:/\d+)? : |\] )(?P<op>[A-Za-z]+)\s+(?P<args>.+?)\s*$")
+
+
+def instructions_before(scan: ScanResult, failed: str | None) -> Iterator[tuple[str, list[str]]]:
+    """The Dockerfile instructions of the steps before the failing one (`failed`, a key of scan.headers), in order:
+    (the instruction, upper-cased; its words)."""
+    for key, (_, text) in scan.headers.items():
+        if key == failed:
+            return
+        match = INSTRUCTION.search(text)
+        words = match.group("args").split() if match is not None else []
+        if match is not None and words:
+            yield match.group("op").upper(), words
 
 
 # A Python traceback's frame line: the line after it is the frame's source code (`return opener.open(url, data,

@@ -41,8 +41,7 @@ def words(text: str) -> list[str]:
 
 def region(scan: ScanResult, step: str | None) -> str:
     """The failing step's region of the log tail (the last REGION_LINES lines of the log for a pasted excerpt)."""
-    start = scan.headers[step][0] if step is not None and step in scan.headers else None
-    return "\n".join(structure.region_lines(scan.tail, scan.tail_first_line, start))
+    return "\n".join(structure.step_region(scan, step))
 
 
 @dataclass(frozen=True)
