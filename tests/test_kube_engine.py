@@ -194,6 +194,19 @@ def test_engine_errors_are_one_line(engine_ns: str, kubeconfig: Path, tmp_path: 
     assert watch_rollout(kube, engine_ns, "sleeper", timeout=120)["ready"] is True
 
 
+@pytest.mark.unit
+def test_the_kubelets_words_for_a_log_it_no_longer_has_are_no_log() -> None:
+    """Both are sent as the log itself (200); the second failed the test below once in CI (kubelet 1.20)."""
+    from agent.engines.kube import GONE_LOG
+
+    path = "/var/log/pods/ns_crasher-6fd5_624c9839/main/1.log"
+    assert GONE_LOG.fullmatch("unable to retrieve container logs for docker://4f1c2a")
+    assert GONE_LOG.fullmatch(
+        f'failed to try resolving symlinks in path "{path}": lstat {path}: no such file or directory'
+    )
+    assert not GONE_LOG.fullmatch("crashed at 12:00:01")
+
+
 @pytest.mark.cluster
 def test_a_crash_looping_containers_last_run_is_read_whatever_its_state(
     engine_ns: str, kubeconfig: Path, tmp_path: Path
