@@ -27,10 +27,7 @@ if TYPE_CHECKING:
     from agent.project.config import Project
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-# What the kubelet sends, with status 200, as the log of a container it has already removed (a crash-looping pod's
-# run before last, once a newer run has ended: seen on this cluster's kubelet, Kubernetes 1.20 with Docker).
-# The kubelet's words, sent as the log itself (200), for a run whose log it no longer has: the container removed, or
-# (seen in CI here, kubelet 1.20) its log file gone from /var/log/pods while the pod listing still counted that run.
+# The kubelet's words, sent as the log (200), for a run whose container or log file is gone (kubernetes#102170).
 GONE_LOG = re.compile(
     r"unable to retrieve container logs for \S+"
     r"|failed to try resolving symlinks in path \"[^\"]+\": lstat \S+: no such file or directory"
