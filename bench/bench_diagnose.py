@@ -155,8 +155,8 @@ def _category_note(categories: dict[str, dict[str, object]]) -> str:
 def labelled_sets(parts: tuple[str, ...] | None = None) -> list[Result]:
     """Per set (modern, Shipwright) and part: accuracy, unknown, confidently wrong, per-category precision/recall.
 
-    The headline is the "fresh" part (issue 12aa: modern-holdout27.yaml and shipwright-holdout28.yaml, labelled apart
-    from the code of issue 12aa, measured once; "missing" until they are merged); "dev" is every earlier labelled
+    The headline is the "fresh" part (issue 12ab: modern-holdout28.yaml and shipwright-holdout29.yaml, labelled apart
+    from the code of issue 12ab, measured once; "missing" until they are merged); "dev" is every earlier labelled
     file, the previous held-out sets included (measured once each, read since). Goals apply to the fresh part only.
     Misses go to stderr."""
     from agent.buildlog.corpus import PARTS, corpus_dir, evaluate_set, fresh_missing, fresh_overlap
