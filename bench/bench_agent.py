@@ -43,34 +43,60 @@ def prompt_tokens() -> Result:
     )
 
 
-# `shipshape --help` start time: one warm-up call (the page cache), then HELP_RUNS timed calls once the machine's load
-# has settled (at most HELP_SETTLE s). The bench runs right after `make test`, whose namespaces are still being deleted:
-# one run measured 466 ms there and 142-150 ms a minute later, a measure of the machine, not of the CLI.
+# `shipshape --help` start time: one warm-up call (the page cache), then HELP_RUNS timed calls once the machine is
+# quiet (at most HELP_SETTLE s). The bench runs right after `make test`, whose namespaces are still being deleted:
+# one run measured 466 ms there and 142-150 ms a minute later, a measure of the machine, not of the CLI. Issue 12ab:
+# the 1-minute load average decays for minutes after the machine is idle again (one bench waited its 30 s at load 2.2
+# and measured 307 ms), so "quiet" is read from /proc/stat instead: under HELP_QUIET of the machine's CPU time busy
+# over the last second (the cluster's own daemons idle at about 5-15% here). The CLI's own CPU time (user + system,
+# from the children's rusage) goes in the note, which the machine's other work cannot inflate.
 HELP_RUNS = 9
-HELP_SETTLE = 30.0
+HELP_SETTLE = 60.0
+HELP_QUIET = 0.25
 
 
-def _settle(limit: float) -> float:
-    """Wait (at most `limit` s) until the 1-minute load is under the number of processors; the seconds waited."""
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat's first line."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _settle(limit: float) -> tuple[float, float]:
+    """Wait (at most `limit` s) until the machine's busy share over a second is under HELP_QUIET; the seconds
+    waited and the last share seen."""
     started = time.monotonic()
-    while os.getloadavg()[0] >= (os.cpu_count() or 1) and time.monotonic() - started < limit:
+    share = 1.0
+    while time.monotonic() - started < limit:
+        busy0, total0 = _cpu_times()
         time.sleep(1.0)
-    return time.monotonic() - started
+        busy1, total1 = _cpu_times()
+        share = (busy1 - busy0) / max(1, total1 - total0)
+        if share < HELP_QUIET:
+            break
+    return time.monotonic() - started, share
 
 
 def help_start() -> Result:
+    import resource
+
     command = [str(REPO / ".venv" / "bin" / "shipshape"), "--help"]
     subprocess.run(command, capture_output=True, check=True)
-    waited = _settle(HELP_SETTLE)
-    times = []
+    waited, share = _settle(HELP_SETTLE)
+    times, cpu = [], []
     for _ in range(HELP_RUNS):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(command, capture_output=True, check=True)
         times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     ms = statistics.median(times) * 1000
     note = (
-        f"min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f} ms after a warm-up; load {os.getloadavg()[0]:.1f} "
-        f"on {os.cpu_count()} CPUs, waited {waited:.0f} s for it"
+        f"min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f} ms after a warm-up; its own CPU time "
+        f"{statistics.median(cpu) * 1000:.0f} ms (median); waited {waited:.0f} s for a quiet machine "
+        f"({share:.0%} busy then, load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     return Result("shipshape --help start time", ms, f"ms (median of {HELP_RUNS})", "<= 300", ms <= 300, note)
 
