@@ -109,7 +109,7 @@ CASES = [
         failed="cargo build --release --target x86_64-unknown-linux-musl",
         output="  = note: /usr/lib/gcc/x86_64-alpine-linux-musl/13.2.1/../../../../x86_64-alpine-linux-musl/bin/ld: "
         "cannot find -lssl: No such file or directory\n"
-        "error: could not compile `server` (bin \"server\") due to 1 previous error",
+        'error: could not compile `server` (bin "server") due to 1 previous error',
         code=101,
     ),
     *both(
