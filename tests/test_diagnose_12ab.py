@@ -147,6 +147,42 @@ CASES = [
         "exiting now",
         code=2,
     ),
+    *both(
+        "disk-full",
+        "FROM node:22",
+        "COPY . /app",
+        failed="npm ci",
+        output="npm error code ENOSPC\nnpm error syscall write\nnpm error errno -28",
+        code=228,
+    ),
+    *both(
+        "context-file-missing",
+        "FROM node:22-alpine",
+        "RUN corepack enable",
+        "WORKDIR /app",
+        failed="pnpm install --frozen-lockfile",
+        output=" ERR_PNPM_NO_PKG_MANIFEST  No package.json found in /app",
+    ),
+    *both(
+        "context-file-missing",
+        "FROM ghcr.io/astral-sh/uv:python3.12-bookworm-slim",
+        "WORKDIR /srv",
+        failed="uv sync --frozen --no-dev",
+        output="error: No `pyproject.toml` found in current directory or any parent directory",
+        code=2,
+    ),
+    *both(
+        "npm-network",
+        "FROM node:20-slim",
+        "COPY package.json pnpm-lock.yaml ./",
+        failed="corepack enable && pnpm install",
+        output="/usr/local/lib/node_modules/corepack/dist/lib/corepack.cjs:22000\n"
+        "    throw new Error(\n          ^\n\n"
+        "Error: Error when performing the request to https://registry.npmjs.org/pnpm/-/pnpm-9.12.0.tgz; for "
+        "troubleshooting help, see https://github.com/nodejs/corepack#troubleshooting\n"
+        "    at fetch (/usr/local/lib/node_modules/corepack/dist/lib/corepack.cjs:22000:11)\n"
+        "  [cause]: TypeError: fetch failed\n      [cause]: Error: connect ETIMEDOUT 104.16.3.35:443",
+    ),
     (
         "platform-mismatch",
         "#5 [2/2] RUN uname -m\n#5 ERROR: runtime execution on platform linux/s390x not supported\n"
