@@ -183,6 +183,14 @@ CASES = [
         "    at fetch (/usr/local/lib/node_modules/corepack/dist/lib/corepack.cjs:22000:11)\n"
         "  [cause]: TypeError: fetch failed\n      [cause]: Error: connect ETIMEDOUT 104.16.3.35:443",
     ),
+    *both(
+        "command-not-found",
+        "FROM alpine:3.20",
+        "COPY scripts/ /opt/scripts/",
+        failed="/opt/scripts/setup.sh",
+        output="env: can't execute 'bash': No such file or directory",
+        code=127,
+    ),
     (
         "platform-mismatch",
         "#5 [2/2] RUN uname -m\n#5 ERROR: runtime execution on platform linux/s390x not supported\n"
