@@ -38,6 +38,35 @@ def classic_step(command: str, *lines: str, code: int = 1) -> str:
     )
 
 
+def classic_build(*steps: str, failed: str, output: str, code: int = 1) -> str:
+    """A classic-builder log: the earlier steps (each an instruction), then the failing RUN and its output."""
+    n = len(steps) + 1
+    head = "".join(
+        f"Step {i}/{n} : {s}\n ---> Running in 5c1d2e3f4a5b\n ---> 9a8b7c6d5e4f\n" for i, s in enumerate(steps, 1)
+    )
+    return (
+        f"{head}Step {n}/{n} : RUN {failed}\n ---> Running in 2e58c6400f57\n{output}\n"
+        f"The command '/bin/sh -c {failed}' returned a non-zero code: {code}\n"
+    )
+
+
+def buildkit_build(*steps: str, failed: str, output: str, code: int = 1) -> str:
+    """A BuildKit `--progress=plain` log: the earlier steps, then the failing RUN, its output and the summary."""
+    n = len(steps) + 1
+    head = "".join(f"#{i + 4} [{i}/{n}] {s}\n#{i + 4} DONE 0.1s\n" for i, s in enumerate(steps, 1))
+    body = "".join(f"#{n + 4} 0.{300 + i} {line}\n" for i, line in enumerate(output.split("\n")))
+    return (
+        f"{head}#{n + 4} [{n}/{n}] RUN {failed}\n{body}"
+        f'#{n + 4} ERROR: process "/bin/sh -c {failed}" did not complete successfully: exit code: {code}\n'
+        f'ERROR: failed to solve: process "/bin/sh -c {failed}" did not complete successfully: exit code: {code}\n'
+    )
+
+
+def both_builds(*steps: str, failed: str, output: str, code: int = 1) -> list[str]:
+    """The same build (earlier steps, then the failing RUN) in the classic builder's and BuildKit's words."""
+    return [builder(*steps, failed=failed, output=output, code=code) for builder in (classic_build, buildkit_build)]
+
+
 def both_builders(command: str, output: str, code: int = 1) -> list[str]:
     """The same failed RUN step in the classic builder's and BuildKit's (`--progress=plain`) words."""
     return [classic_step(command, *output.split("\n"), code=code), buildkit_progress_step(command, output, code)]

@@ -7,62 +7,35 @@ from __future__ import annotations
 import pytest
 
 from agent.buildlog import diagnose_bytes
+from tests.buildsteps import both_builds
 
 pytestmark = pytest.mark.unit
-
-
-def classic(*steps: str, failed: str, output: str, code: int = 1) -> str:
-    """A classic-builder log: the earlier steps (each an instruction), then the failing RUN and its output."""
-    n = len(steps) + 1
-    head = "".join(
-        f"Step {i}/{n} : {s}\n ---> Running in 5c1d2e3f4a5b\n ---> 9a8b7c6d5e4f\n" for i, s in enumerate(steps, 1)
-    )
-    return (
-        f"{head}Step {n}/{n} : RUN {failed}\n ---> Running in 2e58c6400f57\n{output}\n"
-        f"The command '/bin/sh -c {failed}' returned a non-zero code: {code}\n"
-    )
-
-
-def buildkit(*steps: str, failed: str, output: str, code: int = 1) -> str:
-    """A BuildKit `--progress=plain` log: the earlier steps, then the failing RUN, its output and the summary."""
-    n = len(steps) + 1
-    head = "".join(f"#{i + 4} [{i}/{n}] {s}\n#{i + 4} DONE 0.1s\n" for i, s in enumerate(steps, 1))
-    body = "".join(f"#{n + 4} 0.{300 + i} {line}\n" for i, line in enumerate(output.split("\n")))
-    return (
-        f"{head}#{n + 4} [{n}/{n}] RUN {failed}\n{body}"
-        f'#{n + 4} ERROR: process "/bin/sh -c {failed}" did not complete successfully: exit code: {code}\n'
-        f'ERROR: failed to solve: process "/bin/sh -c {failed}" did not complete successfully: exit code: {code}\n'
-    )
-
-
-def both(*steps: str, failed: str, output: str, code: int = 1) -> list[str]:
-    return [builder(*steps, failed=failed, output=output, code=code) for builder in (classic, buildkit)]
 
 
 # agent/buildlog/context.py: a file the Dockerfile's own command cannot find under a folder COPY/ADD filled from the
 # context.
 CONTEXT_MISSING = [
-    *both(
+    *both_builds(
         "FROM nginx:1.25",
         "COPY . /srv/site",
         failed="cp /srv/site/conf/default.conf /etc/nginx/conf.d/",
         output="cp: cannot stat '/srv/site/conf/default.conf': No such file or directory",
     ),
-    *both(
+    *both_builds(
         "FROM python:3.12-slim",
         "WORKDIR /app",
         "ADD . .",
         failed="chmod +x bin/entrypoint && pip install -r requirements.txt",
         output="chmod: cannot access 'bin/entrypoint': No such file or directory",
     ),
-    *both(
+    *both_builds(
         "FROM ruby:3.3",
         "COPY vendor/engine engine",
         failed="cd engine/ext && ruby extconf.rb",
         output="/bin/sh: 1: cd: can't cd to engine/ext",
         code=2,
     ),
-    *both(
+    *both_builds(
         "FROM debian:bookworm",
         "WORKDIR /opt",
         "COPY --chown=app:app scripts/ /opt/scripts/",
@@ -82,21 +55,21 @@ def test_a_file_missing_under_a_folder_copied_from_the_context_is_context_file_m
 
 NOT_CONTEXT = [
     # the path is one a download was to make, not under a copied folder
-    *both(
+    *both_builds(
         "FROM eclipse-temurin:17",
         "COPY app /srv/app",
         failed="curl -sL https://example.org/tool.tgz | tar xz -C /opt && chmod +x /opt/tool/bin/run",
         output="chmod: cannot access '/opt/tool/bin/run': No such file or directory",
     ),
     # a COPY from another stage: the stage was to make it
-    *both(
+    *both_builds(
         "FROM alpine:3.20",
         "COPY --from=build /out /srv",
         failed="mv /srv/app /usr/local/bin/app",
         output="mv: cannot stat '/srv/app': No such file or directory",
     ),
     # a COPY whose source a build variable names (the configuration convention)
-    *both(
+    *both_builds(
         "FROM alpine:3.20",
         "ARG BINARY",
         'COPY "$BINARY" /usr/local/bin/',
@@ -104,7 +77,7 @@ NOT_CONTEXT = [
         output="chmod: /usr/local/bin/tool: No such file or directory",
     ),
     # the tool is inside a script the step runs, not in the Dockerfile's command
-    *both(
+    *both_builds(
         "FROM node:20",
         "WORKDIR /usr/src/app",
         "COPY . .",
@@ -121,13 +94,13 @@ def test_a_file_missing_elsewhere_is_not_read_as_the_context(log: str) -> None:
 
 # agent/buildlog/buildargs.py: a command given an ARG that has no value.
 EMPTY_VARIABLE = [
-    *both(
+    *both_builds(
         "FROM ruby:3.3",
         "ARG APP_HOME",
         failed="mkdir -p $APP_HOME",
         output="mkdir: missing operand\nTry 'mkdir --help' for more information.",
     ),
-    *both(
+    *both_builds(
         "FROM alpine/git",
         "ARG REPO_URL",
         "ARG REF",
@@ -135,14 +108,14 @@ EMPTY_VARIABLE = [
         output="error: switch `b' requires a value\nusage: git clone [<options>] [--] <repo> [<dir>]",
         code=129,
     ),
-    *both(
+    *both_builds(
         "FROM debian:bookworm-slim",
         "ARG APP_UID",
         failed="useradd -m -u $APP_UID app",
         output="useradd: option requires an argument -- 'u'\nUsage: useradd [options] LOGIN",
         code=2,
     ),
-    *both(
+    *both_builds(
         "FROM alpine:3.20",
         "ARG CONFIG",
         failed="cp $CONFIG",
@@ -162,10 +135,10 @@ def test_a_command_given_an_arg_without_a_value_is_script_error(log: str) -> Non
     "log",
     [
         # the ARG has a default, or ENV gives it a value before the step
-        *both(
+        *both_builds(
             "FROM ruby:3.3", "ARG APP_HOME=/app", failed="mkdir -p $APP_HOME $EXTRA", output="mkdir: missing operand"
         ),
-        *both(
+        *both_builds(
             "FROM ruby:3.3",
             "ARG APP_HOME",
             "ENV APP_HOME=/srv/app",
@@ -263,7 +236,7 @@ SIBLINGS = [
 
 @pytest.mark.parametrize(("command", "output", "category"), SIBLINGS)
 def test_sibling_wordings_of_known_failures_read_as_their_family(command: str, output: str, category: str) -> None:
-    for log in both("FROM debian:bookworm", failed=command, output=output):
+    for log in both_builds("FROM debian:bookworm", failed=command, output=output):
         assert diagnose_bytes(log).root_cause == category
 
 
@@ -297,7 +270,7 @@ def test_pips_notice_that_it_retries_is_not_the_failure_when_the_install_went_on
         "    ImportError: cannot import name 'Feature'\nERROR: Command errored out with exit status 1: python setup.py "
         "egg_info Check the logs for full command output."
     )
-    for log in both("FROM python:3.8", failed="pip install -r requirements.txt", output=output):
+    for log in both_builds("FROM python:3.8", failed="pip install -r requirements.txt", output=output):
         assert diagnose_bytes(log).root_cause == "pip-build"
 
 
@@ -307,5 +280,5 @@ def test_pip_giving_up_after_its_retries_is_still_pip_network() -> None:
         ".org', port=443): Max retries exceeded with url: /packages/cryptography-2.1.4.tar.gz (Caused by "
         "ReadTimeoutError(\"HTTPSConnectionPool(host='files.pythonhosted.org', port=443): Read timed out.\"))"
     )
-    for log in both("FROM python:3.8", failed="pip install -r requirements.txt", output=output):
+    for log in both_builds("FROM python:3.8", failed="pip install -r requirements.txt", output=output):
         assert diagnose_bytes(log).root_cause == "pip-network"

@@ -4,39 +4,18 @@ on a RUN command kept apart from a foreign binary read as a script."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from agent.buildlog import diagnose_bytes
+from tests.buildsteps import both_builds, buildkit_build, classic_build
 
 pytestmark = pytest.mark.unit
 
 
-def classic(*steps: str, failed: str, output: str, code: int = 1) -> str:
-    """A classic-builder log: the earlier steps (each an instruction), then the failing RUN and its output."""
-    n = len(steps) + 1
-    head = "".join(
-        f"Step {i}/{n} : {s}\n ---> Running in 5c1d2e3f4a5b\n ---> 9a8b7c6d5e4f\n" for i, s in enumerate(steps, 1)
-    )
-    return (
-        f"{head}Step {n}/{n} : RUN {failed}\n ---> Running in 2e58c6400f57\n{output}\n"
-        f"The command '/bin/sh -c {failed}' returned a non-zero code: {code}\n"
-    )
-
-
-def buildkit(*steps: str, failed: str, output: str, code: int = 1) -> str:
-    """A BuildKit `--progress=plain` log: the earlier steps, then the failing RUN, its output and the summary."""
-    n = len(steps) + 1
-    head = "".join(f"#{i + 4} [{i}/{n}] {s}\n#{i + 4} DONE 0.1s\n" for i, s in enumerate(steps, 1))
-    body = "".join(f"#{n + 4} 0.{300 + i} {line}\n" for i, line in enumerate(output.split("\n")))
-    return (
-        f"{head}#{n + 4} [{n}/{n}] RUN {failed}\n{body}"
-        f'#{n + 4} ERROR: process "/bin/sh -c {failed}" did not complete successfully: exit code: {code}\n'
-        f'ERROR: failed to solve: process "/bin/sh -c {failed}" did not complete successfully: exit code: {code}\n'
-    )
-
-
 def both(label: str, *steps: str, failed: str, output: str, code: int = 1) -> list[tuple[str, str]]:
-    return [(label, builder(*steps, failed=failed, output=output, code=code)) for builder in (classic, buildkit)]
+    return [(label, log) for log in both_builds(*steps, failed=failed, output=output, code=code)]
 
 
 CASES = [
@@ -229,10 +208,10 @@ def test_the_tools_own_message_decides(label: str, log: str) -> None:
     assert diagnose_bytes(log).root_cause == label
 
 
-@pytest.mark.parametrize("builder", [classic, buildkit])
-def test_the_shells_own_syntax_error_on_the_run_command_is_not_a_foreign_binary(builder: object) -> None:
+@pytest.mark.parametrize("builder", [classic_build, buildkit_build])
+def test_the_shells_own_syntax_error_on_the_run_command_is_not_a_foreign_binary(builder: Callable[..., str]) -> None:
     """dash on `a=(1 2)` or `source <(...)` names no program it was reading: not platform-mismatch."""
-    log = builder(  # type: ignore[operator]
+    log = builder(
         "FROM ubuntu:24.04",
         failed='source <(curl -s https://example.org/env.sh) && echo "$APP_HOME"',
         output='/bin/sh: 1: Syntax error: "(" unexpected',
@@ -241,9 +220,9 @@ def test_the_shells_own_syntax_error_on_the_run_command_is_not_a_foreign_binary(
     assert diagnose_bytes(log).root_cause != "platform-mismatch"
 
 
-@pytest.mark.parametrize("builder", [classic, buildkit])
-def test_a_foreign_binary_read_as_a_script_by_the_shell_is_still_platform_mismatch(builder: object) -> None:
-    log = builder(  # type: ignore[operator]
+@pytest.mark.parametrize("builder", [classic_build, buildkit_build])
+def test_a_foreign_binary_read_as_a_script_by_the_shell_is_still_platform_mismatch(builder: Callable[..., str]) -> None:
+    log = builder(
         "FROM debian:bookworm-slim",
         "COPY bin/exporter /usr/local/bin/exporter",
         failed="/usr/local/bin/exporter --version",
